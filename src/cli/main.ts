@@ -1,0 +1,137 @@
+#!/usr/bin/env node
+/** The kiln command. The only module that calls process.exit. */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, CommanderError, Option } from '@commander-js/extra-typings';
+import pc from 'picocolors';
+import { build } from '../engine/executor.js';
+import { planRecipe } from '../engine/plan.js';
+import { BuildError, InterruptedError, UserError } from '../errors.js';
+import { canonicalJson } from '../manifest/index.js';
+import { boot } from '../vm/qemu.js';
+import { doctor } from './doctor.js';
+import { pickReporter } from './reporters.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+function collectSet(value: string, previous: Record<string, string>): Record<string, string> {
+  const at = value.indexOf('=');
+  if (at < 1) throw new UserError(`--set ${value}: expected NAME=VALUE`);
+  return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };
+}
+
+function interruptible(): AbortSignal {
+  const controller = new AbortController();
+  const stop = (signal: string) => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write(`\n${signal}: stopping, cleaning up (press again to quit at once)\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  return controller.signal;
+}
+
+const program = new Command()
+  .name('kiln')
+  .description('Build bootable Linux images from one declarative recipe.')
+  .version(VERSION)
+  .exitOverride()
+  .showHelpAfterError();
+
+program
+  .command('build')
+  .description('build the image a recipe describes into an output folder')
+  .argument('<recipe>', 'recipe YAML file')
+  .option('-o, --output <dir>', 'output folder (default: ./out/<name>)')
+  .option('--set <NAME=VALUE>', 'set a recipe variable (repeatable)', collectSet, {} as Record<string, string>)
+  .option('--arch <arch>', 'override the recipe\'s arch')
+  .option('--json', 'print one JSON event per line instead of progress')
+  .action(async (recipe, opts) => {
+    const { loaded, manifest } = planRecipe(recipe, { set: opts.set, ...(opts.arch ? { arch: opts.arch } : {}) });
+    const reporter = pickReporter(opts.json ?? false);
+    const outputDir = resolve(opts.output ?? `out/${manifest.name}`);
+    try {
+      await build({ manifest, recipeFolder: loaded.folder, outputDir, listener: reporter.listener, signal: interruptible(), kilnVersion: VERSION });
+    } finally {
+      await reporter.done();
+    }
+  });
+
+program
+  .command('plan')
+  .description('print the resolved manifest (stages, options, ids) as canonical JSON; runs nothing')
+  .argument('<recipe>', 'recipe YAML file')
+  .option('--set <NAME=VALUE>', 'set a recipe variable (repeatable)', collectSet, {} as Record<string, string>)
+  .option('--arch <arch>', 'override the recipe\'s arch')
+  .action((recipe, opts) => {
+    const { manifest } = planRecipe(recipe, { set: opts.set, ...(opts.arch ? { arch: opts.arch } : {}) });
+    process.stdout.write(`${canonicalJson(manifest)}\n`);
+  });
+
+program
+  .command('boot')
+  .description('boot an image in QEMU (UEFI, software emulation) with its serial console on this terminal')
+  .argument('<image>', 'disk image (raw or qcow2)')
+  .option('--check', 'do not attach: exit 0 when a login prompt appears, 1 on kernel panic or timeout')
+  .addOption(new Option('--timeout <seconds>', 'give up after this long (with --check)').default('600').argParser((v) => positive(v, '--timeout')))
+  .addOption(new Option('--memory <MiB>', 'guest memory').default('1024').argParser((v) => positive(v, '--memory')))
+  .option('--log <file>', 'where --check saves the console log (default: IMAGE.boot.log)')
+  .action(async (image, opts) => {
+    const result = await boot({
+      image,
+      check: opts.check ?? false,
+      timeoutSeconds: Number(opts.timeout),
+      memoryMiB: Number(opts.memory),
+      ...(opts.log ? { logFile: opts.log } : {}),
+      signal: interruptible(),
+      ...(opts.check && process.stderr.isTTY ? { onOutput: (chunk: string) => process.stderr.write(pc.dim(chunk)) } : {}),
+    });
+    if (!opts.check) return;
+    const text = `${result.result} after ${result.seconds.toFixed(0)} s (console log: ${result.logFile})`;
+    if (result.result !== 'login') throw new BuildError(`boot check failed: ${text}`, 'boot');
+    process.stdout.write(`boot check passed: ${text}\n`);
+  });
+
+program
+  .command('doctor')
+  .description('check the host tools kiln needs; --install installs the missing ones with apt-get')
+  .option('--install', 'install missing tools with apt-get')
+  .action((opts) => {
+    process.exitCode = doctor(opts.install ?? false);
+  });
+
+function positive(value: string, flag: string): string {
+  if (!/^\d+$/.test(value) || Number(value) <= 0) throw new UserError(`${flag} ${value}: expected a positive whole number`);
+  return value;
+}
+
+function report(err: unknown): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+    return 2;
+  }
+  if (err instanceof UserError) {
+    process.stderr.write(`${pc.red('error:')} ${err.message}\n`);
+    return 2;
+  }
+  if (err instanceof InterruptedError) {
+    process.stderr.write(`${pc.yellow('interrupted')}: nothing was written under an output name\n`);
+    return 130;
+  }
+  if (err instanceof BuildError) {
+    const where = err.stage ? `stage ${err.stage} failed: ` : '';
+    process.stderr.write(`${pc.red('error:')} ${where}${err.message}\n`);
+    if (err.command) process.stderr.write(`  command: ${err.command}\n`);
+    if (err.tail.length) process.stderr.write(`  last output:\n${err.tail.map((l) => `    ${l}`).join('\n')}\n`);
+    return 1;
+  }
+  process.stderr.write(`kiln: internal error (a bug; please report it):\n${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return 70;
+}
+
+try {
+  await program.parseAsync();
+} catch (err) {
+  process.exitCode = report(err);
+}

@@ -1,0 +1,25 @@
+/**
+ * Commands inside the image root. The API file systems are mounted in a private mount namespace
+ * (unshare) that dies with the command, so no mount can outlive a build — not on failure, not on
+ * Ctrl-C, not even when kiln itself is killed.
+ */
+import type { Exec } from '../stages/define.js';
+
+const SETUP = [
+  'set -e',
+  'r="$1"; shift',
+  'mount -t proc proc "$r/proc"',
+  'mount --rbind /sys "$r/sys"; mount --make-rslave "$r/sys"',
+  'mount --rbind /dev "$r/dev"; mount --make-rslave "$r/dev"',
+  'mount -t tmpfs -o mode=0755 tmpfs "$r/run"',
+  'exec chroot "$r" "$@"',
+].join('\n');
+
+export function makeChroot(exec: Exec, root: string): Exec {
+  return (command, args, options) =>
+    exec(
+      'unshare',
+      ['--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--', '/bin/sh', '-c', SETUP, 'kiln-chroot', root, command, ...args],
+      { ...options, env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', ...options?.env } },
+    );
+}

@@ -1,0 +1,22 @@
+/** The installed packages of an image root, read from its dpkg database by the host's dpkg-query. */
+import { join } from 'node:path';
+import type { Exec } from '../stages/define.js';
+
+export interface InstalledPackage {
+  name: string;
+  version: string;
+  arch: string;
+  /** Where the request came from: "recipe" for packages the recipe lists, none for dependencies. */
+  layers: string[];
+}
+
+export async function installedPackages(exec: Exec, root: string, requested: readonly string[]): Promise<InstalledPackage[]> {
+  const { stdout } = await exec('dpkg-query', [`--admindir=${join(root, 'var/lib/dpkg')}`, '--show', '--showformat=${db:Status-Abbrev}\t${Package}\t${Version}\t${Architecture}\n']);
+  const wanted = new Set(requested.map((p) => p.replace(/[:=].*$/, '')));
+  return stdout
+    .split('\n')
+    .map((line) => line.split('\t'))
+    .filter((f) => f[0]?.startsWith('ii'))
+    .map(([, name = '', version = '', arch = '']) => ({ name, version, arch, layers: wanted.has(name) ? ['recipe'] : [] }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}

@@ -1,0 +1,50 @@
+/**
+ * The host tools kiln drives, and the Debian packages that provide them: one table behind
+ * `kiln doctor`, `kiln doctor --install` and the check every build makes before it starts.
+ */
+import { accessSync, constants, existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+export interface Tool {
+  /** A command on PATH, or an absolute file path for firmware. */
+  name: string;
+  files?: string[];
+  package: string;
+  for: 'build' | 'boot' | 'verify';
+}
+
+export const TOOLS: readonly Tool[] = [
+  { name: 'mmdebstrap', package: 'mmdebstrap', for: 'build' },
+  { name: 'unshare', package: 'util-linux', for: 'build' },
+  { name: 'dpkg-query', package: 'dpkg', for: 'build' },
+  { name: 'tar', package: 'tar', for: 'build' },
+  { name: 'mkfs.ext4', package: 'e2fsprogs', for: 'build' },
+  { name: 'mkfs.fat', package: 'dosfstools', for: 'build' },
+  { name: 'mcopy', package: 'mtools', for: 'build' },
+  { name: 'qemu-system-x86_64', package: 'qemu-system-x86', for: 'boot' },
+  { name: 'OVMF firmware', files: ['/usr/share/OVMF/OVMF_CODE_4M.fd', '/usr/share/OVMF/OVMF_CODE.fd'], package: 'ovmf', for: 'boot' },
+  { name: 'qemu-img', package: 'qemu-utils', for: 'boot' },
+  { name: 'sfdisk', package: 'fdisk', for: 'verify' },
+  { name: 'sgdisk', package: 'gdisk', for: 'verify' },
+  { name: 'debugfs', package: 'e2fsprogs', for: 'verify' },
+];
+
+export function onPath(command: string, path = process.env.PATH ?? ''): boolean {
+  const dirs = [...path.split(delimiter), '/usr/sbin', '/sbin'];
+  return dirs.some((dir) => {
+    try {
+      accessSync(join(dir, command), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+export function isPresent(tool: Tool): boolean {
+  return tool.files ? tool.files.some((f) => existsSync(f)) : onPath(tool.name);
+}
+
+export function missingTools(purposes: readonly Tool['for'][]): Tool[] {
+  return TOOLS.filter((t) => purposes.includes(t.for) && !isPresent(t));
+}

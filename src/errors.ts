@@ -1,0 +1,36 @@
+/**
+ * The two kinds of failure a user can cause or meet. Anything else thrown is a bug in kiln and is
+ * shown with its stack trace.
+ */
+
+/** Bad input (recipe, flags, files): exit 2. The message names the place, the value and the fix. */
+export class UserError extends Error {
+  readonly exitCode = 2;
+  constructor(message: string) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
+
+/** A build step failed: exit 1. Names the stage, the command and the last lines of its output. */
+export class BuildError extends Error {
+  readonly exitCode = 1;
+  constructor(
+    message: string,
+    readonly stage?: string,
+    readonly command?: string,
+    readonly tail: string[] = [],
+  ) {
+    super(message);
+    this.name = 'BuildError';
+  }
+}
+
+/** The user interrupted (Ctrl-C, SIGTERM): exit 130 after cleaning up. */
+export class InterruptedError extends Error {
+  readonly exitCode = 130;
+  constructor(signal: string) {
+    super(`interrupted by ${signal}`);
+    this.name = 'InterruptedError';
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The recipe schema: the one place that says which keys a recipe has, their types and defaults.
+ * Types are inferred from it; semantic rules that need more than one key live in validate.ts.
+ */
+import { z } from 'zod';
+
+const str = z.string();
+const strList = z.array(z.string());
+
+export const DEFAULT_MIRROR: Record<string, string> = {
+  debian: 'http://deb.debian.org/debian',
+  ubuntu: 'http://archive.ubuntu.com/ubuntu',
+};
+
+export const DistroSchema = z.strictObject({
+  name: z.enum(['debian', 'ubuntu']).default('debian'),
+  release: str.regex(/^[a-z][a-z0-9-]*$/, 'is not a release name (e.g. bookworm, trixie, sid)').default('bookworm'),
+  mirror: str.regex(/^(https?|file):\/\/\S+$/, 'is not a mirror URL (http://, https:// or file://)').optional(),
+  components: strList.default(['main']),
+  variant: z.enum(['minbase', 'essential', 'important', 'standard', 'required', 'buildd']).default('minbase'),
+});
+
+export const UserSchema = z.strictObject({
+  name: str,
+  password: str.optional(),
+  password_hash: str.optional(),
+  groups: strList.default([]),
+  shell: str.default('/bin/bash'),
+  ssh_keys: strList.default([]),
+  uid: z.number().int().min(1000).max(60000).optional(),
+});
+
+export const FileSchema = z.strictObject({
+  src: str.optional(),
+  dst: str,
+  content: str.optional(),
+  mode: str.regex(/^0?[0-7]{3,4}$/, 'is not an octal file mode (e.g. "0644", quoted)').optional(),
+  owner: str.regex(/^[a-z_][a-z0-9_-]*(:[a-z_][a-z0-9_-]*)?$/, 'is not an owner (user or user:group)').optional(),
+});
+
+export const PartitionSchema = z.strictObject({
+  name: str.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,35}$/, 'is not a partition name (letters, digits, ".", "_", "-"; at most 36)'),
+  type: str.default('linux'),
+  size: str,
+  fs: str.optional(),
+  mount: str.optional(),
+  label: str.optional(),
+  uuid: str.optional(),
+  options: str.optional(),
+  grow: z.boolean().default(false),
+});
+
+const DEFAULT_PARTITIONS = [
+  { name: 'esp', type: 'esp', size: '256M', fs: 'vfat', mount: '/boot/efi', grow: false },
+  { name: 'root', type: 'root', size: 'rest', fs: 'ext4', mount: '/', grow: false },
+];
+
+export const DiskSchema = z.strictObject({
+  table: str.default('gpt'),
+  size: str.default('auto'),
+  partitions: z.array(PartitionSchema).default(DEFAULT_PARTITIONS),
+});
+
+export const RecipeSchema = z.strictObject({
+  name: str.regex(/^[a-z0-9][a-z0-9._-]*$/, 'is not a valid name (lowercase letters, digits, ".", "_" and "-", starting with a letter or digit)'),
+  distro: DistroSchema.default({ name: 'debian', release: 'bookworm', components: ['main'], variant: 'minbase' }),
+  arch: str.default('amd64'),
+  layers: strList.default([]),
+  packages: strList.default([]),
+  exclude: strList.default([]),
+  include: strList.default([]),
+  hostname: str.optional(),
+  timezone: str.default('Etc/UTC'),
+  locale: str.default('C.UTF-8'),
+  root_password: str.optional(),
+  root_password_hash: str.optional(),
+  users: z.array(UserSchema).default([]),
+  services: z
+    .strictObject({ enable: strList.default([]), disable: strList.default([]) })
+    .default({ enable: [], disable: [] }),
+  files: z.array(FileSchema).default([]),
+  hooks: z
+    .strictObject({ customize: strList.default([]), image: strList.default([]) })
+    .default({ customize: [], image: [] }),
+  kernel: z
+    .strictObject({
+      package: str.default('linux-image-amd64'),
+      cmdline: strList.default(['console=tty0', 'console=ttyS0,115200']),
+    })
+    .default({ package: 'linux-image-amd64', cmdline: ['console=tty0', 'console=ttyS0,115200'] }),
+  disk: DiskSchema.default({ table: 'gpt', size: 'auto', partitions: DEFAULT_PARTITIONS }),
+  bootloader: str.default('systemd-boot'),
+  outputs: strList.default(['raw']),
+  compress: str.default('none'),
+  sbom: strList.default([]),
+  variables: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
+});
+
+export type Recipe = z.infer<typeof RecipeSchema>;
+export type RecipeUser = z.infer<typeof UserSchema>;
+export type RecipeFile = z.infer<typeof FileSchema>;
+export type RecipePartition = z.infer<typeof PartitionSchema>;

@@ -1,0 +1,186 @@
+/**
+ * Rules that the schema alone cannot say: supported values, names, sizes, the disk layout as a
+ * whole, and files that must exist. Every rule reports the key path; nothing here runs a command.
+ */
+import { resolveGptType } from '../disk/guid.js';
+import { LayoutError, resolveLayout, MiB } from '../disk/layout.js';
+import { resolveInside } from './files.js';
+import type { Recipe } from './schema.js';
+import { parseDiskSize, parseSize, SIZE_HINT } from './sizes.js';
+import { show, type Issue, type KeyPath } from './source.js';
+
+/** Values a later kiln will accept: named so the user learns "not yet" rather than "wrong". */
+const SUPPORTED = {
+  arch: { now: ['amd64'], later: ['arm64', 'armhf', 'i386'] },
+  bootloader: { now: ['systemd-boot'], later: ['grub-efi', 'grub-bios', 'grub-hybrid', 'rpi-firmware', 'none'] },
+  output: { now: ['raw'], later: ['qcow2', 'vmdk', 'vhdx', 'vdi', 'tar', 'oci'] },
+  compress: { now: ['none'], later: ['zstd', 'xz', 'gzip'] },
+  table: { now: ['gpt'], later: ['mbr'] },
+  fs: { now: ['ext4', 'vfat'], later: ['ext2', 'btrfs', 'xfs', 'squashfs', 'erofs', 'swap'] },
+  sbom: { now: [] as string[], later: ['spdx', 'cyclonedx'] },
+} as const;
+
+const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
+const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
+const PACKAGE = /^[a-z0-9][a-z0-9+.-]+(:[a-z0-9]+)?(=[A-Za-z0-9.+~:-]+)?$/;
+const SERVICE = /^[A-Za-z0-9@._:-]+$/;
+const TIMEZONE = /^[A-Za-z0-9_+-]+(\/[A-Za-z0-9_+-]+)*$/;
+const LOCALE = /^(C|POSIX|C\.UTF-8|[a-z]{2,3}(_[A-Z]{2})?(\.[A-Za-z0-9-]+)?(@[a-z]+)?)$/;
+const CRYPT = /^\$(6|5|y|2[aby])\$[./A-Za-z0-9$=,]+$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ESP_MOUNTS = ['/boot/efi', '/efi', '/boot'];
+
+export function validate(recipe: Recipe, folder: string): Issue[] {
+  const issues: Issue[] = [];
+  const fail = (path: KeyPath, message: string) => issues.push({ path, message });
+  const oneOf = (path: KeyPath, value: string, kind: keyof typeof SUPPORTED) => {
+    const { now, later } = SUPPORTED[kind];
+    if ((now as readonly string[]).includes(value)) return true;
+    const valid = now.length ? `supported: ${now.join(', ')}` : 'none is supported yet';
+    fail(path, (later as readonly string[]).includes(value) ? `${show(value)} is not yet supported (${valid})` : `${show(value)} is not valid (${valid})`);
+    return false;
+  };
+
+  oneOf(['arch'], recipe.arch, 'arch');
+  oneOf(['bootloader'], recipe.bootloader, 'bootloader');
+  oneOf(['compress'], recipe.compress, 'compress');
+  recipe.outputs.forEach((o, i) => oneOf(['outputs', i], o, 'output'));
+  recipe.sbom.forEach((s, i) => oneOf(['sbom', i], s, 'sbom'));
+  recipe.layers.forEach((l, i) => fail(['layers', i], `${show(l)}: layers are not yet supported (remove the layers key)`));
+
+  const hostname = recipe.hostname ?? recipe.name;
+  if (hostname.length > 253 || !hostname.split('.').every((label) => HOST_LABEL.test(label))) {
+    fail([recipe.hostname ? 'hostname' : 'name'], `${show(hostname)} is not a valid hostname (letters, digits and "-", at most 63 per dot-separated label)`);
+  }
+  if (!TIMEZONE.test(recipe.timezone)) fail(['timezone'], `${show(recipe.timezone)} is not a time zone (e.g. Etc/UTC, Europe/Berlin)`);
+  if (!LOCALE.test(recipe.locale)) fail(['locale'], `${show(recipe.locale)} is not a locale (e.g. C.UTF-8, en_US.UTF-8)`);
+  recipe.packages.forEach((p, i) => PACKAGE.test(p) || fail(['packages', i], `${show(p)} is not a Debian package name (e.g. openssh-server, vim=2:9.0.1378-2)`));
+  for (const key of ['exclude', 'include'] as const) {
+    recipe[key].forEach((p, i) => p.startsWith('/') || fail([key, i], `${show(p)} must be an absolute path pattern (e.g. /usr/share/doc/*)`));
+  }
+  for (const key of ['enable', 'disable'] as const) {
+    recipe.services[key].forEach((s, i) => SERVICE.test(s) || fail(['services', key, i], `${show(s)} is not a systemd unit name`));
+  }
+
+  validateUsers(recipe, fail);
+  validateFiles(recipe, folder, fail);
+  (['customize', 'image'] as const).forEach((phase) =>
+    recipe.hooks[phase].forEach((hook, i) => {
+      const found = resolveInside(folder, hook);
+      if ('error' in found) fail(['hooks', phase, i], `${show(hook)} ${found.error}`);
+      else if (found.kind !== 'file') fail(['hooks', phase, i], `${show(hook)} is a directory, not a script`);
+    }),
+  );
+  recipe.kernel.cmdline.forEach((arg, i) => /^\S+$/.test(arg) || fail(['kernel', 'cmdline', i], `${show(arg)} contains spaces; give one argument per list item`));
+  if (recipe.kernel.package === 'none' && recipe.bootloader !== 'none') {
+    fail(['kernel', 'package'], `"none" needs bootloader: none (a ${recipe.bootloader} image boots a kernel)`);
+  } else if (recipe.kernel.package !== 'none' && !PACKAGE.test(recipe.kernel.package)) {
+    fail(['kernel', 'package'], `${show(recipe.kernel.package)} is not a Debian package name`);
+  }
+  validateDisk(recipe, fail);
+  return issues;
+}
+
+type Fail = (path: KeyPath, message: string) => void;
+
+function validateUsers(recipe: Recipe, fail: Fail): void {
+  if (recipe.root_password !== undefined && recipe.root_password_hash !== undefined) {
+    fail(['root_password_hash'], 'give root_password or root_password_hash, not both');
+  }
+  if (recipe.root_password_hash !== undefined && !CRYPT.test(recipe.root_password_hash)) {
+    fail(['root_password_hash'], 'is not a crypt(3) hash (make one with: openssl passwd -6)');
+  }
+  const seen = new Set<string>();
+  recipe.users.forEach((user, i) => {
+    if (!USER.test(user.name) || user.name === 'root') {
+      fail(['users', i, 'name'], `${show(user.name)} is not a valid user name (lowercase letters, digits, "_" and "-", starting with a letter; not root)`);
+    } else if (seen.has(user.name)) fail(['users', i, 'name'], `${show(user.name)} is listed twice`);
+    seen.add(user.name);
+    if (user.password !== undefined && user.password_hash !== undefined) fail(['users', i], 'give password or password_hash, not both');
+    if (user.password_hash !== undefined && !CRYPT.test(user.password_hash)) {
+      fail(['users', i, 'password_hash'], 'is not a crypt(3) hash (make one with: openssl passwd -6)');
+    }
+    user.groups.forEach((g, j) => USER.test(g) || fail(['users', i, 'groups', j], `${show(g)} is not a valid group name`));
+    if (!user.shell.startsWith('/')) fail(['users', i, 'shell'], `${show(user.shell)} must be an absolute path (e.g. /bin/bash)`);
+    user.ssh_keys.forEach((k, j) => /^(ssh-|ecdsa-|sk-)\S+ \S+/.test(k) || fail(['users', i, 'ssh_keys', j], `${show(k)} is not an OpenSSH public key ("ssh-ed25519 AAAA... comment")`));
+  });
+}
+
+function validateFiles(recipe: Recipe, folder: string, fail: Fail): void {
+  recipe.files.forEach((file, i) => {
+    if (!file.dst.startsWith('/') || file.dst.split('/').includes('..')) {
+      fail(['files', i, 'dst'], `${show(file.dst)} must be an absolute path in the image without ".."`);
+    }
+    if ((file.src === undefined) === (file.content === undefined)) {
+      fail(['files', i], 'give exactly one of src (a file or folder next to the recipe) or content (inline text)');
+      return;
+    }
+    if (file.src === undefined) return;
+    const found = resolveInside(folder, file.src);
+    if ('error' in found) fail(['files', i, 'src'], `${show(file.src)} ${found.error}`);
+    else if (found.kind === 'dir' && file.mode !== undefined) fail(['files', i, 'mode'], 'applies to single files; set modes on the files inside the folder');
+  });
+}
+
+function validateDisk(recipe: Recipe, fail: Fail): void {
+  const { disk } = recipe;
+  if (!SUPPORTED.table.now.includes(disk.table as 'gpt')) {
+    fail(['disk', 'table'], `${show(disk.table)} is ${disk.table === 'mbr' ? 'not yet supported' : 'not valid'} (supported: gpt)`);
+  }
+  const diskSize = parseDiskSize(disk.size);
+  if (diskSize === undefined) fail(['disk', 'size'], `${show(disk.size)} is not a size (examples: auto, 2G, 1500M)`);
+
+  const names = new Set<string>();
+  const mounts = new Map<string, number>();
+  let sizesOk = true;
+  disk.partitions.forEach((part, i) => {
+    const at = (key: string): KeyPath => ['disk', 'partitions', i, key];
+    if (names.has(part.name)) fail(at('name'), `${show(part.name)} is used by two partitions`);
+    names.add(part.name);
+    if (!resolveGptType(part.type)) {
+      fail(at('type'), `${show(part.type)} is not a partition type (esp, root, swap, linux, bios-boot, xbootldr, data, home, srv, or a GPT type GUID)`);
+    }
+    if (parseSize(part.size) === undefined) {
+      fail(at('size'), `${show(part.size)} is not a size (${SIZE_HINT})`);
+      sizesOk = false;
+    }
+    if (part.fs !== undefined) oneOf(at('fs'), part.fs);
+    if (part.mount !== undefined) {
+      if (!part.mount.startsWith('/') || part.mount.split('/').includes('..')) fail(at('mount'), `${show(part.mount)} must be an absolute path`);
+      else if (mounts.has(part.mount)) fail(at('mount'), `${show(part.mount)} is mounted by partitions ${mounts.get(part.mount)} and ${i}`);
+      if (part.fs === undefined) fail(at('fs'), `is required for a mounted partition (ext4 or vfat)`);
+      mounts.set(part.mount, i);
+    }
+    if (part.uuid !== undefined && !UUID.test(part.uuid)) fail(at('uuid'), `${show(part.uuid)} is not a UUID`);
+    const maxLabel = part.fs === 'vfat' ? 11 : 16;
+    if (part.label !== undefined && part.label.length > maxLabel) fail(at('label'), `${show(part.label)} is longer than ${maxLabel} characters (the ${part.fs ?? 'file system'} limit)`);
+    if (part.grow) fail(at('grow'), 'growing the root file system on first boot is not yet supported (remove grow)');
+  });
+  function oneOf(path: KeyPath, fs: string) {
+    const { now, later } = SUPPORTED.fs;
+    if (!(now as readonly string[]).includes(fs)) fail(path, `${show(fs)} is ${(later as readonly string[]).includes(fs) ? 'not yet supported' : 'not a file system'} (supported: ${now.join(', ')})`);
+  }
+
+  const root = mounts.get('/');
+  if (root === undefined) fail(['disk', 'partitions'], 'no partition is mounted at "/" (add one with mount: /)');
+  else if (disk.partitions[root]?.fs !== 'ext4') fail(['disk', 'partitions', root, 'fs'], 'the root file system must be ext4');
+  if (recipe.bootloader === 'systemd-boot') {
+    const esp = disk.partitions.findIndex((p) => resolveGptType(p.type) === resolveGptType('esp'));
+    if (esp < 0) fail(['disk', 'partitions'], 'systemd-boot needs an EFI system partition (add { name: esp, type: esp, size: 256M, fs: vfat, mount: /boot/efi })');
+    else if (disk.partitions[esp]?.fs !== 'vfat' || !ESP_MOUNTS.includes(disk.partitions[esp]?.mount ?? '')) {
+      fail(['disk', 'partitions', esp], `the EFI system partition needs fs: vfat and mount: ${ESP_MOUNTS.join(' or ')}`);
+    }
+  }
+
+  if (!sizesOk || diskSize === undefined) return;
+  try {
+    resolveLayout({
+      diskSize,
+      partitions: disk.partitions.map((p) => ({ name: p.name, size: parseSize(p.size) ?? 'rest', minBytes: MiB })),
+    });
+  } catch (err) {
+    if (!(err instanceof LayoutError)) throw err;
+    const path: KeyPath = err.partition === undefined ? ['disk', 'size'] : ['disk', 'partitions', err.partition, err.key ?? 'size'];
+    fail(path, err.message);
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * What a stage is: a name, a version (bumped whenever its behaviour changes, so cached results of
+ * the old behaviour are never reused), an options schema, a user-facing summary and `run`.
+ * Stages never spawn processes themselves: they get `exec` and `chroot` from the executor, which
+ * logs, streams and cancels every command, and lets unit tests record calls instead.
+ */
+import type { z } from 'zod';
+
+export interface ExecOptions {
+  env?: Record<string, string>;
+  input?: string;
+  cwd?: string;
+}
+
+export interface ExecResult {
+  stdout: string;
+}
+
+export type Exec = (command: string, args: readonly string[], options?: ExecOptions) => Promise<ExecResult>;
+
+/** JSON facts a stage hands to later stages (e.g. the kernel version, the disk layout). */
+export type Facts = Record<string, unknown>;
+
+export interface StageContext {
+  /** The image root tree that tree stages change. */
+  root: string;
+  /** Scratch folder for image stages; the final files are written here too. */
+  work: string;
+  /** Folder the recipe's relative paths (files, hooks) are resolved in. */
+  recipeFolder: string;
+  /** Runs a command on the host. */
+  exec: Exec;
+  /** Runs a command inside the image root with /proc, /sys, /dev and /run mounted. */
+  chroot: Exec;
+  /** A line for build.log and the progress display. */
+  log: (line: string) => void;
+  /** Facts returned by the stages before this one, merged. */
+  facts: Facts;
+  signal: AbortSignal;
+}
+
+export interface Stage<S extends z.ZodType = z.ZodType> {
+  name: string;
+  version: number;
+  /** tree: changes the image root; image: makes files from it. */
+  kind: 'tree' | 'image';
+  summary: string;
+  options: S;
+  run(ctx: StageContext, options: z.output<S>): Promise<Facts | void>;
+}
+
+/** Returns its argument: exists so TypeScript infers `options` in `run` from the schema. */
+export function defineStage<S extends z.ZodType>(stage: Stage<S>): Stage<S> {
+  return stage;
+}

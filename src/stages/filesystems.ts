@@ -1,0 +1,118 @@
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { formatBytes, LayoutError, MiB, resolveLayout, type Layout } from '../disk/layout.js';
+import { BuildError } from '../errors.js';
+import { parseDiskSize, parseSize } from '../recipe/sizes.js';
+import { defineStage, type StageContext } from './define.js';
+import { treeSize } from './tree-size.js';
+
+const Partition = z.strictObject({
+  name: z.string(),
+  size: z.string(),
+  fs: z.string().optional(),
+  mount: z.string().optional(),
+  uuid: z.string(),
+  label: z.string().optional(),
+});
+type Partition = z.infer<typeof Partition>;
+
+/** `size: auto` leaves this much free beyond the content: a quarter more, and at least 128 MiB. */
+export function autoSize(contentBytes: number): number {
+  return Math.ceil((contentBytes * 1.25 + 128 * MiB) / MiB) * MiB;
+}
+
+/** What a file system of this content needs at least: data plus metadata (inodes, journal). */
+function needed(fs: string, content: { bytes: number; entries: number }): number {
+  if (fs === 'vfat') return content.bytes + content.entries * 64 + 2 * MiB;
+  return Math.ceil(content.bytes * 1.03 + content.entries * 512 + 32 * MiB);
+}
+
+export const filesystems = defineStage({
+  name: 'filesystems',
+  version: 1,
+  kind: 'image',
+  summary: 'Splits the image root by mount point and builds each file system as a plain file (mkfs.ext4 -d; mkfs.vfat + mtools), without loop devices or mounts. Sizes the disk: `auto` fits the content with headroom.',
+  options: z.strictObject({ diskSize: z.string(), partitions: z.array(Partition) }),
+  async run(ctx, o) {
+    const tree = join(ctx.work, 'tree');
+    await rm(tree, { recursive: true, force: true });
+    // A hard-link farm: splitting it by mount point moves links, never the cached root's files.
+    await ctx.exec('cp', ['-al', ctx.root, tree]);
+    const sources = new Map<string, string>();
+    const byDepth = o.partitions.filter((p) => p.mount && p.mount !== '/').sort((a, b) => depth(b.mount) - depth(a.mount));
+    for (const part of byDepth) {
+      const from = join(tree, part.mount ?? '');
+      const to = join(ctx.work, `content-${part.name}`);
+      await mkdir(from, { recursive: true });
+      await rename(from, to);
+      await mkdir(from, { mode: 0o755 });
+      sources.set(part.name, to);
+    }
+    const rootPart = o.partitions.find((p) => p.mount === '/');
+    if (rootPart) sources.set(rootPart.name, tree);
+
+    const needs = o.partitions.map((p) => (p.fs && sources.has(p.name) ? needed(p.fs, treeSize(sources.get(p.name) ?? tree)) : MiB));
+    const layout = place(o, needs);
+    await mkdir(join(ctx.work, 'parts'), { recursive: true });
+    for (const [i, part] of o.partitions.entries()) {
+      const placed = layout.partitions[i];
+      if (!part.fs || !placed) continue;
+      if ((needs[i] ?? 0) > placed.size) {
+        throw new BuildError(`partition ${part.name}: the content needs about ${formatBytes(needs[i] ?? 0)} but the partition is ${formatBytes(placed.size)} (${formatBytes((needs[i] ?? 0) - placed.size)} short); make it bigger or use size: rest with disk.size: auto`);
+      }
+      const file = join(ctx.work, 'parts', `${part.name}.img`);
+      await rm(file, { force: true });
+      await mkfs(ctx, part, file, placed.size, sources.get(part.name));
+      ctx.log(`${part.name}: ${part.fs} ${formatBytes(placed.size)} at ${formatBytes(placed.offset)}`);
+    }
+    await rm(tree, { recursive: true, force: true });
+    for (const dir of sources.values()) await rm(dir, { recursive: true, force: true });
+    return { layout };
+  },
+});
+
+function depth(mount: string | undefined): number {
+  return (mount ?? '').split('/').filter(Boolean).length;
+}
+
+function place(o: { diskSize: string; partitions: Partition[] }, needs: number[]): Layout {
+  const diskSize = parseDiskSize(o.diskSize) ?? 'auto';
+  try {
+    return resolveLayout({
+      diskSize,
+      partitions: o.partitions.map((p, i) => ({
+        name: p.name,
+        size: parseSize(p.size) ?? 'rest',
+        minBytes: diskSize === 'auto' ? autoSize(needs[i] ?? MiB) : (needs[i] ?? MiB),
+      })),
+    });
+  } catch (err) {
+    if (err instanceof LayoutError) throw new BuildError(`disk layout: ${err.message}`);
+    throw err;
+  }
+}
+
+async function mkfs(ctx: StageContext, part: Partition, file: string, size: number, source: string | undefined): Promise<void> {
+  if (part.fs === 'ext4') {
+    const handle = await open(file, 'w');
+    await handle.truncate(size).finally(() => handle.close());
+    await ctx.exec('mkfs.ext4', [
+      '-q', '-F',
+      '-U', part.uuid,
+      ...(part.label ? ['-L', part.label] : []),
+      '-E', `root_owner=0:0,hash_seed=${part.uuid}`,
+      ...(source ? ['-d', source] : []),
+      file,
+    ]);
+  } else if (part.fs === 'vfat') {
+    const volumeId = part.uuid.replace('-', '');
+    const fat32 = size >= 64 * MiB ? ['-F', '32'] : [];
+    await ctx.exec('mkfs.fat', ['-C', ...fat32, '-i', volumeId, '-n', (part.label ?? part.name).toUpperCase().slice(0, 11), file, String(size / 1024)]);
+    const entries = source ? readdirSync(source).map((e) => join(source, e)) : [];
+    if (entries.length) await ctx.exec('mcopy', ['-s', '-p', '-Q', '-i', file, ...entries, '::/'], { env: { MTOOLS_SKIP_CHECK: '1' } });
+  } else {
+    throw new BuildError(`partition ${part.name}: file system ${part.fs ?? ''} is not supported`);
+  }
+}

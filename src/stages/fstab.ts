@@ -1,0 +1,18 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { defineStage } from './define.js';
+
+const Entry = z.strictObject({ source: z.string(), mount: z.string(), fs: z.string(), options: z.string(), pass: z.number().int() });
+
+export const fstab = defineStage({
+  name: 'fstab',
+  version: 1,
+  kind: 'tree',
+  summary: "Writes /etc/fstab from the disk layout's mounts, naming each file system by UUID.",
+  options: z.strictObject({ entries: z.array(Entry) }),
+  async run(ctx, o) {
+    const lines = o.entries.map((e) => `${e.source}\t${e.mount}\t${e.fs}\t${e.options}\t0\t${e.pass}`);
+    await writeFile(join(ctx.root, 'etc/fstab'), `# written by kiln from the recipe's disk layout\n${lines.join('\n')}\n`);
+  },
+});

@@ -1,0 +1,32 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { BuildError } from '../errors.js';
+import { defineStage } from './define.js';
+
+export interface KernelFacts {
+  version: string;
+  vmlinuz: string;
+  initrd: string;
+}
+
+export const kernel = defineStage({
+  name: 'kernel',
+  version: 1,
+  kind: 'tree',
+  summary: 'Finds the installed kernel (the newest if several) and makes sure its initramfs exists, generating it after all customization if needed.',
+  options: z.strictObject({ package: z.string() }),
+  async run(ctx, o) {
+    const versions = readdirSync(join(ctx.root, 'boot'))
+      .filter((f) => f.startsWith('vmlinuz-'))
+      .map((f) => f.slice('vmlinuz-'.length))
+      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+    const version = versions.at(-1);
+    if (!version) throw new BuildError(`no kernel in /boot after installing ${o.package} (is it a kernel image package?)`);
+    const initrd = `/boot/initrd.img-${version}`;
+    if (!existsSync(join(ctx.root, initrd))) await ctx.chroot('update-initramfs', ['-c', '-k', version]);
+    ctx.log(`kernel ${version}`);
+    const facts: KernelFacts = { version, vmlinuz: `/boot/vmlinuz-${version}`, initrd };
+    return { kernel: facts };
+  },
+});

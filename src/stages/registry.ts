@@ -1,0 +1,33 @@
+/** Every stage kiln has, by name: the executor looks stages up here and validates options with them. */
+import { bootstrap } from './bootstrap.js';
+import { customizeHooks } from './customize-hooks.js';
+import type { Stage } from './define.js';
+import { diskImage } from './disk-image.js';
+import { files } from './files.js';
+import { filesystems } from './filesystems.js';
+import { fstab } from './fstab.js';
+import { imageHooks } from './image-hooks.js';
+import { kernel } from './kernel.js';
+import { services } from './services.js';
+import { system } from './system.js';
+import { systemdBoot } from './systemd-boot.js';
+import { users } from './users.js';
+
+export const STAGES: readonly Stage[] = [
+  bootstrap,
+  system,
+  users,
+  files,
+  services,
+  customizeHooks,
+  fstab,
+  kernel,
+  systemdBoot,
+  filesystems,
+  diskImage,
+  imageHooks,
+] as unknown as readonly Stage[];
+
+export function stageByName(name: string): Stage | undefined {
+  return STAGES.find((s) => s.name === name);
+}

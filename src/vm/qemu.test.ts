@@ -1,0 +1,155 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { UserError } from '../errors.js';
+import { boot, detectFormat, findOvmf, qemuArgs } from './qemu.js';
+
+const base = { format: 'raw', ovmfCode: '/fw/CODE.fd', varsCopy: '/tmp/x/VARS.fd', memoryMiB: 1024 } as const;
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-qemu-test-'));
+}
+
+function emptyImage(dir: string, name = 'empty.img'): string {
+  const image = path.join(dir, name);
+  fs.writeFileSync(image, Buffer.alloc(4 * 1024 * 1024));
+  return image;
+}
+
+/** pgrep exits 1 when nothing matches. */
+async function qemuRunningFor(needle: string): Promise<boolean> {
+  const r = await execa('pgrep', ['-f', needle], { reject: false });
+  return r.exitCode === 0;
+}
+
+void test('qemuArgs: TCG q35 machine, read-only firmware, throwaway snapshot of the image', () => {
+  const args = qemuArgs({ ...base, image: '/images/a.img', interactive: false });
+  const joined = args.join(' ');
+  assert.ok(joined.includes('-machine q35'));
+  assert.ok(joined.includes('-accel tcg'));
+  assert.ok(joined.includes('-cpu max'));
+  assert.ok(joined.includes('-m 1024'));
+  assert.ok(!args.includes('-enable-kvm'));
+  assert.ok(!joined.includes('kvm'));
+  assert.ok(args.includes('if=pflash,format=raw,unit=0,readonly=on,file=/fw/CODE.fd'));
+  assert.ok(args.includes('if=pflash,format=raw,unit=1,file=/tmp/x/VARS.fd'));
+  assert.ok(args.includes('if=virtio,format=raw,snapshot=on,file=/images/a.img'));
+  assert.ok(joined.includes('-nic user,model=virtio-net-pci'));
+  assert.ok(args.includes('-no-reboot'));
+  assert.ok(joined.includes('-display none -serial stdio -monitor none'));
+  assert.ok(!args.includes('-nographic'));
+});
+
+void test('qemuArgs: interactive mode muxes console and monitor on stdio', () => {
+  const plain = qemuArgs({ ...base, image: 'a.qcow2', format: 'qcow2', memoryMiB: 2048, interactive: true });
+  assert.ok(plain.join(' ').includes('-nographic -serial mon:stdio'));
+  assert.ok(plain.includes('if=virtio,format=qcow2,snapshot=on,file=a.qcow2'));
+  assert.ok(plain.join(' ').includes('-m 2048'));
+
+  const logged = qemuArgs({ ...base, image: 'a.img', interactive: true, logFile: 'a.img.boot.log' });
+  assert.ok(logged.includes('-nographic'));
+  assert.ok(logged.includes('stdio,id=console,mux=on,signal=off,logfile=a.img.boot.log'));
+  assert.ok(!logged.includes('-display'));
+});
+
+void test('qemuArgs: commas in paths are doubled so QEMU does not split on them', () => {
+  const args = qemuArgs({ ...base, image: '/images/a,b.img', interactive: false });
+  assert.ok(args.includes('if=virtio,format=raw,snapshot=on,file=/images/a,,b.img'));
+});
+
+void test('detectFormat: qcow2 magic vs raw', () => {
+  const dir = tempDir();
+  try {
+    const q = path.join(dir, 'q');
+    fs.writeFileSync(q, Buffer.concat([Buffer.from('QFI\xfb', 'latin1'), Buffer.alloc(60)]));
+    assert.equal(detectFormat(q), 'qcow2');
+    assert.equal(detectFormat(emptyImage(dir)), 'raw');
+    const tiny = path.join(dir, 'tiny');
+    fs.writeFileSync(tiny, 'QF');
+    assert.equal(detectFormat(tiny), 'raw');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+void test('findOvmf finds the Debian ovmf firmware pair', () => {
+  const { code, vars } = findOvmf();
+  assert.ok(fs.existsSync(code), code);
+  assert.ok(fs.existsSync(vars), vars);
+});
+
+void test('boot: a missing image is a UserError', async () => {
+  await assert.rejects(
+    boot({ image: path.join(os.tmpdir(), 'kiln-no-such-image.img'), check: true, timeoutSeconds: 1 }),
+    (err: unknown) => err instanceof UserError && /no such file/.test(err.message),
+  );
+});
+
+void test('boot --check on an empty disk times out, writes a log and leaves no QEMU behind', { timeout: 60_000 }, async () => {
+  const dir = tempDir();
+  try {
+    const image = emptyImage(dir);
+    let output = '';
+    const started = Date.now();
+    const r = await boot({ image, check: true, timeoutSeconds: 20, onOutput: (c) => (output += c) });
+    const took = (Date.now() - started) / 1000;
+
+    assert.ok(r.result === 'timeout' || r.result === 'exited', `unexpected result ${r.result}`);
+    assert.ok(took < 30, `boot took ${took}s`);
+    assert.ok(r.seconds > 0 && r.seconds <= took + 1);
+    assert.equal(r.logFile, `${image}.boot.log`);
+    assert.ok(fs.existsSync(r.logFile));
+    assert.equal(fs.readFileSync(r.logFile, 'utf8'), output);
+    // OVMF always talks on the serial port; an empty log would mean the console is not wired up.
+    assert.ok(output.length > 0, 'no console output from QEMU');
+    assert.equal(await qemuRunningFor(image), false, 'QEMU still running');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+void test('boot --check stops QEMU when the abort signal fires', { timeout: 30_000 }, async () => {
+  const dir = tempDir();
+  try {
+    const image = emptyImage(dir);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('stop now')), 2000);
+    const started = Date.now();
+    await assert.rejects(
+      boot({ image, check: true, timeoutSeconds: 60, signal: controller.signal, logFile: path.join(dir, 'log') }),
+      /stop now/,
+    );
+    assert.ok((Date.now() - started) / 1000 < 10);
+    assert.equal(await qemuRunningFor(image), false, 'QEMU still running');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+void test('QEMU does not outlive a Node process that exits mid-boot', { timeout: 30_000 }, async () => {
+  const dir = tempDir();
+  try {
+    const image = emptyImage(dir, 'orphan-check.img');
+    const qemuModule = new URL('./qemu.js', import.meta.url).href;
+    const script = `
+      import { spawnSync } from 'node:child_process';
+      import { boot } from ${JSON.stringify(qemuModule)};
+      void boot({ image: ${JSON.stringify(image)}, check: true, timeoutSeconds: 60 });
+      setTimeout(() => {
+        const running = spawnSync('pgrep', ['-f', ${JSON.stringify(image)}]).status === 0;
+        process.stdout.write(running ? 'running' : 'not running');
+        process.exit(0);
+      }, 2000);
+    `;
+    const child = await execa(process.execPath, ['--input-type=module', '-e', script]);
+    assert.equal(child.stdout, 'running', 'QEMU never started, so this test proves nothing');
+    // SIGKILL delivery is asynchronous; give the kernel a moment to reap.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(await qemuRunningFor(image), false, 'QEMU outlived its parent');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

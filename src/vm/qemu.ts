@@ -1,0 +1,235 @@
+/**
+ * Boots a built image under QEMU, either wired to the user's terminal or unattended (`--check`)
+ * with the serial console watched for a login prompt, a panic or the emergency shell.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { BuildError, InterruptedError, UserError } from '../errors.js';
+import { ConsoleWatcher } from './console-watch.js';
+
+export interface BootOptions {
+  image: string;
+  check: boolean;
+  timeoutSeconds: number;
+  memoryMiB?: number;
+  logFile?: string;
+  signal?: AbortSignal;
+  onOutput?: (chunk: string) => void;
+}
+
+export interface BootResult {
+  result: 'login' | 'panic' | 'emergency' | 'timeout' | 'exited';
+  seconds: number;
+  logFile: string;
+}
+
+export interface QemuArgsOptions {
+  image: string;
+  format: 'raw' | 'qcow2';
+  ovmfCode: string;
+  varsCopy: string;
+  memoryMiB: number;
+  interactive: boolean;
+  /** Interactive only: QEMU itself tees the console here, since stdio belongs to the user. */
+  logFile?: string;
+}
+
+const QEMU = 'qemu-system-x86_64';
+const OVMF_DIR = '/usr/share/OVMF';
+const OVMF_CANDIDATES = [
+  { code: `${OVMF_DIR}/OVMF_CODE_4M.fd`, vars: `${OVMF_DIR}/OVMF_VARS_4M.fd` },
+  { code: `${OVMF_DIR}/OVMF_CODE.fd`, vars: `${OVMF_DIR}/OVMF_VARS.fd` },
+];
+const KILL_GRACE_MS = 5000;
+const STDERR_TAIL_LINES = 20;
+
+/** Locates the UEFI firmware from Debian's `ovmf` package. */
+export function findOvmf(): { code: string; vars: string } {
+  for (const pair of OVMF_CANDIDATES) {
+    if (fs.existsSync(pair.code) && fs.existsSync(pair.vars)) return pair;
+  }
+  throw new UserError(
+    `UEFI firmware not found (looked for ${OVMF_CANDIDATES.map((p) => p.code).join(', ')})\n` +
+      `  hint: install the Debian package 'ovmf', e.g. with 'kiln doctor --install'`,
+  );
+}
+
+/** qcow2 images start with the magic "QFI\xfb"; anything else is treated as a raw disk. */
+export function detectFormat(image: string): 'raw' | 'qcow2' {
+  const fd = fs.openSync(image, 'r');
+  try {
+    const magic = Buffer.alloc(4);
+    const read = fs.readSync(fd, magic, 0, 4, 0);
+    return read === 4 && magic.equals(Buffer.from([0x51, 0x46, 0x49, 0xfb])) ? 'qcow2' : 'raw';
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** QEMU's option parser splits on commas; a literal comma in a value is written twice. */
+function optValue(value: string): string {
+  return value.replaceAll(',', ',,');
+}
+
+export function qemuArgs(opts: QemuArgsOptions): string[] {
+  const args = [
+    // KVM hangs on the build hosts we target; TCG is slower but always works.
+    '-machine', 'q35', '-accel', 'tcg', '-cpu', 'max', '-smp', '2', '-m', String(opts.memoryMiB),
+    '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${optValue(opts.ovmfCode)}`,
+    '-drive', `if=pflash,format=raw,unit=1,file=${optValue(opts.varsCopy)}`,
+    // snapshot=on sends every guest write to a throwaway overlay: booting never alters the image.
+    '-drive', `if=virtio,format=${opts.format},snapshot=on,file=${optValue(opts.image)}`,
+    '-nic', 'user,model=virtio-net-pci',
+    // A guest reboot would loop forever in --check; ending QEMU turns it into a visible 'exited'.
+    '-no-reboot',
+  ];
+  if (!opts.interactive) {
+    args.push('-display', 'none', '-serial', 'stdio', '-monitor', 'none');
+  } else if (opts.logFile === undefined) {
+    args.push('-nographic', '-serial', 'mon:stdio');
+  } else {
+    // Same as `-serial mon:stdio` (signal=off lets Ctrl-C reach the guest), plus a console log.
+    args.push(
+      '-nographic',
+      '-chardev', `stdio,id=console,mux=on,signal=off,logfile=${optValue(opts.logFile)}`,
+      '-serial', 'chardev:console',
+      '-mon', 'chardev=console',
+    );
+  }
+  return args;
+}
+
+function findOnPath(name: string): string | undefined {
+  for (const dir of (process.env['PATH'] ?? '').split(path.delimiter)) {
+    if (dir === '') continue;
+    const candidate = path.join(dir, name);
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new InterruptedError(typeof reason === 'string' ? reason : 'abort');
+}
+
+export async function boot(opts: BootOptions): Promise<BootResult> {
+  if (!fs.existsSync(opts.image)) {
+    throw new UserError(`${opts.image}: no such file\n  hint: build an image first with 'kiln build', or check the path`);
+  }
+  if (!fs.statSync(opts.image).isFile() && !fs.statSync(opts.image).isBlockDevice()) {
+    throw new UserError(`${opts.image}: not a disk image file`);
+  }
+  const qemu = findOnPath(QEMU);
+  if (qemu === undefined) {
+    throw new UserError(
+      `${QEMU} not found on PATH\n  hint: install the Debian package 'qemu-system-x86', e.g. with 'kiln doctor --install'`,
+    );
+  }
+  const ovmf = findOvmf();
+  if (opts.signal?.aborted) throw abortError(opts.signal);
+
+  const logFile = opts.logFile ?? `${opts.image}.boot.log`;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-boot-'));
+  try {
+    // OVMF writes boot entries into its VARS store; a private copy keeps the system one pristine.
+    const varsCopy = path.join(tmp, 'OVMF_VARS.fd');
+    fs.copyFileSync(ovmf.vars, varsCopy);
+    const args = qemuArgs({
+      image: opts.image,
+      format: detectFormat(opts.image),
+      ovmfCode: ovmf.code,
+      varsCopy,
+      memoryMiB: opts.memoryMiB ?? 1024,
+      interactive: !opts.check,
+      logFile,
+    });
+    return await runQemu(qemu, args, opts, logFile);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+async function runQemu(qemu: string, args: string[], opts: BootOptions, logFile: string): Promise<BootResult> {
+  let log: number;
+  try {
+    log = fs.openSync(logFile, 'w');
+  } catch (err) {
+    throw new UserError(`cannot write boot log ${logFile}: ${(err as Error).message}`);
+  }
+  // Interactive mode: QEMU writes the log itself through the chardev.
+  if (!opts.check) fs.closeSync(log);
+
+  const started = Date.now();
+  const elapsed = (): number => Math.round((Date.now() - started) / 100) / 10;
+  const child = execa(qemu, args, {
+    stdin: opts.check ? 'pipe' : 'inherit',
+    stdout: opts.check ? 'pipe' : 'inherit',
+    stderr: opts.check ? 'pipe' : 'inherit',
+    buffer: false,
+    reject: false,
+    // SIGTERM lets QEMU drop its snapshot overlay; a wedged QEMU is SIGKILLed after the grace.
+    forceKillAfterDelay: KILL_GRACE_MS,
+  });
+  // 'exit' handlers must be synchronous: no time for a graceful SIGTERM.
+  const exitGuard = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.on('exit', exitGuard);
+
+  let verdict: BootResult['result'] | undefined;
+  let seconds: number | undefined;
+  let stopping = false;
+  const stop = (result: BootResult['result'] | undefined): void => {
+    if (stopping) return;
+    stopping = true;
+    verdict = result;
+    seconds = elapsed();
+    child.kill('SIGTERM');
+  };
+  const onAbort = (): void => stop(undefined);
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const timer = opts.check ? setTimeout(() => stop('timeout'), opts.timeoutSeconds * 1000) : undefined;
+
+  const stderrTail: string[] = [];
+  if (opts.check) {
+    const watcher = new ConsoleWatcher();
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (chunk: string) => {
+      fs.writeSync(log, chunk);
+      opts.onOutput?.(chunk);
+      const found = watcher.push(chunk);
+      if (found !== undefined) stop(found);
+    });
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+      fs.writeSync(log, chunk);
+      stderrTail.push(...chunk.split('\n').filter((l) => l.trim() !== ''));
+      stderrTail.splice(0, Math.max(0, stderrTail.length - STDERR_TAIL_LINES));
+    });
+  }
+
+  try {
+    const result = await child;
+    seconds ??= elapsed();
+    if (opts.signal?.aborted) throw abortError(opts.signal);
+    if (stopping) return { result: verdict ?? 'exited', seconds, logFile };
+    if (result.exitCode !== 0) {
+      const how = result.signal !== undefined ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
+      throw new BuildError(`${QEMU} ${how}`, 'boot', [QEMU, ...args].join(' '), stderrTail);
+    }
+    return { result: 'exited', seconds, logFile };
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onAbort);
+    process.removeListener('exit', exitGuard);
+    if (opts.check) fs.closeSync(log);
+  }
+}
