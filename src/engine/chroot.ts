@@ -4,6 +4,7 @@
  * Ctrl-C, not even when kiln itself is killed.
  */
 import type { Exec } from '../stages/define.js';
+import { quoteCommand } from './exec.js';
 
 const SETUP = [
   'set -e',
@@ -20,6 +21,6 @@ export function makeChroot(exec: Exec, root: string): Exec {
     exec(
       'unshare',
       ['--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--', '/bin/sh', '-c', SETUP, 'kiln-chroot', root, command, ...args],
-      { ...options, env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', ...options?.env } },
+      { label: `${quoteCommand(command, args)} (in the image root)`, ...options, env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', ...options?.env } },
     );
 }

@@ -15,12 +15,17 @@ export interface Runner {
 
 const TAIL = 15;
 
+export function quoteCommand(command: string, args: readonly string[]): string {
+  return [command, ...args].map(quote).join(' ');
+}
+
 export function makeExec(runner: Runner): Exec {
   return (command, args, options = {}) => run(runner, command, args, options);
 }
 
 function run(runner: Runner, command: string, args: readonly string[], options: ExecOptions): Promise<ExecResult> {
-  const shown = [command, ...args].map(quote).join(' ');
+  const shown = options.label ?? [command, ...args].map(quote).join(' ');
+  const name = options.label ?? command;
   runner.onLine(`$ ${shown}`);
   return new Promise((resolve, reject) => {
     if (runner.signal.aborted) return reject(new InterruptedError('SIGINT'));
@@ -60,7 +65,7 @@ function run(runner: Runner, command: string, args: readonly string[], options: 
     child.on('error', (err) => {
       runner.signal.removeEventListener('abort', abort);
       const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-      reject(new BuildError(missing ? `${command}: command not found (run kiln doctor --install)` : err.message, runner.stage, shown));
+      reject(new BuildError(missing ? `${name}: command not found (run kiln doctor --install)` : err.message, runner.stage, shown));
     });
     child.on('close', (code, signal) => {
       runner.signal.removeEventListener('abort', abort);
@@ -68,7 +73,7 @@ function run(runner: Runner, command: string, args: readonly string[], options: 
       if (runner.signal.aborted) return reject(new InterruptedError('SIGINT'));
       if (code === 0) return resolve({ stdout });
       const how = signal ? `was killed by ${signal}` : `exited with status ${code ?? '?'}`;
-      reject(new BuildError(`${command} ${how}`, runner.stage, shown, [...tail]));
+      reject(new BuildError(`${name} ${how}`, runner.stage, shown, [...tail]));
     });
   });
 }

@@ -11,7 +11,7 @@ import type { Manifest } from '../manifest/index.js';
 import type { Facts } from '../stages/define.js';
 import { stageByName } from '../stages/registry.js';
 import { makeChroot } from './chroot.js';
-import type { BuildEvent, BuildEventInput, Listener } from './events.js';
+import type { BuildEventInput, Listener } from './events.js';
 import { makeExec } from './exec.js';
 import { installedPackages, type InstalledPackage } from './packages.js';
 import { checkHost, checkMirror } from './preflight.js';
@@ -45,7 +45,7 @@ export async function build(o: BuildOptions): Promise<BuildRecord> {
   const started = new Date();
   const t0 = performance.now();
   const elapsed = (since: number) => Math.round((performance.now() - since) / 10) / 100;
-  const emit = (event: BuildEventInput) => o.listener({ ...event, time: new Date().toISOString() } as BuildEvent);
+  const emit = (event: BuildEventInput) => o.listener({ ...event, time: new Date().toISOString() });
 
   checkHost();
   const bootstrap = manifest.stages.find((s) => s.stage === 'bootstrap')?.options as { mirror: string; release: string; packages: string[] } | undefined;

@@ -79,10 +79,10 @@ function keyPath(ancestry: readonly unknown[]): KeyPath {
     const node = ancestry[i];
     const child = ancestry[i + 1];
     if (isMap(node) && child && typeof child === 'object' && 'key' in child) {
-      const key = (child as { key: unknown }).key;
+      const key = child.key;
       if (isScalar(key)) out.push(String(key.value));
     } else if (isSeq(node)) {
-      const index = (node.items as unknown[]).indexOf(child);
+      const index = node.items.indexOf(child);
       if (index >= 0) out.push(index);
     }
   }

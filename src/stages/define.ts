@@ -10,6 +10,8 @@ export interface ExecOptions {
   env?: Record<string, string>;
   input?: string;
   cwd?: string;
+  /** How the command is named in logs and errors when `command` is only a wrapper (chroot). */
+  label?: string;
 }
 
 export interface ExecResult {

@@ -15,7 +15,7 @@ export const imageHooks = defineStage({
       const [cmd, args] = command(source, source);
       await ctx.exec(cmd, [...args, ctx.work], {
         cwd: ctx.recipeFolder,
-        env: { ...o.env, KILN_ROOT: ctx.root, KILN_BUILD_DIR: ctx.work, KILN_IMAGE: String(ctx.facts.image ?? ''), KILN_HOOK: script.path },
+        env: { ...o.env, KILN_ROOT: ctx.root, KILN_BUILD_DIR: ctx.work, KILN_IMAGE: typeof ctx.facts.image === 'string' ? ctx.facts.image : '', KILN_HOOK: script.path },
       });
     }
   },

@@ -26,7 +26,7 @@ export const STAGES: readonly Stage[] = [
   filesystems,
   diskImage,
   imageHooks,
-] as unknown as readonly Stage[];
+];
 
 export function stageByName(name: string): Stage | undefined {
   return STAGES.find((s) => s.name === name);

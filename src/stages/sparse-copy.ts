@@ -24,9 +24,8 @@ export async function sparseCopy(source: string, target: string, offset: number)
   }
 }
 
+const ZERO = Buffer.alloc(BLOCK);
+
 function isZero(block: Buffer): boolean {
-  for (let i = 0; i < block.length; i += 8) {
-    if (i + 8 <= block.length ? block.readBigUInt64LE(i) !== 0n : block.subarray(i).some((b) => b !== 0)) return false;
-  }
-  return true;
+  return block.equals(block.length === BLOCK ? ZERO : ZERO.subarray(0, block.length));
 }

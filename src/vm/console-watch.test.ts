@@ -79,3 +79,11 @@ void test('bounded memory on output without newlines', () => {
   assert.equal(w.result, 'login');
   assert.ok((w.line ?? '').length <= 4096);
 });
+
+void test('the UEFI shell after a failed boot is a failure, seen at once', () => {
+  const w = new ConsoleWatcher();
+  w.push('BdsDxe: failed to load Boot0001 "UEFI QEMU HARDDISK" from PciRoot(0x0)\r\n');
+  assert.equal(w.result, undefined);
+  w.push('\x1b[0mUEFI Interactive Shell v2.2\r\n');
+  assert.equal(w.result, 'no-boot');
+});

@@ -3,7 +3,7 @@
  * so it can be driven by QEMU's stdout or by a test.
  */
 
-export type ConsoleResult = 'login' | 'panic' | 'emergency';
+export type ConsoleResult = 'login' | 'panic' | 'emergency' | 'no-boot';
 
 // A getty prompt is the last thing on its line ("kiln login: "), with the cursor waiting after it.
 const LOGIN = /\blogin: ?$/;
@@ -12,6 +12,8 @@ const NOT_LOGIN = /^\s*last login:/i;
 const PANIC = /Kernel panic - not syncing/;
 // systemd's emergency.target and sulogin's prompt (also used by rescue mode).
 const EMERGENCY = /emergency mode|Give root password for maintenance/i;
+// OVMF found nothing it could boot and fell back to its shell: waiting longer cannot help.
+const NO_BOOT = /UEFI Interactive Shell|No bootable option or device was found/;
 
 // Complete CSI, OSC and two-byte escape sequences; firmware and getty both emit them freely.
 // eslint-disable-next-line no-control-regex
@@ -72,6 +74,7 @@ export class ConsoleWatcher {
     let verdict: ConsoleResult | undefined;
     if (PANIC.test(line)) verdict = 'panic';
     else if (EMERGENCY.test(line)) verdict = 'emergency';
+    else if (NO_BOOT.test(line)) verdict = 'no-boot';
     else if (LOGIN.test(line) && !NOT_LOGIN.test(line)) verdict = 'login';
     if (verdict === undefined) return false;
     this.found = verdict;

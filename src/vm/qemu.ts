@@ -20,7 +20,7 @@ export interface BootOptions {
 }
 
 export interface BootResult {
-  result: 'login' | 'panic' | 'emergency' | 'timeout' | 'exited';
+  result: 'login' | 'panic' | 'emergency' | 'no-boot' | 'timeout' | 'exited';
   seconds: number;
   logFile: string;
 }
@@ -151,13 +151,19 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
       interactive: !opts.check,
       logFile,
     });
-    return await runQemu(qemu, args, opts, logFile);
+    return await runQemu(qemu, args, opts, logFile, tmp);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
 
-async function runQemu(qemu: string, args: string[], opts: BootOptions, logFile: string): Promise<BootResult> {
+async function runQemu(
+  qemu: string,
+  args: string[],
+  opts: BootOptions,
+  logFile: string,
+  tmp: string,
+): Promise<BootResult> {
   let log: number;
   try {
     log = fs.openSync(logFile, 'w');
@@ -175,12 +181,15 @@ async function runQemu(qemu: string, args: string[], opts: BootOptions, logFile:
     stderr: opts.check ? 'pipe' : 'inherit',
     buffer: false,
     reject: false,
-    // SIGTERM lets QEMU drop its snapshot overlay; a wedged QEMU is SIGKILLed after the grace.
+    // SIGTERM lets QEMU exit cleanly (and restore the terminal); a wedged one is SIGKILLed later.
     forceKillAfterDelay: KILL_GRACE_MS,
   });
-  // 'exit' handlers must be synchronous: no time for a graceful SIGTERM.
+  // 'exit' handlers run synchronously with no time to wait for QEMU, so nothing can escalate later:
+  // SIGKILL an unattended QEMU; an interactive one gets SIGTERM so it restores the user's terminal.
+  // boot()'s finally never runs on process.exit(), so the VARS copy is removed here too.
   const exitGuard = (): void => {
-    child.kill('SIGKILL');
+    child.kill(opts.check ? 'SIGKILL' : 'SIGTERM');
+    fs.rmSync(tmp, { recursive: true, force: true });
   };
   process.on('exit', exitGuard);
 
@@ -196,7 +205,9 @@ async function runQemu(qemu: string, args: string[], opts: BootOptions, logFile:
   };
   const onAbort = (): void => stop(undefined);
   opts.signal?.addEventListener('abort', onAbort, { once: true });
-  const timer = opts.check ? setTimeout(() => stop('timeout'), opts.timeoutSeconds * 1000) : undefined;
+  // setTimeout fires at once for delays beyond 2^31-1 ms.
+  const timeoutMs = Math.min(opts.timeoutSeconds * 1000, 2 ** 31 - 1);
+  const timer = opts.check ? setTimeout(() => stop('timeout'), timeoutMs) : undefined;
 
   const stderrTail: string[] = [];
   if (opts.check) {
@@ -222,7 +233,12 @@ async function runQemu(qemu: string, args: string[], opts: BootOptions, logFile:
     if (opts.signal?.aborted) throw abortError(opts.signal);
     if (stopping) return { result: verdict ?? 'exited', seconds, logFile };
     if (result.exitCode !== 0) {
-      const how = result.signal !== undefined ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
+      const how =
+        result.signal !== undefined
+          ? `was killed by ${result.signal}`
+          : result.exitCode !== undefined
+            ? `exited with code ${result.exitCode}`
+            : `could not be started: ${result.shortMessage}`;
       throw new BuildError(`${QEMU} ${how}`, 'boot', [QEMU, ...args].join(' '), stderrTail);
     }
     return { result: 'exited', seconds, logFile };

@@ -1,0 +1,59 @@
+/**
+ * Cold build of examples/minimal.yaml against a bare mmdebstrap of the same package set, run in
+ * turns on the same machine so both see the same mirror and load. Prints medians and the ratio.
+ *   node dist/bench/cold-build.js [runs=3] [recipe=examples/minimal.yaml]
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const main = join(repo, 'dist/src/cli/main.js');
+const runs = Number(process.argv[2] ?? 3);
+const recipe = process.argv[3] ?? 'examples/minimal.yaml';
+
+function timed(command: string, args: string[], env: Record<string, string> = {}): number {
+  const t = process.hrtime.bigint();
+  const result = spawnSync(command, args, { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr.toString().slice(-2000)}`);
+  return Number(process.hrtime.bigint() - t) / 1e9;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+const plan = JSON.parse(spawnSync(process.execPath, [main, 'plan', recipe], { cwd: repo, encoding: 'utf8' }).stdout) as {
+  name: string;
+  stages: { stage: string; options: { release: string; mirror: string; variant: string; packages: string[] } }[];
+};
+const bootstrap = plan.stages.find((s) => s.stage === 'bootstrap')?.options;
+if (!bootstrap) throw new Error('the plan has no bootstrap stage');
+
+const kilnTimes: number[] = [];
+const bareTimes: number[] = [];
+let image = { size: 0, allocated: 0 };
+for (let i = 0; i < runs; i++) {
+  const scratch = mkdtempSync(join(tmpdir(), 'kiln-bench-'));
+  try {
+    const root = join(scratch, 'root');
+    bareTimes.push(
+      timed('mmdebstrap', ['--mode=root', `--variant=${bootstrap.variant}`, `--include=${bootstrap.packages.join(',')}`, bootstrap.release, root, bootstrap.mirror]),
+    );
+    rmSync(root, { recursive: true, force: true });
+    const out = join(scratch, 'out');
+    kilnTimes.push(timed(process.execPath, [main, 'build', recipe, '-o', out], { KILN_CACHE: join(scratch, 'cache') }));
+    const stat = statSync(join(out, `${plan.name}.raw`));
+    image = { size: stat.size, allocated: stat.blocks * 512 };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  process.stderr.write(`run ${i + 1}/${runs}: mmdebstrap ${bareTimes.at(-1)?.toFixed(1)} s, kiln ${kilnTimes.at(-1)?.toFixed(1)} s\n`);
+}
+
+const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
+console.log(`recipe                       ${recipe} (${bootstrap.packages.length} packages on ${bootstrap.variant})`);
+console.log(`bare mmdebstrap, median      ${median(bareTimes).toFixed(1)} s   (runs: ${bareTimes.map((t) => t.toFixed(1)).join(', ')})`);
+console.log(`kiln cold build, median      ${median(kilnTimes).toFixed(1)} s   (runs: ${kilnTimes.map((t) => t.toFixed(1)).join(', ')})`);
+console.log(`ratio kiln / mmdebstrap      ${(median(kilnTimes) / median(bareTimes)).toFixed(2)}   (target ≤ 1.20)`);
+console.log(`image size                   ${mib(image.size)} apparent, ${mib(image.allocated)} allocated (sparse)`);

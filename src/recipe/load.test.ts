@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { UserError } from '../errors.js';
+import { parseRecipe } from './load.js';
+
+// A recipe folder with one overlay folder, one file and one hook, and a file outside it.
+const outside = mkdtempSync(join(tmpdir(), 'kiln-recipe-'));
+const folder = join(outside, 'recipe');
+mkdirSync(join(folder, 'overlay'), { recursive: true });
+writeFileSync(join(folder, 'motd'), 'hi\n');
+writeFileSync(join(folder, 'hook.sh'), '#!/bin/sh\n');
+writeFileSync(join(outside, 'secret'), 'x');
+
+function errorOf(text: string, options: Parameters<typeof parseRecipe>[3] = {}): string {
+  try {
+    parseRecipe('r.yaml', text, folder, { env: {}, ...options });
+  } catch (err) {
+    assert.ok(err instanceof UserError, `expected a UserError, got ${String(err)}`);
+    return err.message;
+  }
+  return 'no error';
+}
+
+const CASES: [string, string, string][] = [
+  ['unknown key, near a valid one', 'name: a\nhostnme: x\n', 'r.yaml:2:1 hostnme: unknown key (did you mean "hostname"?)'],
+  ['unknown nested key', 'name: a\ndistro:\n  relase: trixie\n', 'r.yaml:3:3 distro.relase: unknown key (did you mean "release"?)'],
+  ['unknown key, nothing near', 'name: a\nzzzzzzzz: 1\n', 'r.yaml:2:1 zzzzzzzz: unknown key (valid keys: name, distro, arch, layers, packages, exclude, include, hostname, timezone, locale, root_password, root_password_hash, users, services, files, hooks, kernel, disk, bootloader, outputs, compress, sbom, variables)'],
+  ['missing name', 'hostname: x\n', 'r.yaml:1:1 name: is required'],
+  ['wrong type', 'name: a\npackages: vim\n', 'r.yaml:2:11 packages: expected a list, got "vim"'],
+  ['bad name', 'name: My Image\n', 'r.yaml:1:7 name: "My Image" is not a valid name (lowercase letters, digits, ".", "_" and "-", starting with a letter or digit)'],
+  ['bad variant', 'name: a\ndistro: { variant: tiny }\n', 'r.yaml:2:20 distro.variant: "tiny" is not valid (valid: minbase, essential, important, standard, required, buildd)'],
+  ['bad size', 'name: a\ndisk:\n  partitions:\n    - { name: esp, type: esp, size: 256M, fs: vfat, mount: /boot/efi }\n    - { name: root, size: 10X, fs: ext4, mount: / }\n', 'r.yaml:5:27 disk.partitions[1].size: "10X" is not a size (examples: 512M, 2G, 30%, rest)'],
+  ['bad disk size', 'name: a\ndisk: { size: huge }\n', 'r.yaml:2:15 disk.size: "huge" is not a size (examples: auto, 2G, 1500M)'],
+  [
+    'partitions do not fit',
+    'name: a\ndisk:\n  size: 300M\n  partitions:\n    - { name: esp, type: esp, size: 256M, fs: vfat, mount: /boot/efi }\n    - { name: root, size: 100M, fs: ext4, mount: / }\n',
+    'r.yaml:3:9 disk.size: partitions need 358 MiB but disk.size is 300 MiB (58 MiB too much)',
+  ],
+  [
+    'two rest partitions',
+    'name: a\nbootloader: systemd-boot\ndisk:\n  partitions:\n    - { name: esp, type: esp, size: rest, fs: vfat, mount: /boot/efi }\n    - { name: root, size: rest, fs: ext4, mount: / }\n',
+    'r.yaml:6:27 disk.partitions[1].size: only one partition can have size "rest" (partitions[0] and partitions[1] do)',
+  ],
+  [
+    'no root mount',
+    'name: a\ndisk:\n  partitions:\n    - { name: esp, type: esp, size: 256M, fs: vfat, mount: /boot/efi }\n    - { name: data, size: rest, fs: ext4, mount: /srv }\n',
+    'r.yaml:4:5 disk.partitions: no partition is mounted at "/" (add one with mount: /)',
+  ],
+  ['files.src missing', 'name: a\nfiles:\n  - { src: nope, dst: /etc/nope }\n', 'r.yaml:3:12 files[0].src: "nope" does not exist (paths are relative to the recipe file)'],
+  ['files.src escapes', 'name: a\nfiles:\n  - { src: ../secret, dst: /etc/x }\n', `r.yaml:3:12 files[0].src: "../secret" leaves the recipe's folder; keep referenced files inside it`],
+  ['hook missing', 'name: a\nhooks:\n  customize: [hooks/nope.sh]\n', 'r.yaml:3:15 hooks.customize[0]: "hooks/nope.sh" does not exist (paths are relative to the recipe file)'],
+  ['hook escapes', 'name: a\nhooks:\n  image: [../secret]\n', `r.yaml:3:11 hooks.image[0]: "../secret" leaves the recipe's folder; keep referenced files inside it`],
+  ['unset variable', 'name: a\nhostname: ${HOST}\n', 'r.yaml:2:11 hostname: variable HOST is not set (set it with --set HOST=VALUE or KILN_VAR_HOST=VALUE, or write ${HOST:-default})'],
+  ['bad user name', 'name: a\nusers:\n  - name: Admin\n', 'r.yaml:3:11 users[0].name: "Admin" is not a valid user name (lowercase letters, digits, "_" and "-", starting with a letter; not root)'],
+  ['bad hostname', 'name: a\nhostname: -bad-\n', 'r.yaml:2:11 hostname: "-bad-" is not a valid hostname (letters, digits and "-", at most 63 per dot-separated label)'],
+  ['arch not yet supported', 'name: a\narch: arm64\n', 'r.yaml:2:7 arch: "arm64" is not yet supported (supported: amd64)'],
+  ['unknown arch', 'name: a\narch: sparc\n', 'r.yaml:2:7 arch: "sparc" is not valid (supported: amd64)'],
+  ['bootloader not yet supported', 'name: a\nbootloader: grub-efi\n', 'r.yaml:2:13 bootloader: "grub-efi" is not yet supported (supported: systemd-boot)'],
+  ['output not yet supported', 'name: a\noutputs: [raw, qcow2]\n', 'r.yaml:2:16 outputs[1]: "qcow2" is not yet supported (supported: raw)'],
+  ['unknown output', 'name: a\noutputs: [floppy]\n', 'r.yaml:2:11 outputs[0]: "floppy" is not valid (supported: raw)'],
+  ['password and hash', 'name: a\nusers:\n  - { name: bob, password: x, password_hash: "$6$abc$def" }\n', 'r.yaml:3:5 users[0]: give password or password_hash, not both'],
+  ['yaml syntax', 'name: a\npackages: [vim\n', 'r.yaml:3:1 Flow sequence in block collection must be sufficiently indented and end with a ]'],
+  ['not a mapping', '- a\n- b\n', 'r.yaml:1:1 the recipe must be a mapping of keys to values (start with "name: my-image")'],
+];
+
+for (const [what, text, message] of CASES) {
+  void test(`recipe error: ${what}`, () => assert.equal(errorOf(text), message));
+}
+
+void test('variables: --set wins over KILN_VAR_ wins over the recipe default wins over the inline default', () => {
+  const text = 'name: a\nvariables: { H: fromrecipe }\nhostname: ${H:-inline}\n';
+  const hostname = (options: Parameters<typeof parseRecipe>[3]) => parseRecipe('r.yaml', text, folder, options).recipe.hostname;
+  assert.equal(hostname({ env: {}, set: { H: 'fromset' } }), 'fromset');
+  assert.equal(hostname({ env: { KILN_VAR_H: 'fromenv' } }), 'fromenv');
+  assert.equal(hostname({ env: {} }), 'fromrecipe');
+  assert.equal(parseRecipe('r.yaml', 'name: a\nhostname: ${H:-inline}\n', folder, { env: {} }).recipe.hostname, 'inline');
+  const motd = parseRecipe('r.yaml', 'name: a\nfiles: [{ dst: /etc/motd, content: "x$${H}" }]\n', folder, { env: {} });
+  assert.equal(motd.recipe.files[0]?.content, 'x${H}');
+});
+
+void test('a valid recipe gets the documented defaults', () => {
+  const { recipe } = parseRecipe('r.yaml', 'name: hello\n', folder, { env: {} });
+  assert.equal(recipe.distro.release, 'bookworm');
+  assert.equal(recipe.arch, 'amd64');
+  assert.equal(recipe.bootloader, 'systemd-boot');
+  assert.deepEqual(recipe.outputs, ['raw']);
+  assert.deepEqual(
+    recipe.disk.partitions.map((p) => [p.name, p.size, p.mount]),
+    [['esp', '256M', '/boot/efi'], ['root', 'rest', '/']],
+  );
+});
+
+void test('every error of a recipe is reported, in one message', () => {
+  assert.equal(errorOf('name: a\narch: sparc\nhostname: -x\n').split('\n').length, 2);
+});

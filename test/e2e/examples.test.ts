@@ -1,0 +1,100 @@
+/**
+ * Builds the two examples for real, looks inside them without mounting anything, and boots each
+ * under QEMU to a login prompt. Slow (several minutes): one build and one boot per image.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Ext4, fatFile, kiln, partitions, readJson, run, scratch } from './kiln.js';
+
+const cache = scratch('cache');
+const env = { KILN_CACHE: cache };
+
+interface BuildJson {
+  name: string;
+  recipeHash: string;
+  stages: { name: string; id: string; cached: boolean; seconds: number }[];
+  packages: { name: string; version: string; arch: string; layers: string[] }[];
+  outputs: { file: string; format: string; size: number; sha256: string }[];
+}
+
+async function buildAndBoot(recipe: string, name: string) {
+  const out = join(scratch(name), 'out');
+  const built = await kiln(['build', recipe, '-o', out], env);
+  assert.equal(built.code, 0, `build failed:\n${built.stderr.slice(-3000)}`);
+  const image = join(out, `${name}.raw`);
+  const record = readJson<BuildJson>(join(out, 'build.json'));
+  return { out, image, record };
+}
+
+function checkOutputFolder(out: string, image: string, record: BuildJson) {
+  for (const file of ['build.json', 'build.log', 'SHA256SUMS']) assert.ok(existsSync(join(out, file)), `${file} missing`);
+  const [output] = record.outputs;
+  assert.equal(output?.size, statSync(image).size);
+  assert.equal(readFileSync(join(out, 'SHA256SUMS'), 'utf8'), `${output?.sha256}  ${output?.file}\n`);
+  assert.ok(run('sha256sum', [image]).startsWith(output?.sha256 ?? '-'), 'SHA256SUMS matches the image');
+  // Sparse: the blocks really used are far fewer than the image's length.
+  assert.ok(statSync(image).blocks * 512 < statSync(image).size * 0.8, 'the raw image is sparse');
+  assert.deepEqual(record.stages.map((s) => s.name).slice(0, 3), ['bootstrap', 'system', 'users']);
+  assert.ok(record.stages.every((s) => s.id.startsWith('sha256:') && s.seconds >= 0 && s.cached === false));
+  assert.match(run('sgdisk', ['-v', image]), /No problems found/);
+}
+
+async function bootCheck(image: string) {
+  const log = `${image}.boot.log`;
+  const booted = await kiln(['boot', image, '--check', '--timeout', '900', '--log', log]);
+  assert.equal(booted.code, 0, `boot check failed:\n${booted.stderr}\n${existsSync(log) ? readFileSync(log, 'utf8').slice(-3000) : ''}`);
+  assert.match(booted.stdout, /boot check passed: login/);
+  return readFileSync(log, 'utf8');
+}
+
+void test('examples/minimal.yaml builds and boots to a login prompt', async () => {
+  const { out, image, record } = await buildAndBoot('examples/minimal.yaml', 'minimal');
+  checkOutputFolder(out, image, record);
+  const linux = record.packages.find((p) => p.name === 'linux-image-amd64');
+  assert.deepEqual(linux?.layers, ['recipe']);
+  assert.ok(record.packages.some((p) => p.name === 'systemd' && /^\d/.test(p.version) && p.arch === 'amd64'));
+
+  const [esp, root] = partitions(image);
+  assert.ok(esp && root);
+  assert.equal(esp.name, 'esp');
+  const entry = fatFile(image, esp, '/loader/entries/minimal.conf');
+  assert.match(entry, new RegExp(`options root=PARTUUID=${root.uuid.toLowerCase()} rw`));
+  assert.ok(fatFile(image, esp, '/EFI/BOOT/BOOTX64.EFI').length > 10000);
+  const fs = new Ext4(image, root);
+  assert.equal(fs.cat('/etc/hostname'), 'kiln-minimal\n');
+  assert.match(fs.cat('/etc/fstab'), /^UUID=[0-9a-f-]{36}\t\/\text4\t/m);
+  assert.match(fs.cat('/etc/shadow'), /^root:\$6\$/m);
+
+  const console = await bootCheck(image);
+  assert.match(console, /kiln-minimal login:/);
+});
+
+void test('examples/server.yaml: user, groups, ssh key, services, overlay, hook, and sshd running after boot', async () => {
+  const { out, image, record } = await buildAndBoot('examples/server.yaml', 'server');
+  checkOutputFolder(out, image, record);
+  const [, root] = partitions(image);
+  assert.ok(root);
+  const fs = new Ext4(image, root);
+  assert.equal(fs.cat('/etc/hostname'), 'kiln-server\n');
+  assert.match(fs.cat('/etc/passwd'), /^admin:x:1000:1000::\/home\/admin:\/bin\/bash$/m);
+  assert.match(fs.cat('/etc/group'), /^sudo:x:27:admin$/m);
+  assert.match(fs.cat('/etc/shadow'), /^admin:\$6\$[^:]+:/m);
+  assert.match(fs.cat('/home/admin/.ssh/authorized_keys'), /^ssh-ed25519 AAAA\S+ admin@example$/m);
+  assert.equal(fs.stat('/home/admin/.ssh/authorized_keys'), 'regular 0600 1000');
+  assert.equal(fs.stat('/etc/systemd/system/multi-user.target.wants/ssh.service').split(' ')[0], 'symlink');
+  assert.ok(fs.exists('/etc/systemd/system/multi-user.target.wants/systemd-networkd.service'));
+  assert.match(fs.cat('/etc/systemd/network/80-dhcp.network'), /DHCP=yes/);
+  assert.equal(fs.stat('/etc/systemd/network/80-dhcp.network'), 'regular 0644 0');
+  assert.equal(fs.cat('/etc/kiln-marker'), 'customized by kiln for server (amd64)\n');
+  assert.equal(fs.cat('/etc/motd'), 'Built by kiln from examples/server.yaml\n');
+  assert.equal(fs.cat('/etc/timezone'), 'Europe/Berlin\n');
+  assert.equal(fs.exists('/usr/sbin/policy-rc.d'), false, 'policy-rc.d is removed after hooks');
+  assert.equal(record.outputs[0]?.size, 2 * 1024 ** 3, 'disk.size: 2G is honoured');
+
+  const console = await bootCheck(image);
+  const plain = console.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
+  assert.match(plain, /Started ssh\.service - OpenBSD Secure Shell server/);
+  assert.match(console, /kiln-server login:/);
+});

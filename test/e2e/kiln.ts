@@ -1,0 +1,85 @@
+/** Helpers for end-to-end tests: run the real kiln command and look inside the images it makes. */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const MAIN = join(REPO, 'dist/src/cli/main.js');
+
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function scratch(name: string): string {
+  return mkdtempSync(join(tmpdir(), `kiln-e2e-${name}-`));
+}
+
+/** Runs kiln to completion; output is also echoed so a CI log shows what a long build did. */
+export function kiln(args: string[], env: Record<string, string> = {}, onStart?: (pid: number) => void): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (child.pid && onStart) onStart(child.pid);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (process.env.KILN_E2E_VERBOSE) process.stderr.write(d);
+    });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export function run(command: string, args: string[]): string {
+  const result = spawnSync(command, args, { encoding: 'utf8', env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin`, MTOOLS_SKIP_CHECK: '1' } });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status ?? result.signal}): ${result.stderr}`);
+  return result.stdout;
+}
+
+interface SfdiskPartition {
+  start: number;
+  size: number;
+  name: string;
+  uuid: string;
+}
+
+/** The partition table of an image, as sfdisk (not kiln) reads it. */
+export function partitions(image: string): SfdiskPartition[] {
+  const json = JSON.parse(run('sfdisk', ['-J', image])) as { partitiontable: { partitions: SfdiskPartition[] } };
+  return json.partitiontable.partitions;
+}
+
+/** Reads inside an image's ext4 partition with debugfs, without mounting anything. */
+export class Ext4 {
+  private readonly spec: string;
+  constructor(image: string, partition: SfdiskPartition) {
+    this.spec = `${image}?offset=${partition.start * 512}`;
+  }
+  cat(path: string): string {
+    return run('debugfs', ['-R', `cat ${path}`, this.spec]);
+  }
+  /** "mode uid gid" of a path, e.g. "120777 0 0" for a symlink. */
+  stat(path: string): string {
+    const out = run('debugfs', ['-R', `stat ${path}`, this.spec]);
+    const mode = /Mode:\s+(\d+)/.exec(out)?.[1] ?? '?';
+    const type = /Type: (\w+)/.exec(out)?.[1] ?? '?';
+    const uid = /User:\s+(\d+)/.exec(out)?.[1] ?? '?';
+    return `${type} ${mode} ${uid}`;
+  }
+  exists(path: string): boolean {
+    return !/File not found/.test(spawnSync('debugfs', ['-R', `stat ${path}`, this.spec], { encoding: 'utf8' }).stderr);
+  }
+}
+
+/** Reads a file from an image's FAT partition with mtools. */
+export function fatFile(image: string, partition: SfdiskPartition, path: string): string {
+  return run('mtype', ['-i', `${image}@@${partition.start * 512}`, `::${path}`]);
+}
+
+export function readJson<T>(path: string): T {
+  return JSON.parse(readFileSync(path, 'utf8')) as T;
+}
