@@ -79,7 +79,7 @@ void test('a bootable image gets its kernel, init and boot loader packages, sort
 void test('the kernel command line finds root by its PARTUUID', () => {
   const m = plan(RECIPE);
   const boot = m.stages.find((s) => s.stage === 'systemd-boot')?.options as { cmdline: string[] };
-  const disk = m.stages.find((s) => s.stage === 'disk-image')?.options as { partitions: { name: string; partGuid: string }[] };
+  const disk = m.stages.find((s) => s.stage === 'partition-table')?.options as { partitions: { name: string; partGuid: string }[] };
   const root = disk.partitions.find((p) => p.name === 'root');
   assert.equal(boot.cmdline[0], `root=PARTUUID=${root?.partGuid.toLowerCase()}`);
 });

@@ -96,10 +96,11 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>):
     });
   }
   add('filesystems', {
+    image: `${r.name}.raw`,
     diskSize: r.disk.size,
     partitions: parts.map((p) => ({ name: p.name, size: p.size, fs: p.fs, mount: p.mount, uuid: p.uuid, label: p.label })),
   });
-  add('disk-image', {
+  add('partition-table', {
     diskGuid: guidFromSeed(`kiln:${r.name}:disk`),
     partitions: parts.map((p) => ({ name: p.name, typeGuid: p.typeGuid, partGuid: p.partGuid })),
   });

@@ -2,7 +2,7 @@ import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { formatBytes, LayoutError, MiB, resolveLayout, type Layout } from '../disk/layout.js';
+import { formatBytes, LayoutError, MiB, resolveLayout, type Layout, type PlacedPartition } from '../disk/layout.js';
 import { BuildError } from '../errors.js';
 import { parseDiskSize, parseSize } from '../recipe/sizes.js';
 import { defineStage, type StageContext } from './define.js';
@@ -33,8 +33,8 @@ export const filesystems = defineStage({
   name: 'filesystems',
   version: 1,
   kind: 'image',
-  summary: 'Splits the image root by mount point and builds each file system as a plain file (mkfs.ext4 -d; mkfs.vfat + mtools), without loop devices or mounts. Sizes the disk: `auto` fits the content with headroom.',
-  options: z.strictObject({ diskSize: z.string(), partitions: z.array(Partition) }),
+  summary: 'Sizes the disk (`auto` fits the content with headroom), creates the sparse disk image and builds each file system straight into it at its partition offset (mkfs.ext4 -d -E offset; mkfs.fat --offset + mtools): no loop devices, no mounts, no copying.',
+  options: z.strictObject({ image: z.string(), diskSize: z.string(), partitions: z.array(Partition) }),
   async run(ctx, o) {
     const tree = join(ctx.work, 'tree');
     await rm(tree, { recursive: true, force: true });
@@ -55,23 +55,35 @@ export const filesystems = defineStage({
 
     const needs = o.partitions.map((p) => (p.fs && sources.has(p.name) ? needed(p.fs, treeSize(sources.get(p.name) ?? tree)) : MiB));
     const layout = place(o, needs);
-    await mkdir(join(ctx.work, 'parts'), { recursive: true });
+    const image = join(ctx.work, o.image);
+    await rm(image, { force: true });
+    const handle = await open(image, 'w');
+    await handle.truncate(layout.diskSize).finally(() => handle.close());
     for (const [i, part] of o.partitions.entries()) {
       const placed = layout.partitions[i];
       if (!part.fs || !placed) continue;
       if ((needs[i] ?? 0) > placed.size) {
         throw new BuildError(`partition ${part.name}: the content needs about ${formatBytes(needs[i] ?? 0)} but the partition is ${formatBytes(placed.size)} (${formatBytes((needs[i] ?? 0) - placed.size)} short); make it bigger or use size: rest with disk.size: auto`);
       }
-      const file = join(ctx.work, 'parts', `${part.name}.img`);
-      await rm(file, { force: true });
-      await mkfs(ctx, part, file, placed.size, sources.get(part.name));
+      await mkfs(ctx, part, image, placed, sources.get(part.name));
       ctx.log(`${part.name}: ${part.fs} ${formatBytes(placed.size)} at ${formatBytes(placed.offset)}`);
     }
     await rm(tree, { recursive: true, force: true });
     for (const dir of sources.values()) await rm(dir, { recursive: true, force: true });
-    return { layout };
+    return { layout, image };
   },
 });
+
+/**
+ * FAT32 from 64 MiB up (what UEFI expects of an ESP), with clusters small enough to give the
+ * 65525 clusters FAT32 needs; mtools refuses a FAT32 with fewer. Smaller: mkfs.fat picks FAT12/16.
+ */
+export function fatGeometry(size: number): string[] {
+  if (size < 64 * MiB) return [];
+  let sectorsPerCluster = 1;
+  while (sectorsPerCluster < 8 && size / (512 * sectorsPerCluster * 2) >= 70000) sectorsPerCluster *= 2;
+  return ['-F', '32', '-s', String(sectorsPerCluster)];
+}
 
 function depth(mount: string | undefined): number {
   return (mount ?? '').split('/').filter(Boolean).length;
@@ -94,24 +106,29 @@ function place(o: { diskSize: string; partitions: Partition[] }, needs: number[]
   }
 }
 
-async function mkfs(ctx: StageContext, part: Partition, file: string, size: number, source: string | undefined): Promise<void> {
+async function mkfs(ctx: StageContext, part: Partition, image: string, at: PlacedPartition, source: string | undefined): Promise<void> {
   if (part.fs === 'ext4') {
-    const handle = await open(file, 'w');
-    await handle.truncate(size).finally(() => handle.close());
     await ctx.exec('mkfs.ext4', [
       '-q', '-F',
       '-U', part.uuid,
       ...(part.label ? ['-L', part.label] : []),
-      '-E', `root_owner=0:0,hash_seed=${part.uuid}`,
+      '-E', `root_owner=0:0,hash_seed=${part.uuid},offset=${at.offset},nodiscard`,
       ...(source ? ['-d', source] : []),
-      file,
+      image,
+      `${at.size / 1024}k`,
     ]);
   } else if (part.fs === 'vfat') {
     const volumeId = part.uuid.replace('-', '');
-    const fat32 = size >= 64 * MiB ? ['-F', '32'] : [];
-    await ctx.exec('mkfs.fat', ['-C', ...fat32, '-i', volumeId, '-n', (part.label ?? part.name).toUpperCase().slice(0, 11), file, String(size / 1024)]);
+    await ctx.exec('mkfs.fat', [
+      '--offset', String(at.offset / 512),
+      ...fatGeometry(at.size),
+      '-i', volumeId,
+      '-n', (part.label ?? part.name).toUpperCase().slice(0, 11),
+      image,
+      String(at.size / 1024),
+    ]);
     const entries = source ? readdirSync(source).map((e) => join(source, e)) : [];
-    if (entries.length) await ctx.exec('mcopy', ['-s', '-p', '-Q', '-i', file, ...entries, '::/'], { env: { MTOOLS_SKIP_CHECK: '1' } });
+    if (entries.length) await ctx.exec('mcopy', ['-s', '-p', '-Q', '-i', `${image}@@${at.offset}`, ...entries, '::/'], { env: { MTOOLS_SKIP_CHECK: '1' } });
   } else {
     throw new BuildError(`partition ${part.name}: file system ${part.fs ?? ''} is not supported`);
   }

@@ -2,7 +2,7 @@
 import { bootstrap } from './bootstrap.js';
 import { customizeHooks } from './customize-hooks.js';
 import type { Stage } from './define.js';
-import { diskImage } from './disk-image.js';
+import { partitionTable } from './partition-table.js';
 import { files } from './files.js';
 import { filesystems } from './filesystems.js';
 import { fstab } from './fstab.js';
@@ -24,7 +24,7 @@ export const STAGES: readonly Stage[] = [
   kernel,
   systemdBoot,
   filesystems,
-  diskImage,
+  partitionTable,
   imageHooks,
 ];
 

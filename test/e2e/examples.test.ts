@@ -3,7 +3,7 @@
  * under QEMU to a login prompt. Slow (several minutes): one build and one boot per image.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Ext4, fatFile, kiln, partitions, readJson, run, scratch } from './kiln.js';
@@ -39,6 +39,14 @@ function checkOutputFolder(out: string, image: string, record: BuildJson) {
   assert.deepEqual(record.stages.map((s) => s.name).slice(0, 3), ['bootstrap', 'system', 'users']);
   assert.ok(record.stages.every((s) => s.id.startsWith('sha256:') && s.seconds >= 0 && s.cached === false));
   assert.match(run('sgdisk', ['-v', image]), /No problems found/);
+  // Both file systems were made in place inside the image: each must check clean.
+  const [esp, root] = partitions(image);
+  assert.ok(esp && root);
+  run('e2fsck', ['-fn', `${image}?offset=${root.start * 512}`]);
+  const espFile = join(out, 'esp.check');
+  run('dd', [`if=${image}`, `of=${espFile}`, 'bs=512', `skip=${esp.start}`, `count=${esp.size}`, 'status=none']);
+  run('fsck.fat', ['-n', espFile]);
+  rmSync(espFile);
 }
 
 async function bootCheck(image: string) {
@@ -88,6 +96,9 @@ void test('examples/server.yaml: user, groups, ssh key, services, overlay, hook,
   assert.match(fs.cat('/etc/systemd/network/80-dhcp.network'), /DHCP=yes/);
   assert.equal(fs.stat('/etc/systemd/network/80-dhcp.network'), 'regular 0644 0');
   assert.equal(fs.cat('/etc/kiln-marker'), 'customized by kiln for server (amd64)\n');
+  assert.equal(fs.stat('/home/admin/welcome.txt'), 'regular 0640 1000');
+  assert.match(fs.cat('/home/admin/welcome.txt'), /^Welcome, admin/);
+  assert.match(readFileSync(join(out, 'build.log'), 'utf8'), /\[image-hooks\] image hook: server\.raw is 2147483648 bytes in \//);
   assert.equal(fs.cat('/etc/motd'), 'Built by kiln from examples/server.yaml\n');
   assert.equal(fs.cat('/etc/timezone'), 'Europe/Berlin\n');
   assert.equal(fs.exists('/usr/sbin/policy-rc.d'), false, 'policy-rc.d is removed after hooks');

@@ -58,11 +58,26 @@ void test('unreachable mirror: exit 1 saying so, before any work', async () => {
 void test('a package apt cannot find: exit 1 naming the package', async () => {
   const file = recipe('nopkg', 'name: nopkg\npackages: [kiln-no-such-package]\n');
   const out = join(scratch('nopkg-out'), 'out');
-  const result = await kiln(['build', file, '-o', out], env);
+  const result = await kiln(['build', file, '-o', out, '--json'], env);
   assert.equal(result.code, 1, result.stderr);
   assert.match(result.stderr, /stage bootstrap failed: package not found in bookworm: kiln-no-such-package/);
   assertClean(out);
   assert.ok(existsSync(join(out, 'build-failed.log')), 'the failed build keeps its log');
+  // --json: every stdout line is one event; the failure is one of them.
+  const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { type: string; stage?: string; message?: string });
+  assert.equal(events[0]?.type, 'build-start');
+  assert.ok(events.some((e) => e.type === 'output' && e.stage === 'bootstrap'));
+  assert.match(events.find((e) => e.type === 'stage-fail')?.message ?? '', /kiln-no-such-package/);
+  assert.equal(events.at(-1)?.type, 'build-end');
+});
+
+void test('a missing host tool: exit 1 before starting, naming the tool and its package', async () => {
+  const out = join(scratch('notools-out'), 'out');
+  const result = await kiln(['build', 'examples/minimal.yaml', '-o', out], { ...env, PATH: '/nonexistent' });
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /missing host tools: mmdebstrap \(Debian package mmdebstrap\)/);
+  assert.match(result.stderr, /kiln doctor --install/);
+  assert.equal(existsSync(out), false);
 });
 
 void test('Ctrl-C during bootstrap: exit 130, no mounts, no processes, no workspace', async () => {
