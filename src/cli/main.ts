@@ -108,7 +108,8 @@ function positive(value: string, flag: string): string {
 
 function report(err: unknown): number {
   if (err instanceof CommanderError) {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+    // Explicit --help and --version succeed; help shown because no command was given is a usage error.
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
     return 2;
   }
   if (err instanceof UserError) {
