@@ -62,9 +62,6 @@ export const filesystems = defineStage({
     for (const [i, part] of o.partitions.entries()) {
       const placed = layout.partitions[i];
       if (!part.fs || !placed) continue;
-      if ((needs[i] ?? 0) > placed.size) {
-        throw new BuildError(`partition ${part.name}: the content needs about ${formatBytes(needs[i] ?? 0)} but the partition is ${formatBytes(placed.size)} (${formatBytes((needs[i] ?? 0) - placed.size)} short); make it bigger or use size: rest with disk.size: auto`);
-      }
       await mkfs(ctx, part, image, placed, sources.get(part.name));
       ctx.log(`${part.name}: ${part.fs} ${formatBytes(placed.size)} at ${formatBytes(placed.offset)}`);
     }
@@ -94,14 +91,15 @@ function place(o: { diskSize: string; partitions: Partition[] }, needs: number[]
   try {
     return resolveLayout({
       diskSize,
-      partitions: o.partitions.map((p, i) => ({
-        name: p.name,
-        size: parseSize(p.size) ?? 'rest',
-        minBytes: diskSize === 'auto' ? autoSize(needs[i] ?? MiB) : (needs[i] ?? MiB),
-      })),
+      // resolveLayout says by how much any partition is too small for its content.
+      partitions: o.partitions.map((p, i) => {
+        const size = parseSize(p.size) ?? 'rest';
+        const need = needs[i] ?? MiB;
+        return { name: p.name, size, minBytes: diskSize === 'auto' && size === 'rest' ? autoSize(need) : need };
+      }),
     });
   } catch (err) {
-    if (err instanceof LayoutError) throw new BuildError(`disk layout: ${err.message}`);
+    if (err instanceof LayoutError) throw new BuildError(`disk layout: ${err.message} (make it bigger, or use size: rest with disk.size: auto)`);
     throw err;
   }
 }
