@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import pc from 'picocolors';
-import { build } from '../engine/executor.js';
+import { build, isSystemError } from '../engine/executor.js';
 import { planRecipe } from '../engine/plan.js';
 import { BuildError, InterruptedError, UserError } from '../errors.js';
 import { canonicalJson } from '../manifest/index.js';
@@ -125,6 +125,11 @@ function report(err: unknown): number {
     process.stderr.write(`${pc.red('error:')} ${where}${err.message}\n`);
     if (err.command) process.stderr.write(`  command: ${err.command}\n`);
     if (err.tail.length) process.stderr.write(`  last output:\n${err.tail.map((l) => `    ${l}`).join('\n')}\n`);
+    return 1;
+  }
+  if (isSystemError(err)) {
+    // The host refused (disk full, no permission): say so plainly, it is not a bug in kiln.
+    process.stderr.write(`${pc.red('error:')} ${err.message}\n`);
     return 1;
   }
   process.stderr.write(`kiln: internal error (a bug; please report it):\n${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

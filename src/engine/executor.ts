@@ -14,7 +14,7 @@ import { makeChroot } from './chroot.js';
 import type { BuildEventInput, Listener } from './events.js';
 import { makeExec } from './exec.js';
 import { installedPackages, type InstalledPackage } from './packages.js';
-import { checkHost, checkMirror } from './preflight.js';
+import { checkHost, checkMirror, checkOutputDir } from './preflight.js';
 import { Staging, type PublishedFile } from './publish.js';
 import { createWorkspace } from './workspace.js';
 
@@ -50,11 +50,17 @@ export async function build(o: BuildOptions): Promise<BuildRecord> {
   checkHost();
   const bootstrap = manifest.stages.find((s) => s.stage === 'bootstrap')?.options as { mirror: string; release: string; packages: string[] } | undefined;
   if (bootstrap) await checkMirror(bootstrap.mirror, bootstrap.release, o.signal);
+  await checkOutputDir(o.outputDir);
 
   const workspace = await createWorkspace(o.cacheDir);
   const logPath = join(workspace.dir, 'build.log');
   const log = createWriteStream(logPath);
   const writeLog = (stage: string, line: string) => log.write(`${new Date().toISOString()} [${stage}] ${line}\n`);
+  const logClosed = new Promise<void>((resolve) => log.on('close', resolve));
+  const closeLog = () => {
+    if (!log.writableEnded) log.end();
+    return logClosed;
+  };
   const record: BuildRecord = {
     name: manifest.name,
     kiln: o.kilnVersion,
@@ -87,7 +93,7 @@ export async function build(o: BuildOptions): Promise<BuildRecord> {
         );
         Object.assign(facts, result ?? {});
       } catch (err) {
-        const failure = err instanceof BuildError && !err.stage ? new BuildError(err.message, step.stage, err.command, err.tail) : err;
+        const failure = inStage(err, step.stage);
         const message = failure instanceof Error ? failure.message : String(failure);
         writeLog(step.stage, `FAILED: ${message}`);
         emit({ type: 'stage-fail', stage: step.stage, seconds: elapsed(t), message });
@@ -106,7 +112,7 @@ export async function build(o: BuildOptions): Promise<BuildRecord> {
     }
     record.seconds = elapsed(t0);
     await staging.write('SHA256SUMS', record.outputs.map((f) => `${f.sha256}  ${f.file}\n`).join(''));
-    await new Promise<void>((resolve) => log.end(resolve));
+    await closeLog();
     await staging.copy(logPath, 'build.log');
     await staging.write('build.json', `${JSON.stringify(record, null, 2)}\n`);
     await staging.commit('build.json');
@@ -114,13 +120,27 @@ export async function build(o: BuildOptions): Promise<BuildRecord> {
     return record;
   } catch (err) {
     await staging?.discard();
-    await new Promise<void>((resolve) => log.end(resolve));
+    await closeLog();
     await saveFailedLog(logPath, o.outputDir);
     emit({ type: 'build-end', ok: false, seconds: elapsed(t0) });
     throw err instanceof InterruptedError || !o.signal.aborted ? err : new InterruptedError('SIGINT');
   } finally {
     await workspace.remove();
   }
+}
+
+/**
+ * Names the stage in a failure. A system error (no space left, permission denied) is the host's
+ * problem, not a bug in kiln: it becomes a BuildError too, so the user sees it plainly.
+ */
+function inStage(err: unknown, stage: string): unknown {
+  if (err instanceof BuildError) return err.stage ? err : new BuildError(err.message, stage, err.command, err.tail);
+  if (isSystemError(err)) return new BuildError(err.message, stage);
+  return err;
+}
+
+export function isSystemError(err: unknown): err is NodeJS.ErrnoException {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && typeof (err as NodeJS.ErrnoException).syscall === 'string';
 }
 
 /** The log of a failed build is kept beside (never over) the last good build's files. */

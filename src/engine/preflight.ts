@@ -1,5 +1,6 @@
 /** Checks made before a build's first command: the user learns of a missing tool or mirror at once. */
-import { existsSync } from 'node:fs';
+import { constants, existsSync } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
 import { BuildError } from '../errors.js';
 import { missingTools } from './tools.js';
 
@@ -32,4 +33,15 @@ export async function checkMirror(mirror: string, release: string, signal: Abort
   }
   if (status === 404) throw new BuildError(`mirror ${mirror} has no release "${release}" (${url}: 404); check distro.release`);
   if (status >= 400) throw new BuildError(`mirror ${mirror} answered ${status} for ${url}`);
+}
+
+/** An output folder kiln cannot write would otherwise be found out only after the whole build. */
+export async function checkOutputDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new BuildError(`cannot write the output folder ${dir} (${reason}); choose another with -o DIR`);
+  }
 }

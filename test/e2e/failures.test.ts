@@ -115,3 +115,12 @@ void test('a failing customize hook: exit 1 naming the stage and command, mounts
   assert.ok(!readFileSync('/proc/mounts', 'utf8').includes(cache));
   assert.deepEqual(readdirSync(join(cache, 'builds')), []);
 });
+
+void test('an output folder that cannot be written: exit 1 before any work, saying which', async () => {
+  const file = join(scratch('notdir'), 'a-file');
+  writeFileSync(file, 'not a folder');
+  const result = await kiln(['build', 'examples/minimal.yaml', '-o', join(file, 'out')], env);
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /cannot write the output folder .*a-file\/out \(ENOTDIR: not a directory/);
+  assert.deepEqual(existsSync(join(cache, 'builds')) ? readdirSync(join(cache, 'builds')) : [], []);
+});
