@@ -40,9 +40,9 @@ function run(runner: Runner, command: string, args: readonly string[], options: 
     const lines = (keep: boolean) => {
       let partial = '';
       return (chunk: Buffer) => {
-        const text = partial + chunk.toString('utf8');
-        if (keep) stdout += chunk.toString('utf8');
-        const parts = text.split(/\r?\n|\r/);
+        const text = chunk.toString('utf8');
+        if (keep) stdout += text;
+        const parts = (partial + text).split(/\r?\n|\r/);
         partial = parts.pop() ?? '';
         for (const line of parts) {
           if (!line.trim()) continue;
