@@ -34,3 +34,8 @@ export class InterruptedError extends Error {
     this.name = 'InterruptedError';
   }
 }
+
+/** An error from the operating system (no space left, permission denied), not a bug in kiln. */
+export function isSystemError(err: unknown): err is NodeJS.ErrnoException {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && typeof (err as NodeJS.ErrnoException).syscall === 'string';
+}

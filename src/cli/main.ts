@@ -4,9 +4,16 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import pc from 'picocolors';
-import { build, isSystemError } from '../engine/executor.js';
+import { build } from '../engine/executor.js';
+import { isIsolated, runIsolated } from '../engine/isolate.js';
+import { checkHost } from '../engine/preflight.js';
+import { cacheDir } from '../engine/workspace.js';
+import { parseSize } from '../recipe/sizes.js';
+import { parseDuration } from '../store/prune.js';
+import { Store } from '../store/store.js';
+import { listCache, pruneCache } from './cache.js';
 import { planRecipe } from '../engine/plan.js';
-import { BuildError, InterruptedError, UserError } from '../errors.js';
+import { BuildError, InterruptedError, isSystemError, UserError } from '../errors.js';
 import { canonicalJson } from '../manifest/index.js';
 import { boot } from '../vm/qemu.js';
 import { doctor } from './doctor.js';
@@ -41,22 +48,83 @@ const program = new Command()
 
 program
   .command('build')
-  .description('build the image a recipe describes into an output folder')
+  .description('build the image a recipe describes into an output folder, reusing every cached stage it can')
   .argument('<recipe>', 'recipe YAML file')
   .option('-o, --output <dir>', 'output folder (default: ./out/<name>)')
   .option('--set <NAME=VALUE>', 'set a recipe variable (repeatable)', collectSet, {} as Record<string, string>)
   .option('--arch <arch>', 'override the recipe\'s arch')
+  .option('--rebuild-from <stage>', 'run this stage and all later ones even if they are cached')
+  .option('--no-cache', 'run every stage; the fresh results replace the cached ones')
   .option('--json', 'print one JSON event per line instead of progress')
   .action(async (recipe, opts) => {
     const { loaded, manifest } = planRecipe(recipe, { set: opts.set, ...(opts.arch ? { arch: opts.arch } : {}) });
+    if (opts.rebuildFrom !== undefined && !manifest.stages.some((s) => s.stage === opts.rebuildFrom)) {
+      throw new UserError(`--rebuild-from ${opts.rebuildFrom}: this recipe has no such stage; its stages are: ${manifest.stages.map((s) => s.stage).join(', ')}`);
+    }
+    if (!isIsolated()) {
+      // Everything a user can get wrong is checked out here; the build itself runs isolated.
+      checkHost();
+      process.exitCode = await runIsolated();
+      return;
+    }
     const reporter = pickReporter(opts.json ?? false);
     const outputDir = resolve(opts.output ?? `out/${manifest.name}`);
     try {
-      await build({ manifest, recipeFolder: loaded.folder, outputDir, listener: reporter.listener, signal: interruptible(), kilnVersion: VERSION });
+      await build({
+        manifest,
+        recipeFolder: loaded.folder,
+        recipeFile: resolve(recipe),
+        outputDir,
+        listener: reporter.listener,
+        signal: interruptible(),
+        kilnVersion: VERSION,
+        noCache: !opts.cache,
+        ...(opts.rebuildFrom ? { rebuildFrom: opts.rebuildFrom } : {}),
+      });
     } finally {
       await reporter.done();
     }
   });
+
+const cache = program.command('cache').description(`the stage store and package cache (${cacheDir()}; set KILN_CACHE to move it)`);
+
+cache
+  .command('list')
+  .description('show cached stages with size, age and the recipe that made them, and the package cache')
+  .option('--json', 'print JSON')
+  .action(async (opts) => {
+    process.stdout.write(await listCache(new Store(cacheDir()), opts.json ?? false));
+  });
+
+cache
+  .command('prune')
+  .description('remove cache entries, least recently used first; without options only leftovers of killed builds')
+  .option('--max-size <size>', 'shrink the cache to at most this size (e.g. 20G)')
+  .option('--older-than <age>', 'remove what was not used for this long (e.g. 14d, 12h)')
+  .action(async (opts) => {
+    const maxBytes = opts.maxSize === undefined ? undefined : parseBytes(opts.maxSize);
+    const olderThanMs = opts.olderThan === undefined ? undefined : parseAge(opts.olderThan);
+    const text = await pruneCache(new Store(cacheDir()), {
+      ...(maxBytes === undefined ? {} : { maxBytes }),
+      ...(olderThanMs === undefined ? {} : { olderThanMs }),
+      onWait: () => process.stderr.write('a build is running; waiting for it to finish...\n'),
+      signal: interruptible(),
+    });
+    process.stdout.write(text);
+  });
+
+function parseBytes(text: string): number {
+  if (/^0+$/.test(text)) return 0;
+  const size = parseSize(text);
+  if (size === undefined || size === 'rest' || !('bytes' in size)) throw new UserError(`--max-size ${text}: expected a size such as 500M, 20G or 1T`);
+  return size.bytes;
+}
+
+function parseAge(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new UserError(`--older-than ${text}: expected a duration such as 30m, 12h, 14d or 2w`);
+  return ms;
+}
 
 program
   .command('plan')

@@ -6,8 +6,11 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { isLocked } from './lock.js';
 import type { Exec } from '../stages/define.js';
+
+const PREFIX = '.kiln-staging-';
 
 export interface PublishedFile {
   file: string;
@@ -28,26 +31,26 @@ export class Staging {
     readonly dir: string,
   ) {}
 
-  static async open(outputDir: string): Promise<Staging> {
+  /**
+   * Staging is named after the build's workspace: one left by a killed build (its workspace lock is
+   * free) is removed, one of a build still running beside this one is left alone.
+   */
+  static async open(outputDir: string, workspace: string): Promise<Staging> {
     await mkdir(outputDir, { recursive: true });
     for (const entry of await readdir(outputDir)) {
-      if (entry.startsWith('.kiln-staging-')) await rm(join(outputDir, entry), { recursive: true, force: true });
+      if (!entry.startsWith(PREFIX)) continue;
+      if (!isLocked(join(dirname(workspace), `${entry.slice(PREFIX.length)}.lock`))) await rm(join(outputDir, entry), { recursive: true, force: true });
     }
-    const dir = join(outputDir, `.kiln-staging-${process.pid}`);
+    const dir = join(outputDir, `${PREFIX}${basename(workspace)}`);
     await mkdir(dir);
     return new Staging(outputDir, dir);
   }
 
-  /** Moves (or, across file systems, sparsely copies) a finished file into staging. */
-  async take(exec: Exec, source: string, name: string, format: string): Promise<PublishedFile> {
+  /** Copies a finished file (kept in the store) into staging, sparse, reflinked where possible. */
+  async copyIn(exec: Exec, source: string, name: string, format: string, sha256: string): Promise<PublishedFile> {
     const target = join(this.dir, name);
-    try {
-      await rename(source, target);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
-      await exec('cp', ['--sparse=always', source, target]);
-    }
-    return { file: name, format, size: (await stat(target)).size, sha256: await sha256File(target) };
+    await exec('cp', ['--sparse=always', '--reflink=auto', source, target]);
+    return { file: name, format, size: (await stat(target)).size, sha256 };
   }
 
   async write(name: string, content: string): Promise<void> {

@@ -1,11 +1,16 @@
 /**
- * A build's scratch folder under the cache directory. It records its owner's pid, so the next build
- * removes folders of builds that were killed before they could clean up.
+ * A build's scratch folder under the cache directory: the mount point of the image root, overlayfs
+ * work folders, store entries under construction and the build log. A build holds a lock on
+ * `<name>.lock` while it lives; the next build removes every folder whose lock nobody holds, which
+ * is how a build killed with SIGKILL is cleaned up (its mounts already died with its namespace).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { isLocked, lock } from './lock.js';
+import { removeTree } from '../store/store.js';
 
 export function cacheDir(): string {
   return process.env.KILN_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'kiln');
@@ -13,38 +18,43 @@ export function cacheDir(): string {
 
 export interface Workspace {
   dir: string;
+  /** Mount point of the image root. */
   root: string;
-  work: string;
+  /** Store entries being built: renamed into the store when complete. */
+  entries: string;
+  /** Per-stage scratch folders and overlayfs work folders. */
+  scratch: string;
   remove(): Promise<void>;
 }
 
-export async function createWorkspace(cache = cacheDir()): Promise<Workspace> {
+export async function createWorkspace(cache: string): Promise<Workspace> {
   const builds = join(cache, 'builds');
   await mkdir(builds, { recursive: true });
-  await removeAbandoned(builds);
-  const dir = await mkdtemp(join(builds, 'build-'));
-  await writeFile(join(dir, 'pid'), String(process.pid));
-  const root = join(dir, 'root');
-  const work = join(dir, 'work');
-  await mkdir(root, { mode: 0o755 });
-  await mkdir(work);
-  return { dir, root, work, remove: () => rm(dir, { recursive: true, force: true }) };
+  removeAbandoned(builds);
+  const name = `build-${randomBytes(6).toString('hex')}`;
+  // Locked before the folder exists, so no other build ever sees it unlocked.
+  const held = await lock(join(builds, `${name}.lock`));
+  const dir = join(builds, name);
+  const ws = { dir, root: join(dir, 'root'), entries: join(dir, 'entries'), scratch: join(dir, 'scratch') };
+  await mkdir(ws.root, { recursive: true, mode: 0o755 });
+  await mkdir(ws.entries);
+  await mkdir(ws.scratch);
+  return {
+    ...ws,
+    remove: async () => {
+      removeTree(dir);
+      rmSync(`${dir}.lock`, { force: true });
+      await held.release();
+    },
+  };
 }
 
-async function removeAbandoned(builds: string): Promise<void> {
-  for (const name of readdirSync(builds)) {
-    const pidFile = join(builds, name, 'pid');
-    const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : 0;
-    if (pid && alive(pid)) continue;
-    await rm(join(builds, name), { recursive: true, force: true });
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
+export function removeAbandoned(builds: string): void {
+  if (!existsSync(builds)) return;
+  const names = new Set(readdirSync(builds).map((name) => name.replace(/\.lock$/, '')));
+  for (const base of names) {
+    if (!base.startsWith('build-') || isLocked(join(builds, `${base}.lock`))) continue;
+    removeTree(join(builds, base));
+    rmSync(join(builds, `${base}.lock`), { force: true });
   }
 }

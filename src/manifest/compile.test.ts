@@ -73,7 +73,7 @@ void test('plain-text passwords never reach the manifest; hashes are SHA-512 cry
 
 void test('a bootable image gets its kernel, init and boot loader packages, sorted once', () => {
   const bootstrap = plan(RECIPE).stages[0]?.options as { packages: string[] };
-  assert.deepEqual(bootstrap.packages, ['curl', 'linux-image-amd64', 'systemd-boot-efi', 'systemd-sysv', 'udev', 'vim']);
+  assert.deepEqual(bootstrap.packages, ['curl', 'linux-image-amd64', 'systemd-boot-efi', 'systemd-sysv', 'udev', 'vim', 'zstd']);
 });
 
 void test('the kernel command line finds root by its PARTUUID', () => {

@@ -95,14 +95,14 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>):
       cmdline: [`root=PARTUUID=${rootPart.partGuid.toLowerCase()}`, 'rw', ...r.kernel.cmdline],
     });
   }
-  add('filesystems', {
+  add('partition-table', {
     image: `${r.name}.raw`,
     diskSize: r.disk.size,
-    partitions: parts.map((p) => ({ name: p.name, size: p.size, fs: p.fs, mount: p.mount, uuid: p.uuid, label: p.label })),
-  });
-  add('partition-table', {
     diskGuid: guidFromSeed(`kiln:${r.name}:disk`),
-    partitions: parts.map((p) => ({ name: p.name, typeGuid: p.typeGuid, partGuid: p.partGuid })),
+    partitions: parts.map((p) => ({ name: p.name, size: p.size, fs: p.fs, mount: p.mount, typeGuid: p.typeGuid, partGuid: p.partGuid })),
+  });
+  add('filesystems', {
+    partitions: parts.map((p) => ({ name: p.name, fs: p.fs, mount: p.mount, uuid: p.uuid, label: p.label })),
   });
   if (r.hooks.image.length) {
     add('image-hooks', { scripts: r.hooks.image.map((p) => ({ path: p, sha256: hashFile(join(loaded.folder, p)) })), env });
@@ -124,7 +124,8 @@ export function hostname(r: Recipe): string {
 /** What a bootable image needs beyond the recipe's own list. */
 function implicitPackages(r: Recipe): string[] {
   const out: string[] = [];
-  if (r.kernel.package !== 'none') out.push(r.kernel.package, 'systemd-sysv', 'udev');
+  // zstd: initramfs-tools compresses with it (and falls back to slower gzip without it).
+  if (r.kernel.package !== 'none') out.push(r.kernel.package, 'systemd-sysv', 'udev', 'zstd');
   if (r.bootloader === 'systemd-boot') out.push('systemd-boot-efi');
   if (!BUILTIN_LOCALES.includes(r.locale)) out.push('locales');
   return out;

@@ -1,12 +1,27 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { BuildError } from '../errors.js';
+import { collectPackages, packageCacheArgs } from '../store/package-cache.js';
 import { defineStage } from './define.js';
+
+/**
+ * dpkg would build the initramfs twice (the kernel's postinst makes it, then the initramfs-tools
+ * trigger remakes it: about 20 s each). With INITRD=No the kernel's postinst skips it, and this
+ * hook makes it once, after every package is configured.
+ */
+const INITRAMFS_ONCE = [
+  'for k in "$1"/boot/vmlinuz-*; do',
+  '  [ -e "$k" ] || continue; v="${k##*/vmlinuz-}"',
+  '  [ -e "$1/boot/initrd.img-$v" ] || [ ! -x "$1/usr/sbin/update-initramfs" ] || chroot "$1" update-initramfs -c -k "$v"',
+  'done',
+].join('\n');
 
 export const bootstrap = defineStage({
   name: 'bootstrap',
-  version: 1,
+  version: 2,
   kind: 'tree',
-  summary: 'Creates the root file system from scratch with mmdebstrap and installs every package in one apt transaction.',
+  summary: "Creates the root file system from scratch with mmdebstrap and installs every package in one apt transaction, taking .debs from the machine's package cache (checked against the signed index) and building the initramfs once.",
   options: z.strictObject({
     release: z.string(),
     mirror: z.string(),
@@ -18,6 +33,9 @@ export const bootstrap = defineStage({
     dpkgInclude: z.array(z.string()),
   }),
   async run(ctx, o) {
+    const collected = join(ctx.scratch, 'debs');
+    await mkdir(collected);
+    await mkdir(ctx.packageCache, { recursive: true });
     const args = [
       '--mode=root',
       `--variant=${o.variant}`,
@@ -26,15 +44,20 @@ export const bootstrap = defineStage({
       ...(o.packages.length ? [`--include=${o.packages.join(',')}`] : []),
       ...o.dpkgExclude.map((p) => `--dpkgopt=path-exclude=${p}`),
       ...o.dpkgInclude.map((p) => `--dpkgopt=path-include=${p}`),
+      ...packageCacheArgs(ctx.packageCache, collected),
+      `--customize-hook=${INITRAMFS_ONCE}`,
       o.release,
       ctx.root,
       o.mirror,
     ];
     try {
-      await ctx.exec('mmdebstrap', args);
+      await ctx.exec('mmdebstrap', args, { env: { INITRD: 'No' } });
     } catch (err) {
       throw explain(err, o.release);
     }
+    const use = await collectPackages(collected, ctx.packageCache);
+    const mib = (use.downloadedBytes / 2 ** 20).toFixed(1);
+    ctx.log(`packages: ${use.reused + use.downloaded} .debs, ${use.reused} from the package cache, ${use.downloaded} downloaded (${mib} MiB)`);
   },
 });
 

@@ -26,8 +26,15 @@ export type Facts = Record<string, unknown>;
 export interface StageContext {
   /** The image root tree that tree stages change. */
   root: string;
-  /** Scratch folder for image stages; the final files are written here too. */
+  /**
+   * Image stages: the folder of image files. It starts with a copy of the previous image stage's
+   * files; whatever is in it when the stage ends is the stage's result (and its cache entry).
+   */
   work: string;
+  /** An empty folder for temporary files, removed after the stage. */
+  scratch: string;
+  /** The machine's shared .deb cache (the bootstrap stage reads and fills it). */
+  packageCache: string;
   /** Folder the recipe's relative paths (files, hooks) are resolved in. */
   recipeFolder: string;
   /** Runs a command on the host. */
@@ -44,7 +51,7 @@ export interface StageContext {
 export interface Stage<S extends z.ZodType = z.ZodType> {
   name: string;
   version: number;
-  /** tree: changes the image root; image: makes files from it. */
+  /** tree: changes the image root (its cache entry is an overlay layer); image: makes files from it. */
   kind: 'tree' | 'image';
   summary: string;
   options: S;

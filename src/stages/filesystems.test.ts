@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MiB } from '../disk/layout.js';
-import { autoSize, fatGeometry } from './filesystems.js';
+import { fatGeometry } from './filesystems.js';
+import { autoSize } from './partition-table.js';
 
 void test('size: auto leaves a quarter more than the content plus 128 MiB, in whole MiB', () => {
   assert.equal(autoSize(0), 128 * MiB);

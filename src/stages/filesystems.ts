@@ -1,16 +1,15 @@
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, utimes } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { z } from 'zod';
-import { formatBytes, LayoutError, MiB, resolveLayout, type Layout, type PlacedPartition } from '../disk/layout.js';
+import { formatBytes, MiB, type Layout, type PlacedPartition } from '../disk/layout.js';
 import { BuildError } from '../errors.js';
-import { parseDiskSize, parseSize } from '../recipe/sizes.js';
+import { mountOverlay } from '../engine/overlay.js';
 import { defineStage, type StageContext } from './define.js';
-import { treeSize } from './tree-size.js';
+import { parentMount } from './partition-table.js';
 
 const Partition = z.strictObject({
   name: z.string(),
-  size: z.string(),
   fs: z.string().optional(),
   mount: z.string().optional(),
   uuid: z.string(),
@@ -18,58 +17,62 @@ const Partition = z.strictObject({
 });
 type Partition = z.infer<typeof Partition>;
 
-/** `size: auto` leaves this much free beyond the content: a quarter more, and at least 128 MiB. */
-export function autoSize(contentBytes: number): number {
-  return Math.ceil((contentBytes * 1.25 + 128 * MiB) / MiB) * MiB;
-}
-
-/** What a file system of this content needs at least: data plus metadata (inodes, journal). */
-function needed(fs: string, content: { bytes: number; entries: number }): number {
-  if (fs === 'vfat') return content.bytes + content.entries * 64 + 2 * MiB;
-  return Math.ceil(content.bytes * 1.03 + content.entries * 512 + 32 * MiB);
-}
-
 export const filesystems = defineStage({
   name: 'filesystems',
-  version: 1,
+  version: 2,
   kind: 'image',
-  summary: 'Sizes the disk (`auto` fits the content with headroom), creates the sparse disk image and builds each file system straight into it at its partition offset (mkfs.ext4 -d -E offset; mkfs.fat --offset + mtools): no loop devices, no mounts, no copying.',
-  options: z.strictObject({ image: z.string(), diskSize: z.string(), partitions: z.array(Partition) }),
+  summary: 'Builds each file system straight into the disk image at its partition offset (mkfs.ext4 -d -E offset; mkfs.fat --offset + mtools) from a read-only view of its part of the root: no loop devices, no copying of the tree.',
+  options: z.strictObject({ partitions: z.array(Partition) }),
   async run(ctx, o) {
-    const tree = join(ctx.work, 'tree');
-    await rm(tree, { recursive: true, force: true });
-    // A hard-link farm: splitting it by mount point moves links, never the cached root's files.
-    await ctx.exec('cp', ['-al', ctx.root, tree]);
-    const sources = new Map<string, string>();
-    const byDepth = o.partitions.filter((p) => p.mount && p.mount !== '/').sort((a, b) => depth(b.mount) - depth(a.mount));
-    for (const part of byDepth) {
-      const from = join(tree, part.mount ?? '');
-      const to = join(ctx.work, `content-${part.name}`);
-      await mkdir(from, { recursive: true });
-      await rename(from, to);
-      await mkdir(from, { mode: 0o755 });
-      sources.set(part.name, to);
-    }
-    const rootPart = o.partitions.find((p) => p.mount === '/');
-    if (rootPart) sources.set(rootPart.name, tree);
-
-    const needs = o.partitions.map((p) => (p.fs && sources.has(p.name) ? needed(p.fs, treeSize(sources.get(p.name) ?? tree)) : MiB));
-    const layout = place(o, needs);
-    const image = join(ctx.work, o.image);
-    await rm(image, { force: true });
-    const handle = await open(image, 'w');
-    await handle.truncate(layout.diskSize).finally(() => handle.close());
+    const layout = ctx.facts.layout as Layout | undefined;
+    if (!layout || typeof ctx.facts.image !== 'string') throw new Error('filesystems needs the partition-table stage to run first');
+    const image = join(ctx.work, ctx.facts.image);
     for (const [i, part] of o.partitions.entries()) {
       const placed = layout.partitions[i];
       if (!part.fs || !placed) continue;
-      await mkfs(ctx, part, image, placed, sources.get(part.name));
+      const source = part.mount === undefined ? undefined : await view(ctx, part, o.partitions);
+      await mkfs(ctx, part, image, placed, source);
       ctx.log(`${part.name}: ${part.fs} ${formatBytes(placed.size)} at ${formatBytes(placed.offset)}`);
     }
-    await rm(tree, { recursive: true, force: true });
-    for (const dir of sources.values()) await rm(dir, { recursive: true, force: true });
-    return { layout, image };
   },
 });
+
+/**
+ * The folder a partition's file system is made from: its mount point in the root, with the mount
+ * points of partitions inside it shown empty. That is an overlayfs view over the root: a top layer
+ * holds the empty mount point folders (with the real ones' owner, mode and times) and the layer
+ * under it a whiteout for each, which hides the real content below. Nothing is copied or moved.
+ */
+async function view(ctx: StageContext, part: Partition, all: Partition[]): Promise<string> {
+  const mount = part.mount ?? '/';
+  const source = join(ctx.root, mount);
+  const inner = all.filter((p) => p.mount !== undefined && parentMount(p.mount, all) === mount).map((p) => relative(mount, p.mount ?? ''));
+  if (!inner.length) return source;
+  const base = join(ctx.scratch, `view-${part.name}`);
+  const [top, hide, target] = ['top', 'hide', 'view'].map((d) => join(base, d)) as [string, string, string];
+  await mkdir(target, { recursive: true });
+  for (const rel of inner) {
+    await copyFolders(source, top, rel);
+    await copyFolders(source, hide, dirname(rel));
+    await ctx.exec('mknod', [join(hide, rel), 'c', '0', '0']);
+  }
+  await mountOverlay(ctx.exec, { lowers: [source, hide, top], cwd: ctx.scratch, target });
+  return target;
+}
+
+/** Makes `rel` and its parents under `to` as folders with the owner, mode and times they have in `from`. */
+async function copyFolders(from: string, to: string, rel: string): Promise<void> {
+  const parts = rel.split('/').filter(Boolean);
+  for (let i = 0; i <= parts.length; i++) {
+    const path = parts.slice(0, i).join('/');
+    const real = await lstat(join(from, path));
+    const made = join(to, path);
+    await mkdir(made, { recursive: true });
+    await chmod(made, real.mode & 0o7777);
+    await chown(made, real.uid, real.gid);
+    await utimes(made, real.atime, real.mtime);
+  }
+}
 
 /**
  * FAT32 from 64 MiB up (what UEFI expects of an ESP), with clusters small enough to give the
@@ -80,28 +83,6 @@ export function fatGeometry(size: number): string[] {
   let sectorsPerCluster = 1;
   while (sectorsPerCluster < 8 && size / (512 * sectorsPerCluster * 2) >= 70000) sectorsPerCluster *= 2;
   return ['-F', '32', '-s', String(sectorsPerCluster)];
-}
-
-function depth(mount: string | undefined): number {
-  return (mount ?? '').split('/').filter(Boolean).length;
-}
-
-function place(o: { diskSize: string; partitions: Partition[] }, needs: number[]): Layout {
-  const diskSize = parseDiskSize(o.diskSize) ?? 'auto';
-  try {
-    return resolveLayout({
-      diskSize,
-      // resolveLayout says by how much any partition is too small for its content.
-      partitions: o.partitions.map((p, i) => {
-        const size = parseSize(p.size) ?? 'rest';
-        const need = needs[i] ?? MiB;
-        return { name: p.name, size, minBytes: diskSize === 'auto' && size === 'rest' ? autoSize(need) : need };
-      }),
-    });
-  } catch (err) {
-    if (err instanceof LayoutError) throw new BuildError(`disk layout: ${err.message} (make it bigger, or use size: rest with disk.size: auto)`);
-    throw err;
-  }
 }
 
 async function mkfs(ctx: StageContext, part: Partition, image: string, at: PlacedPartition, source: string | undefined): Promise<void> {

@@ -4,7 +4,7 @@ import { command, HookOptions } from './hook-scripts.js';
 
 export const imageHooks = defineStage({
   name: 'image-hooks',
-  version: 1,
+  version: 2,
   kind: 'image',
   summary: 'Runs the image hooks in order on the host after the disk image is assembled; $1 is the build folder holding the image, KILN_IMAGE its path and KILN_ROOT the image root tree.',
   options: HookOptions,
@@ -15,7 +15,7 @@ export const imageHooks = defineStage({
       const [cmd, args] = command(source, source);
       await ctx.exec(cmd, [...args, ctx.work], {
         cwd: ctx.recipeFolder,
-        env: { ...o.env, KILN_ROOT: ctx.root, KILN_BUILD_DIR: ctx.work, KILN_IMAGE: typeof ctx.facts.image === 'string' ? ctx.facts.image : '', KILN_HOOK: script.path },
+        env: { ...o.env, KILN_ROOT: ctx.root, KILN_BUILD_DIR: ctx.work, KILN_IMAGE: typeof ctx.facts.image === 'string' ? join(ctx.work, ctx.facts.image) : '', KILN_HOOK: script.path },
       });
     }
   },

@@ -1,31 +1,105 @@
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { writeGpt } from '../disk/gpt.js';
-import type { Layout } from '../disk/layout.js';
+import { formatBytes, LayoutError, MiB, resolveLayout, type Layout } from '../disk/layout.js';
 import { BuildError } from '../errors.js';
+import { parseDiskSize, parseSize } from '../recipe/sizes.js';
 import { defineStage } from './define.js';
+import { treeSize, type TreeSize } from './tree-size.js';
+
+const Partition = z.strictObject({
+  name: z.string(),
+  size: z.string(),
+  fs: z.string().optional(),
+  mount: z.string().optional(),
+  typeGuid: z.string(),
+  partGuid: z.string(),
+});
+type Partition = z.infer<typeof Partition>;
+
+/** `size: auto` leaves this much free beyond the content: a quarter more, and at least 128 MiB. */
+export function autoSize(contentBytes: number): number {
+  return Math.ceil((contentBytes * 1.25 + 128 * MiB) / MiB) * MiB;
+}
+
+/** What a file system of this content needs at least: data plus metadata (inodes, journal). */
+function needed(fs: string, content: TreeSize): number {
+  if (fs === 'vfat') return content.bytes + content.entries * 64 + 2 * MiB;
+  return Math.ceil(content.bytes * 1.03 + content.entries * 512 + 32 * MiB);
+}
 
 export const partitionTable = defineStage({
   name: 'partition-table',
-  version: 1,
+  version: 2,
   kind: 'image',
-  summary: "Writes the GPT (protective MBR, primary and backup headers and entry arrays) into the disk image with kiln's own writer: partition names, type GUIDs and GUIDs derived from the recipe.",
-  options: z.strictObject({
-    diskGuid: z.string(),
-    partitions: z.array(z.strictObject({ name: z.string(), typeGuid: z.string(), partGuid: z.string() })),
-  }),
+  summary: "Sizes the disk from what each partition will hold (`auto` fits the content with headroom), creates the sparse disk image and writes the GPT with kiln's own writer: protective MBR, both headers and entry arrays, GUIDs derived from the recipe.",
+  options: z.strictObject({ image: z.string(), diskSize: z.string(), diskGuid: z.string(), partitions: z.array(Partition) }),
   async run(ctx, o) {
-    const layout = ctx.facts.layout as Layout | undefined;
-    const image = ctx.facts.image;
-    if (!layout || typeof image !== 'string') throw new BuildError('partition-table needs the filesystems stage to run first');
+    const contents = contentSizes(ctx.root, o.partitions);
+    const layout = place(o, o.partitions.map((p) => (p.fs && contents.has(p.name) ? needed(p.fs, contents.get(p.name) ?? { bytes: 0, entries: 0 }) : MiB)));
+    const image = join(ctx.work, o.image);
+    const handle = await open(image, 'w');
+    await handle.truncate(layout.diskSize).finally(() => handle.close());
     await writeGpt(image, {
       diskGuid: o.diskGuid,
       sizeBytes: layout.diskSize,
       partitions: o.partitions.map((p, i) => {
         const placed = layout.partitions[i];
-        if (!placed) throw new BuildError(`partition ${p.name} is missing from the layout`);
-        return { ...p, firstLba: placed.firstLba, lastLba: placed.lastLba };
+        if (!placed) throw new Error(`partition ${p.name} is missing from the layout`);
+        return { name: p.name, typeGuid: p.typeGuid, partGuid: p.partGuid, firstLba: placed.firstLba, lastLba: placed.lastLba };
       }),
     });
-    ctx.log(`GPT with ${o.partitions.length} partitions on a ${layout.diskSize}-byte disk`);
+    for (const [i, p] of o.partitions.entries()) {
+      const placed = layout.partitions[i];
+      if (placed) ctx.log(`${p.name}: ${formatBytes(placed.size)} at ${formatBytes(placed.offset)}${p.mount ? ` for ${p.mount}` : ''}`);
+    }
+    ctx.log(`GPT with ${o.partitions.length} partitions on a ${formatBytes(layout.diskSize)} disk`);
+    return { layout, image: o.image };
   },
 });
+
+/**
+ * What each mounted partition will hold: its folder in the root minus the folders that other
+ * partitions mount inside it (the ESP's files are not the root file system's).
+ */
+function contentSizes(root: string, partitions: Partition[]): Map<string, TreeSize> {
+  const mounted = partitions.filter((p) => p.mount !== undefined);
+  const sizes = new Map<string, TreeSize>();
+  for (const part of mounted) {
+    const own = treeSize(join(root, part.mount ?? '/'));
+    for (const child of mounted.filter((c) => parentMount(c.mount ?? '', mounted) === part.mount)) {
+      const inner = treeSize(join(root, child.mount ?? ''));
+      own.bytes -= inner.bytes;
+      own.entries -= inner.entries;
+    }
+    sizes.set(part.name, own);
+  }
+  return sizes;
+}
+
+/** The closest other mount point that contains `mount`. */
+export function parentMount(mount: string, partitions: readonly { mount?: string | undefined }[]): string | undefined {
+  return partitions
+    .map((p) => p.mount)
+    .filter((m): m is string => m !== undefined && m !== mount && (m === '/' || mount.startsWith(`${m}/`)))
+    .sort((a, b) => b.length - a.length)[0];
+}
+
+function place(o: { diskSize: string; partitions: Partition[] }, needs: number[]): Layout {
+  const diskSize = parseDiskSize(o.diskSize) ?? 'auto';
+  try {
+    return resolveLayout({
+      diskSize,
+      // resolveLayout says by how much any partition is too small for its content.
+      partitions: o.partitions.map((p, i) => {
+        const size = parseSize(p.size) ?? 'rest';
+        const need = needs[i] ?? MiB;
+        return { name: p.name, size, minBytes: diskSize === 'auto' && size === 'rest' ? autoSize(need) : need };
+      }),
+    });
+  } catch (err) {
+    if (err instanceof LayoutError) throw new BuildError(`disk layout: ${err.message} (make it bigger, or use size: rest with disk.size: auto)`);
+    throw err;
+  }
+}

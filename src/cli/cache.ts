@@ -1,0 +1,81 @@
+/** `kiln cache list` and `kiln cache prune`: what the store holds, and making room. */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { formatBytes } from '../disk/layout.js';
+import { removeAbandoned } from '../engine/workspace.js';
+import { choosePrune, type CacheItem } from '../store/prune.js';
+import { folderOf, Store, type ListedEntry } from '../store/store.js';
+
+function age(since: Date, now: Date): string {
+  const s = Math.max(0, (now.getTime() - since.getTime()) / 1000);
+  if (s < 90) return `${Math.round(s)}s`;
+  if (s < 5400) return `${Math.round(s / 60)}m`;
+  if (s < 129600) return `${Math.round(s / 3600)}h`;
+  return `${Math.round(s / 86400)}d`;
+}
+
+function packageItems(store: Store): CacheItem[] {
+  if (!existsSync(store.packages)) return [];
+  return readdirSync(store.packages)
+    .filter((n) => n.endsWith('.deb'))
+    .map((name) => {
+      const stat = statSync(join(store.packages, name));
+      return { key: name, kind: 'package' as const, bytes: stat.blocks * 512, lastUsed: stat.mtime };
+    });
+}
+
+function stageItems(entries: ListedEntry[]): CacheItem[] {
+  return entries.map((e) => ({ key: e.id, kind: 'stage' as const, bytes: e.bytes, lastUsed: e.lastUsed, input: e.input }));
+}
+
+export async function listCache(store: Store, json: boolean, now = new Date()): Promise<string> {
+  const entries = (await store.list()).sort((a, b) => a.recipe.file.localeCompare(b.recipe.file) || a.created.localeCompare(b.created));
+  const packages = packageItems(store);
+  const packageBytes = packages.reduce((sum, p) => sum + p.bytes, 0);
+  if (json) return `${JSON.stringify({ dir: store.dir, stages: entries, packages: { count: packages.length, bytes: packageBytes } }, null, 2)}\n`;
+  const rows = [['ID', 'STAGE', 'SIZE', 'CREATED', 'USED', 'RECIPE']];
+  for (const e of entries) rows.push([folderOf(e.id).slice(0, 12), e.stage, formatBytes(e.bytes), `${age(new Date(e.created), now)} ago`, `${age(e.lastUsed, now)} ago`, `${e.recipe.name} (${e.recipe.file})`]);
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  const table = rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
+  const stageBytes = entries.reduce((sum, e) => sum + e.bytes, 0);
+  return [
+    entries.length ? table : '(no stage entries)',
+    '',
+    `stages:   ${entries.length} entries, ${formatBytes(stageBytes)}`,
+    `packages: ${packages.length} .debs, ${formatBytes(packageBytes)}`,
+    `store:    ${store.dir}`,
+    '',
+  ].join('\n');
+}
+
+export interface PruneRequest {
+  maxBytes?: number;
+  olderThanMs?: number;
+  /** Called if a build is running and prune has to wait for it. */
+  onWait: () => void;
+  signal: AbortSignal;
+}
+
+/** Removes what the policy picks, with the store locked: no build can be using a layer meanwhile. */
+export async function pruneCache(store: Store, request: PruneRequest): Promise<string> {
+  const held = await store.exclusive({ onWait: request.onWait, signal: request.signal });
+  try {
+    removeAbandoned(join(store.dir, 'builds'));
+    const entries = await store.list();
+    const items = [...stageItems(entries), ...packageItems(store)];
+    const chosen = choosePrune(items, { now: new Date(), maxBytes: request.maxBytes, olderThanMs: request.olderThanMs });
+    let bytes = 0;
+    for (const item of items.filter((i) => chosen.has(i.key))) {
+      bytes += item.bytes;
+      if (item.kind === 'stage') await store.remove(item.key);
+      else await rm(join(store.packages, item.key), { force: true });
+    }
+    store.emptyTrash();
+    const left = items.filter((i) => !chosen.has(i.key)).reduce((sum, i) => sum + i.bytes, 0);
+    const stages = items.filter((i) => i.kind === 'stage' && chosen.has(i.key)).length;
+    return `removed ${stages} stage entries and ${chosen.size - stages} packages (${formatBytes(bytes)}); ${formatBytes(left)} left in ${store.dir}\n`;
+  } finally {
+    await held.release();
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * The stage loop with the store. A stage whose id is stored is not run: its facts are taken from
+ * the entry and its layer (or files) serve the next stage. Once one stage runs, every later stage
+ * runs too, because its stored entry, if any, was built on a different predecessor result
+ * (a forced rebuild) or will be replaced anyway.
+ *
+ * Each stage that runs is locked by id: a second build of the same stage waits, then reuses it.
+ * Its result is built in the workspace and renamed into the store only once complete.
+ */
+import { mkdir, mkdtemp } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { BuildError, isSystemError } from '../errors.js';
+import type { Facts, Stage } from '../stages/define.js';
+import { stageByName } from '../stages/registry.js';
+import type { Lock } from './lock.js';
+import { diskUsage, folderOf, removeTree, type EntryMeta, type Store } from '../store/store.js';
+import { makeChroot } from './chroot.js';
+import type { BuildEventInput } from './events.js';
+import { makeExec } from './exec.js';
+import type { BuildOptions } from './executor.js';
+import type { ImageRoot } from './image-root.js';
+import { unmountAll } from './overlay.js';
+import { checkMirror } from './preflight.js';
+import type { Workspace } from './workspace.js';
+
+export interface StageRecord {
+  name: string;
+  id: string;
+  cached: boolean;
+  /** Time this build spent on the stage. */
+  seconds: number;
+  /** For a cached stage: how long it took when it was built. */
+  builtSeconds?: number;
+}
+
+const elapsed = (since: number) => Math.round((performance.now() - since) / 10) / 100;
+
+export class StageSteps {
+  readonly done: StageRecord[] = [];
+  private facts: Facts = {};
+  /** Store id of the latest image stage, whose files the next image stage starts from. */
+  private imageEntry: string | undefined;
+
+  constructor(
+    private readonly o: BuildOptions,
+    private readonly store: Store,
+    private readonly workspace: Workspace,
+    private readonly root: ImageRoot,
+    private readonly emit: (event: BuildEventInput) => void,
+    private readonly writeLog: (stage: string, line: string) => void,
+  ) {}
+
+  async runAll(): Promise<{ facts: Facts; imageEntry: string | undefined }> {
+    const { stages } = this.o.manifest;
+    const forcedFrom = this.o.rebuildFrom === undefined ? stages.length : stages.findIndex((s) => s.stage === this.o.rebuildFrom);
+    let running = false;
+    for (const [index, step] of stages.entries()) {
+      const stage = stageByName(step.stage);
+      if (!stage) throw new Error(`unknown stage ${step.stage}`);
+      this.emit({ type: 'stage-start', stage: step.stage, index, total: stages.length });
+      const t = performance.now();
+      const log = (line: string) => {
+        this.writeLog(step.stage, line);
+        this.emit({ type: 'output', stage: step.stage, line });
+      };
+      const forced = running || this.o.noCache === true || index >= forcedFrom;
+      let entry = forced ? undefined : await this.store.get(step.id);
+      let held: Lock | undefined;
+      try {
+        if (!entry) {
+          held = await this.store.lockEntry(step.id, { signal: this.o.signal, onWait: () => log('another build is making this stage: waiting to reuse its result') });
+          if (!forced) entry = await this.store.get(step.id);
+        }
+        if (entry) {
+          this.reuse(stage, entry);
+          log(`cached: made ${entry.created} by ${entry.recipe.file} in ${entry.seconds} s`);
+          this.done.push({ name: step.stage, id: step.id, cached: true, seconds: elapsed(t), builtSeconds: entry.seconds });
+          this.emit({ type: 'stage-end', stage: step.stage, seconds: elapsed(t), cached: true });
+          continue;
+        }
+        running = true;
+        await this.run(stage, step.id, step.options, log, t);
+      } catch (err) {
+        const failure = inStage(err, step.stage);
+        const message = failure instanceof Error ? failure.message : String(failure);
+        this.writeLog(step.stage, `FAILED: ${message}`);
+        this.emit({ type: 'stage-fail', stage: step.stage, seconds: elapsed(t), message });
+        throw failure;
+      } finally {
+        await held?.release();
+      }
+      this.done.push({ name: step.stage, id: step.id, cached: false, seconds: elapsed(t) });
+      this.emit({ type: 'stage-end', stage: step.stage, seconds: elapsed(t), cached: false });
+    }
+    return { facts: this.facts, imageEntry: this.imageEntry };
+  }
+
+  private reuse(stage: Stage, entry: EntryMeta): void {
+    this.facts = entry.facts;
+    if (stage.kind === 'tree') this.root.push(entry.id);
+    else this.imageEntry = entry.id;
+    void this.store.touch(entry.id);
+  }
+
+  private async run(stage: Stage, id: string, options: unknown, log: (line: string) => void, t: number): Promise<void> {
+    const { o, workspace, store } = this;
+    if (stage.name === 'bootstrap') {
+      const b = options as { mirror: string; release: string };
+      // Only now: a build whose bootstrap is cached needs no network at all.
+      await checkMirror(b.mirror, b.release, o.signal);
+    }
+    const built = join(workspace.entries, folderOf(id));
+    removeTree(built);
+    const scratch = await mkdtemp(join(workspace.scratch, `${stage.name}-`));
+    const exec = makeExec({ stage: stage.name, signal: o.signal, onLine: log });
+    let root: string;
+    let work = scratch;
+    if (stage.kind === 'tree') {
+      root = await this.root.writable(join(built, 'tree'));
+    } else {
+      root = await this.root.readOnly();
+      work = join(built, 'files');
+      await mkdir(work, { recursive: true });
+      // Sparse, and reflinked where the file system can: the next image stage changes its copy.
+      if (this.imageEntry) await exec('cp', ['-a', '--sparse=always', '--reflink=auto', `${store.filesOf(this.imageEntry)}/.`, work]);
+    }
+    try {
+      const result = await stage.run(
+        { root, work, scratch, recipeFolder: o.recipeFolder, exec, chroot: makeChroot(exec, root), log, facts: this.facts, signal: o.signal, packageCache: store.packages },
+        stage.options.parse(options),
+      );
+      this.facts = { ...this.facts, ...(result ?? {}) };
+    } finally {
+      // Cleaning up must work after Ctrl-C too, so not with the stage's (aborted) exec.
+      await unmountAll(makeExec({ stage: stage.name, signal: new AbortController().signal, onLine: log }), scratch);
+      if (stage.kind === 'tree') await this.root.release();
+      removeTree(scratch);
+    }
+    const meta: EntryMeta = {
+      id,
+      stage: stage.name,
+      kind: stage.kind,
+      input: this.done.at(-1)?.id ?? null,
+      recipe: { name: o.manifest.name, file: o.recipeFile },
+      created: new Date().toISOString(),
+      seconds: elapsed(t),
+      bytes: diskUsage(built),
+      facts: this.facts,
+    };
+    await store.commit(built, meta);
+    if (stage.kind === 'tree') this.root.push(id);
+    else this.imageEntry = id;
+  }
+}
+
+/**
+ * Names the stage in a failure. A system error (no space left, permission denied) is the host's
+ * problem, not a bug in kiln: it becomes a BuildError too, so the user sees it plainly.
+ */
+function inStage(err: unknown, stage: string): unknown {
+  if (err instanceof BuildError) return err.stage ? err : new BuildError(err.message, stage, err.command, err.tail);
+  if (isSystemError(err)) return new BuildError(err.message, stage);
+  return err;
+}

@@ -1,0 +1,173 @@
+/**
+ * The stage store: each finished stage's result, kept under its stage id in `<cache>/stages/<id>/`.
+ *
+ * - A tree stage's entry is an overlayfs upper layer (`tree/`): only what that stage changed. The
+ *   root a later stage sees is the stack of its predecessors' layers, mounted, never copied.
+ * - An image stage's entry holds the files it made (`files/`).
+ * - `meta.json` says which stage and recipe made it, when, how long it took, its size, and the facts
+ *   later stages need; `used` is touched whenever a build reuses the entry (for LRU pruning).
+ *
+ * Entries are built inside a build's workspace and renamed into place complete, so a reader never
+ * sees a partial entry: a build killed at any moment leaves only its workspace, which the next build
+ * removes. Builds hold the store lock shared; prune and trash-emptying hold it exclusive.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, stat, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Facts } from '../stages/define.js';
+import { lock, tryLock, type Lock, type LockOptions } from '../engine/lock.js';
+
+export interface EntryMeta {
+  id: string;
+  stage: string;
+  kind: 'tree' | 'image';
+  /** The id of the stage this one started from. */
+  input: string | null;
+  recipe: { name: string; file: string };
+  created: string;
+  seconds: number;
+  bytes: number;
+  /** Facts of this stage and every stage before it. */
+  facts: Facts;
+}
+
+export interface ListedEntry extends EntryMeta {
+  lastUsed: Date;
+}
+
+export class Store {
+  readonly stages: string;
+  readonly packages: string;
+
+  constructor(readonly dir: string) {
+    this.stages = join(dir, 'stages');
+    this.packages = join(dir, 'packages');
+  }
+
+  /** Entries are folders named by the hex digest (no `sha256:`: overlayfs splits its options at colons). */
+  entryDir(id: string): string {
+    return join(this.stages, folderOf(id));
+  }
+
+  treeOf(id: string): string {
+    return join(this.entryDir(id), 'tree');
+  }
+
+  filesOf(id: string): string {
+    return join(this.entryDir(id), 'files');
+  }
+
+  async get(id: string): Promise<EntryMeta | undefined> {
+    try {
+      return JSON.parse(await readFile(join(this.entryDir(id), 'meta.json'), 'utf8')) as EntryMeta;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Moves a finished entry (a folder with `tree/` or `files/`) into the store. An entry already
+   * there (a forced rebuild) is moved to the trash: a running build may still have it mounted.
+   */
+  async commit(built: string, meta: EntryMeta): Promise<void> {
+    await writeFile(join(built, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
+    await writeFile(join(built, 'used'), '');
+    await mkdir(this.stages, { recursive: true });
+    const target = this.entryDir(meta.id);
+    if (existsSync(target)) await this.trash(target);
+    await rename(built, target);
+  }
+
+  async touch(id: string): Promise<void> {
+    const now = new Date();
+    await utimes(join(this.entryDir(id), 'used'), now, now).catch(() => undefined);
+  }
+
+  async list(): Promise<ListedEntry[]> {
+    const names = existsSync(this.stages) ? await readdir(this.stages) : [];
+    const out: ListedEntry[] = [];
+    for (const name of names.filter((n) => /^[0-9a-f]{64}$/.test(n))) {
+      const meta = await this.get(`sha256:${name}`);
+      if (!meta) continue;
+      const used = await stat(join(this.stages, name, 'used')).catch(() => undefined);
+      out.push({ ...meta, lastUsed: used?.mtime ?? new Date(meta.created) });
+    }
+    return out;
+  }
+
+  /** Removes an entry (into the trash: a running build may have it mounted). */
+  async remove(id: string): Promise<void> {
+    if (existsSync(this.entryDir(id))) await this.trash(this.entryDir(id));
+  }
+
+  private async trash(path: string): Promise<void> {
+    const bin = join(this.stages, '.trash');
+    await mkdir(bin, { recursive: true });
+    await rename(path, join(bin, `${Date.now()}-${Math.random().toString(36).slice(2)}`));
+  }
+
+  /** Empties the trash; only call with the store lock held exclusively (no build running). */
+  emptyTrash(): void {
+    removeTree(join(this.stages, '.trash'));
+  }
+
+  /** Held by every build, shared: prune takes it exclusively, so it never pulls a layer from under a build. */
+  use(options: LockOptions = {}): Promise<Lock> {
+    return lock(join(this.dir, 'store.lock'), { shared: true, ...options });
+  }
+
+  exclusive(options: LockOptions = {}): Promise<Lock> {
+    return lock(join(this.dir, 'store.lock'), options);
+  }
+
+  /** Empties the trash if no build is running (nobody can have a trashed layer mounted then). */
+  async tidy(): Promise<void> {
+    const alone = await tryLock(join(this.dir, 'store.lock'));
+    if (!alone) return;
+    try {
+      this.emptyTrash();
+    } finally {
+      await alone.release();
+    }
+  }
+
+  /** sha256 of a file in an image entry, computed once and kept beside it. */
+  async sha256Of(id: string, file: string, compute: (path: string) => Promise<string>): Promise<string> {
+    const sums = join(this.entryDir(id), 'sha256');
+    const known = await readFile(join(sums, file), 'utf8').catch(() => undefined);
+    if (known) return known.trim();
+    const sum = await compute(join(this.filesOf(id), file));
+    await mkdir(sums, { recursive: true });
+    const temp = join(sums, `.${file}.${process.pid}-${Date.now()}`);
+    await writeFile(temp, `${sum}\n`);
+    await rename(temp, join(sums, file));
+    return sum;
+  }
+
+  /** One build makes an entry at a time; a second build of the same stage waits and reuses it. */
+  lockEntry(id: string, options: LockOptions = {}): Promise<Lock> {
+    return lock(join(this.dir, 'locks', `${folderOf(id)}.lock`), options);
+  }
+}
+
+export function folderOf(id: string): string {
+  return id.replace(/^sha256:/, '');
+}
+
+/** Bytes a folder takes on disk (allocated blocks: sparse images count what they use). */
+export function diskUsage(path: string): number {
+  const result = spawnSync('du', ['-s', '-B1', '--one-file-system', path], { encoding: 'utf8' });
+  return Number(result.stdout.split('\t')[0]) || 0;
+}
+
+/**
+ * `rm -rf --one-file-system`: a folder that still had something mounted inside (it should not)
+ * must never lead rm into the host's /dev or /sys through a bind mount.
+ */
+export function removeTree(path: string): void {
+  if (!existsSync(path)) return;
+  const result = spawnSync('rm', ['-rf', '--one-file-system', path], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`could not remove ${path}: ${result.stderr.trim()}`);
+}
