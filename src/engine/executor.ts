@@ -3,7 +3,7 @@
  * then publishes the outputs and the build record. The workspace is always removed, whatever happens.
  */
 import { createWriteStream } from 'node:fs';
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { InterruptedError } from '../errors.js';
@@ -106,6 +106,8 @@ export async function build(o: BuildOptions): Promise<BuildRecord> {
     await staging.copy(logPath, 'build.log');
     await staging.write('build.json', `${JSON.stringify(record, null, 2)}\n`);
     await staging.commit('build.json');
+    // The log of an earlier failure no longer describes these outputs.
+    await rm(join(o.outputDir, 'build-failed.log'), { force: true });
     emit({ type: 'build-end', ok: true, seconds: record.seconds, outputDir: o.outputDir });
     return record;
   } catch (err) {

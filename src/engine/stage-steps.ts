@@ -1,8 +1,7 @@
 /**
  * The stage loop with the store. A stage whose id is stored is not run: its facts are taken from
- * the entry and its layer (or files) serve the next stage. Once one stage runs, every later stage
- * runs too, because its stored entry, if any, was built on a different predecessor result
- * (a forced rebuild) or will be replaced anyway.
+ * the entry and its layer (or files) serve the next stage. `--rebuild-from` and `--no-cache` force
+ * stages to run; their results replace the stored ones (and whatever was built on those).
  *
  * Each stage that runs is locked by id: a second build of the same stage waits, then reuses it.
  * Its result is built in the workspace and renamed into the store only once complete.
@@ -54,7 +53,6 @@ export class StageSteps {
   async runAll(): Promise<{ facts: Facts; imageEntry: string | undefined }> {
     const { stages } = this.o.manifest;
     const forcedFrom = this.o.rebuildFrom === undefined ? stages.length : stages.findIndex((s) => s.stage === this.o.rebuildFrom);
-    let running = false;
     for (const [index, step] of stages.entries()) {
       const stage = stageByName(step.stage);
       if (!stage) throw new Error(`unknown stage ${step.stage}`);
@@ -64,7 +62,7 @@ export class StageSteps {
         this.writeLog(step.stage, line);
         this.emit({ type: 'output', stage: step.stage, line });
       };
-      const forced = running || this.o.noCache === true || index >= forcedFrom;
+      const forced = this.o.noCache === true || index >= forcedFrom;
       let entry = forced ? undefined : await this.store.get(step.id);
       let held: Lock | undefined;
       try {
@@ -79,7 +77,6 @@ export class StageSteps {
           this.emit({ type: 'stage-end', stage: step.stage, seconds: elapsed(t), cached: true });
           continue;
         }
-        running = true;
         await this.run(stage, step.id, step.options, log, t);
       } catch (err) {
         const failure = inStage(err, step.stage);

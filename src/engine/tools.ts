@@ -16,6 +16,9 @@ export interface Tool {
 export const TOOLS: readonly Tool[] = [
   { name: 'mmdebstrap', package: 'mmdebstrap', for: 'build' },
   { name: 'unshare', package: 'util-linux', for: 'build' },
+  { name: 'setpriv', package: 'util-linux', for: 'build' },
+  { name: 'flock', package: 'util-linux', for: 'build' },
+  { name: 'mount', package: 'mount', for: 'build' },
   { name: 'dpkg-query', package: 'dpkg', for: 'build' },
   { name: 'tar', package: 'tar', for: 'build' },
   { name: 'mkfs.ext4', package: 'e2fsprogs', for: 'build' },

@@ -68,16 +68,29 @@ export class Store {
   }
 
   /**
-   * Moves a finished entry (a folder with `tree/` or `files/`) into the store. An entry already
-   * there (a forced rebuild) is moved to the trash: a running build may still have it mounted.
+   * Moves a finished entry (a folder with `tree/` or `files/`) into the store. An entry it replaces
+   * (a forced rebuild) goes to the trash, and so does everything built on top of the old one: a
+   * layer is only valid on the very layers it was made on.
    */
   async commit(built: string, meta: EntryMeta): Promise<void> {
     await writeFile(join(built, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
     await writeFile(join(built, 'used'), '');
     await mkdir(this.stages, { recursive: true });
-    const target = this.entryDir(meta.id);
-    if (existsSync(target)) await this.trash(target);
-    await rename(built, target);
+    if (existsSync(this.entryDir(meta.id))) {
+      const all = await this.list();
+      const doomed = new Set([meta.id]);
+      for (let grew = true; grew; ) {
+        grew = false;
+        for (const e of all) {
+          if (e.input && doomed.has(e.input) && !doomed.has(e.id)) {
+            doomed.add(e.id);
+            grew = true;
+          }
+        }
+      }
+      for (const id of doomed) await this.remove(id);
+    }
+    await rename(built, this.entryDir(meta.id));
   }
 
   async touch(id: string): Promise<void> {

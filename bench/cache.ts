@@ -1,0 +1,78 @@
+/**
+ * What the stage store and the package cache buy, on examples/server.yaml. Each run uses a fresh
+ * cache folder and a copy of the examples, and measures in the same run:
+ *   (a) cold: empty stage store, empty package cache
+ *   (b) empty stage store, warm package cache
+ *   (c) unchanged recipe, warm caches
+ *   (d) one overlay file changed
+ *   (e) one package added
+ * and the store size one build leaves. Prints medians and the ratios the targets are about.
+ *   node dist/bench/cache.js [runs=3]
+ */
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const main = join(repo, 'dist/src/cli/main.js');
+const runs = Number(process.argv[2] ?? 3);
+// A package per run that server.yaml does not have, so (e) always has something new to install.
+const EXTRA = ['less', 'file', 'bzip2', 'rsync', 'lsof'];
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+function build(recipe: string, out: string, cache: string): number {
+  const t = process.hrtime.bigint();
+  const result = spawnSync(process.execPath, [main, 'build', recipe, '-o', out], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, KILN_CACHE: cache } });
+  if (result.status !== 0) throw new Error(`kiln build failed: ${result.stderr.toString().slice(-3000)}`);
+  return Number(process.hrtime.bigint() - t) / 1e9;
+}
+
+function du(path: string): number {
+  return Number(spawnSync('du', ['-s', '-B1', path], { encoding: 'utf8' }).stdout.split('\t')[0]) || 0;
+}
+
+const rows: Record<string, number[]> = { a: [], b: [], c: [], d: [], e: [] };
+const storeSizes: number[] = [];
+const packageSizes: number[] = [];
+// The cache must be on the same file system as a real one (overlayfs, hard links): under ~/.cache.
+const base = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'kiln-bench');
+for (let i = 0; i < runs; i++) {
+  const scratch = mkdtempSync(`${base}-`);
+  try {
+    const cache = join(scratch, 'cache');
+    const examples = join(scratch, 'examples');
+    cpSync(join(repo, 'examples'), examples, { recursive: true });
+    const recipe = join(examples, 'server.yaml');
+    const out = join(scratch, 'out');
+    rows.a?.push(build(recipe, out, cache));
+    storeSizes.push(du(join(cache, 'stages')));
+    packageSizes.push(du(join(cache, 'packages')));
+    rmSync(join(cache, 'stages'), { recursive: true, force: true });
+    rows.b?.push(build(recipe, out, cache));
+    rows.c?.push(build(recipe, out, cache));
+    appendFileSync(join(examples, 'server/overlay/etc/systemd/network/80-dhcp.network'), `# run ${i}\n`);
+    rows.d?.push(build(recipe, out, cache));
+    const text = readFileSync(recipe, 'utf8').replace('packages: [openssh-server, sudo]', `packages: [openssh-server, sudo, ${EXTRA[i % EXTRA.length] ?? 'less'}]`);
+    writeFileSync(recipe, text);
+    rows.e?.push(build(recipe, out, cache));
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  process.stderr.write(`run ${i + 1}/${runs}: ${Object.entries(rows).map(([k, v]) => `${k} ${v.at(-1)?.toFixed(1)} s`).join(', ')}\n`);
+}
+
+const m = Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, median(v)])) as Record<'a' | 'b' | 'c' | 'd' | 'e', number>;
+const line = (label: string, key: keyof typeof m, target = '') =>
+  console.log(`${label.padEnd(46)} ${m[key].toFixed(1).padStart(6)} s   (runs: ${rows[key]?.map((t) => t.toFixed(1)).join(', ')})${target}`);
+const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
+console.log(`examples/server.yaml, ${runs} runs, medians`);
+line('(a) cold, empty caches', 'a');
+line('(b) empty stage store, warm package cache', 'b', `   b/a = ${(m.b / m.a).toFixed(2)} (target ≤ 0.80)`);
+line('(c) unchanged recipe, warm caches', 'c', '   (target ≤ 5 s)');
+line('(d) one overlay file changed', 'd', `   d/a = ${(m.d / m.a).toFixed(2)} (target ≤ 0.15)`);
+line('(e) one package added', 'e', `   e/a = ${(m.e / m.a).toFixed(2)}`);
+console.log(`store size per build (stages/)                 ${mib(median(storeSizes))}`);
+console.log(`package cache after one build                  ${mib(median(packageSizes))}`);

@@ -1,0 +1,188 @@
+/**
+ * The stage store and the package cache, for real, on one small recipe with its own cache folder:
+ * reuse, keys that follow content, resume after a failure, forced rebuilds, the package cache
+ * (including a corrupted .deb), SIGKILL mid-stage, two builds at once, and pruning.
+ * The tests run in order and build on each other's cache.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Ext4, kiln, partitions, scratch, type Run } from './kiln.js';
+
+const cache = scratch('store');
+const env = { KILN_CACHE: cache };
+const dir = scratch('store-recipe');
+const file = join(dir, 'recipe.yaml');
+const out = join(dir, 'out');
+
+mkdirSync(join(dir, 'overlay/etc'), { recursive: true });
+mkdirSync(join(dir, 'hooks'), { recursive: true });
+writeFileSync(join(dir, 'overlay/etc/kiln-note'), 'first\n');
+writeFileSync(join(dir, 'hooks/10-ok.sh'), '#!/bin/sh\necho ok > /etc/kiln-hook\n');
+const RECIPE = (hook: string) => `name: cached
+hostname: \${HOST:-cached}
+root_password: root
+files:
+  - { src: overlay/, dst: / }
+hooks:
+  customize: [${hook}]
+`;
+writeFileSync(file, RECIPE('hooks/10-ok.sh'));
+
+interface Record {
+  stages: { name: string; id: string; cached: boolean; seconds: number }[];
+  outputs: { file: string; sha256: string }[];
+}
+
+function record(folder = out): Record {
+  return JSON.parse(readFileSync(join(folder, 'build.json'), 'utf8')) as Record;
+}
+
+/** Stage names that ran (not from the cache), in order. */
+function ran(r: Record): string[] {
+  return r.stages.filter((s) => !s.cached).map((s) => s.name);
+}
+
+function ok(result: Run): void {
+  assert.equal(result.code, 0, result.stderr);
+}
+
+function entries(): string[] {
+  const stages = join(cache, 'stages');
+  return existsSync(stages) ? readdirSync(stages).filter((n) => /^[0-9a-f]{64}$/.test(n)).sort() : [];
+}
+
+function packageLine(folder = out): string {
+  return /packages: .*/.exec(readFileSync(join(folder, 'build.log'), 'utf8'))?.[0] ?? '';
+}
+
+/** No process of a build in this cache is left, so no mount namespace of one is left either. */
+function assertNoProcesses(): void {
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    let cmdline: string;
+    let environ: string;
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+    } catch {
+      continue;
+    }
+    assert.ok(!cmdline.includes(cache) && !environ.includes(`KILN_CACHE=${cache}`), `process ${pid} of the build is left: ${cmdline}`);
+  }
+  assert.ok(!readFileSync('/proc/mounts', 'utf8').includes(cache), 'no mount is left');
+}
+
+let first: Record;
+
+void test('a cold build stores every stage and downloads every package', async () => {
+  ok(await kiln(['build', file, '-o', out], env));
+  first = record();
+  assert.deepEqual(ran(first), first.stages.map((s) => s.name));
+  assert.equal(entries().length, first.stages.length, 'one store entry per stage');
+  assert.match(packageLine(), /packages: (\d+) \.debs, 0 from the package cache, \1 downloaded/);
+});
+
+void test('an unchanged recipe: every stage from the store, the same image', async () => {
+  ok(await kiln(['build', file, '-o', out], env));
+  const again = record();
+  assert.deepEqual(ran(again), []);
+  assert.deepEqual(again.stages.map((s) => s.id), first.stages.map((s) => s.id));
+  assert.equal(again.outputs[0]?.sha256, first.outputs[0]?.sha256);
+});
+
+void test('one changed byte in an overlay file reruns exactly the stages from files on', async () => {
+  writeFileSync(join(dir, 'overlay/etc/kiln-note'), 'firsT\n');
+  ok(await kiln(['build', file, '-o', out], env));
+  const r = record();
+  const from = r.stages.findIndex((s) => s.name === 'files');
+  assert.deepEqual(ran(r), r.stages.slice(from).map((s) => s.name));
+  const image = join(out, 'cached.raw');
+  const root = partitions(image).find((p) => p.name === 'root');
+  assert.ok(root);
+  assert.equal(new Ext4(image, root).cat('/etc/kiln-note'), 'firsT\n');
+  assert.equal(new Ext4(image, root).cat('/etc/kiln-hook'), 'ok\n');
+});
+
+void test('a failed build keeps the stages before the failure; the fixed build starts at the failed stage', async () => {
+  writeFileSync(join(dir, 'hooks/20-fix-me.sh'), '#!/bin/sh\nexit 4\n');
+  writeFileSync(file, RECIPE('hooks/10-ok.sh, hooks/20-fix-me.sh'));
+  const failed = await kiln(['build', file, '-o', out], env);
+  assert.equal(failed.code, 1, failed.stderr);
+  assert.match(failed.stderr, /stage customize-hooks failed/);
+  writeFileSync(join(dir, 'hooks/20-fix-me.sh'), '#!/bin/sh\nexit 0\n');
+  ok(await kiln(['build', file, '-o', out], env));
+  const r = record();
+  const from = r.stages.findIndex((s) => s.name === 'customize-hooks');
+  assert.deepEqual(ran(r), r.stages.slice(from).map((s) => s.name));
+});
+
+void test('--rebuild-from runs that stage and every later one; an unknown stage is exit 2', async () => {
+  ok(await kiln(['build', file, '-o', out, '--rebuild-from', 'kernel'], env));
+  const r = record();
+  const from = r.stages.findIndex((s) => s.name === 'kernel');
+  assert.deepEqual(ran(r), r.stages.slice(from).map((s) => s.name));
+  const bad = await kiln(['build', file, '-o', out, '--rebuild-from', 'kernal'], env);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--rebuild-from kernal: this recipe has no such stage; its stages are: bootstrap, system/);
+});
+
+void test('--no-cache: a cold stage store with a warm package cache downloads nothing; a corrupted .deb is fetched again', async () => {
+  const debs = readdirSync(join(cache, 'packages')).filter((n) => n.startsWith('zstd_'));
+  const zstd = join(cache, 'packages', debs[0] ?? 'missing');
+  const size = readFileSync(zstd).length;
+  // Same name, same size, wrong content: only the checksum from the signed index can tell.
+  writeFileSync(zstd, Buffer.alloc(size, 0x5a));
+  ok(await kiln(['build', file, '-o', out, '--no-cache'], env));
+  assert.deepEqual(ran(record()), record().stages.map((s) => s.name));
+  assert.match(packageLine(), /packages: (\d+) \.debs, (\d+) from the package cache, 1 downloaded/);
+  assert.notEqual(readFileSync(zstd).subarray(0, 8).toString('latin1'), 'ZZZZZZZZ', 'the cache holds the good file again');
+  assert.match(readFileSync(zstd).subarray(0, 8).toString('latin1'), /^!<arch>/);
+});
+
+void test('SIGKILL mid-bootstrap: no process, no mount, no trusted entry; the next build succeeds', async () => {
+  const before = entries();
+  let pid = 0;
+  const running = kiln(['build', file, '-o', out, '--no-cache'], env, (p) => (pid = p));
+  await new Promise((r) => setTimeout(r, 15000));
+  process.kill(pid, 'SIGKILL');
+  await running;
+  await new Promise((r) => setTimeout(r, 1000));
+  assertNoProcesses();
+  assert.deepEqual(entries(), before, 'the store holds exactly what it held before');
+  const r = await kiln(['build', file, '-o', out], env);
+  ok(r);
+  assert.deepEqual(ran(record()), []);
+  assert.deepEqual(readdirSync(join(cache, 'builds')), [], 'the killed build\'s workspace is gone');
+});
+
+void test('two builds of a new variant at once: each stage is made once, both images are the same', async () => {
+  const outs = [join(dir, 'out-a'), join(dir, 'out-b')];
+  const results = await Promise.all(outs.map((o) => kiln(['build', file, '-o', o, '--set', 'HOST=twin'], env)));
+  results.forEach(ok);
+  const [a, b] = outs.map((o) => record(o)) as [Record, Record];
+  for (const [i, stage] of a.stages.entries()) {
+    assert.ok(stage.cached || b.stages[i]?.cached, `stage ${stage.name} was made by both builds`);
+  }
+  assert.ok(ran(a).length + ran(b).length > 0);
+  assert.equal(a.outputs[0]?.sha256, b.outputs[0]?.sha256);
+  assertNoProcesses();
+});
+
+void test('kiln cache list and prune', async () => {
+  const list = await kiln(['cache', 'list'], env);
+  ok(list);
+  assert.match(list.stdout, /bootstrap +\d+(\.\d+)? MiB .* cached \(.*recipe\.yaml\)/);
+  assert.match(list.stdout, /packages: \d+ \.debs/);
+  const bad = await kiln(['cache', 'prune', '--older-than', 'fortnight'], env);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--older-than fortnight: expected a duration such as 30m, 12h, 14d or 2w/);
+  const count = entries().length;
+  ok(await kiln(['cache', 'prune', '--max-size', '1T'], env));
+  assert.equal(entries().length, count, 'nothing goes while everything fits');
+  const pruned = await kiln(['cache', 'prune', '--max-size', '0'], env);
+  ok(pruned);
+  assert.match(pruned.stdout, /removed \d+ stage entries and \d+ packages/);
+  assert.deepEqual(entries(), []);
+  assert.deepEqual(readdirSync(join(cache, 'packages')), []);
+});
