@@ -2,10 +2,20 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatBytes } from '../disk/layout.js';
 import { removeAbandoned } from '../engine/workspace.js';
 import { choosePrune, type CacheItem } from '../store/prune.js';
 import { folderOf, Store, type ListedEntry } from '../store/store.js';
+
+function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = n;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit ? value.toFixed(1) : value} ${units[unit] ?? ''}`;
+}
 
 function age(since: Date, now: Date): string {
   const s = Math.max(0, (now.getTime() - since.getTime()) / 1000);

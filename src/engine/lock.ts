@@ -47,14 +47,14 @@ export function isLocked(file: string): boolean {
 function tryHold(file: string, mode: string, extra: string[], signal?: AbortSignal): Promise<Lock | undefined> {
   return new Promise((resolve, reject) => {
     const child = spawn('flock', [mode, ...extra, '--conflict-exit-code', '75', file, 'sh', '-c', HOLD], { stdio: ['pipe', 'pipe', 'ignore'] });
-    // A forgotten lock must not keep kiln alive; it is released when kiln exits anyway.
-    child.unref();
     let settled = false;
     const onAbort = () => child.kill('SIGTERM');
     signal?.addEventListener('abort', onAbort, { once: true });
     child.stdout.once('data', () => {
       settled = true;
       signal?.removeEventListener('abort', onAbort);
+      // Once held, a forgotten lock must not keep kiln alive; it is released when kiln exits anyway.
+      child.unref();
       for (const stream of [child.stdin, child.stdout]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
       resolve({ release: () => releaseHolder(child) });
     });

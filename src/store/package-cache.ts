@@ -1,14 +1,16 @@
 /**
- * The machine's shared .deb cache (`<cache>/packages`). Before apt runs, every cached .deb is
- * hard-linked into the new root's /var/cache/apt/archives; apt uses a file there only if its
- * SHA256 matches the package index, whose own hashes come from the signed InRelease file, and
- * replaces it otherwise. So a cached file is never trusted by its name alone. Afterwards the
+ * The machine's shared .deb cache (`<cache>/packages`). Before apt downloads anything, the setup
+ * hook fetches the package index with mmdebstrap's own apt configuration (apt verifies it against
+ * the signed InRelease file) and hard-links into the new root's /var/cache/apt/archives only the
+ * cached .debs whose SHA256 matches that index (verify-debs.ts). apt would take any file there of
+ * the right size, so this check is what keeps a corrupted or foreign .deb out. Afterwards the
  * packages apt downloaded are moved into the cache (rename: atomic, so a concurrent build sees a
  * whole file or none).
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { lstat, mkdir, rename, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const ARCHIVES = '"$1/var/cache/apt/archives"';
 
@@ -16,14 +18,15 @@ function quote(path: string): string {
   return `'${path.replace(/'/g, `'\\''`)}'`;
 }
 
-/** mmdebstrap options: link the cache in before apt runs, link what apt had out before cleanup. */
+const VERIFY = fileURLToPath(new URL('./verify-debs.js', import.meta.url));
+
+/** mmdebstrap options: link verified cached .debs in before apt runs, link what apt had out before cleanup. */
 export function packageCacheArgs(cache: string, out: string): string[] {
-  const link = (from: string, to: string) => `find ${from} -maxdepth 1 -name '*.deb' -exec cp -al -t ${to} {} +`;
   return [
     // Keep the essential packages' .debs until the end, so they can be collected too.
     '--skip=essential/unlink',
-    `--setup-hook=mkdir -p ${ARCHIVES} && ${link(quote(cache), ARCHIVES)}`,
-    `--customize-hook=${link(ARCHIVES, quote(out))}`,
+    `--setup-hook=APT_CONFIG="$MMDEBSTRAP_APT_CONFIG" apt-get update -q >/dev/null && mkdir -p ${ARCHIVES} && ${quote(process.execPath)} ${quote(VERIFY)} ${quote(cache)} ${ARCHIVES} "$1/var/lib/apt/lists"`,
+    `--customize-hook=find ${ARCHIVES} -maxdepth 1 -name '*.deb' -exec cp -al -t ${quote(out)} {} +`,
   ];
 }
 

@@ -1,0 +1,19 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { archiveName, indexHashes } from './verify-debs.js';
+
+void test('apt names archives name_version_arch.deb with the epoch colon as %3a', () => {
+  assert.equal(archiveName('zstd', '1.5.4+dfsg2-5', 'amd64'), 'zstd_1.5.4+dfsg2-5_amd64.deb');
+  assert.equal(archiveName('systemd', '1:252.38-1', 'amd64'), 'systemd_1%3a252.38-1_amd64.deb');
+});
+
+void test('hashes come from each stanza of the Packages index', () => {
+  const packages = [
+    'Package: zstd\nVersion: 1.5.4+dfsg2-5\nArchitecture: amd64\nSize: 10\nSHA256: AB12\nDescription: x\n',
+    'Package: base-files\nVersion: 12.4+deb12u5\nArchitecture: amd64\nMD5sum: 00\n',
+    'Package: zstd\nVersion: 1.5.4+dfsg2-5\nArchitecture: amd64\nSHA256: cd34\n',
+  ].join('\n');
+  const index = indexHashes([packages]);
+  assert.deepEqual([...(index.get('zstd_1.5.4+dfsg2-5_amd64.deb') ?? [])], ['ab12', 'cd34']);
+  assert.equal(index.has('base-files_12.4+deb12u5_amd64.deb'), false, 'no SHA256, no trust');
+});
