@@ -17,7 +17,7 @@ import { unmountAll } from './overlay.js';
 import { installedPackages, type InstalledPackage } from './packages.js';
 import { checkHost, checkOutputDir } from './preflight.js';
 import { sha256File, Staging, type PublishedFile } from './publish.js';
-import { StageSteps, type StageRecord } from './stage-steps.js';
+import { elapsed, StageSteps, type StageRecord } from './stage-steps.js';
 import { cacheDir, createWorkspace } from './workspace.js';
 
 export interface BuildOptions {
@@ -121,10 +121,6 @@ export async function build(o: BuildOptions): Promise<BuildRecord> {
     await workspace.remove();
     await storeLock.release();
   }
-}
-
-export function elapsed(since: number): number {
-  return Math.round((performance.now() - since) / 10) / 100;
 }
 
 /** The log of a failed build is kept beside (never over) the last good build's files. */

@@ -33,7 +33,10 @@ export interface StageRecord {
   builtSeconds?: number;
 }
 
-const elapsed = (since: number) => Math.round((performance.now() - since) / 10) / 100;
+/** Seconds since a performance.now() reading, to hundredths. */
+export function elapsed(since: number): number {
+  return Math.round((performance.now() - since) / 10) / 100;
+}
 
 export class StageSteps {
   readonly done: StageRecord[] = [];
