@@ -16,7 +16,8 @@ import { ImageRoot } from './image-root.js';
 import { unmountAll } from './overlay.js';
 import { installedPackages, type InstalledPackage } from './packages.js';
 import { checkHost, checkOutputDir } from './preflight.js';
-import { sha256File, Staging, type PublishedFile } from './publish.js';
+import { Staging, type PublishedFile } from './publish.js';
+import { sha256File } from './sparse-hash.js';
 import { elapsed, StageSteps, type StageRecord } from './stage-steps.js';
 import { cacheDir, createWorkspace } from './workspace.js';
 
@@ -97,8 +98,9 @@ export async function build(o: BuildOptions): Promise<BuildRecord> {
     for (const output of manifest.outputs) {
       if (typeof facts.image !== 'string' || !imageEntry) throw new Error('no disk image was made');
       const image = facts.image;
-      const sha256 = await store.sha256Of(imageEntry, image, sha256File);
-      record.outputs.push(await staging.copyIn(exec, join(store.filesOf(imageEntry), image), output.file, output.format, sha256));
+      // Two cores: the copy (mostly writing) and the hash (mostly computing) run side by side.
+      const [sha256, size] = await Promise.all([store.sha256Of(imageEntry, image, sha256File), staging.copyIn(exec, join(store.filesOf(imageEntry), image), output.file)]);
+      record.outputs.push({ file: output.file, format: output.format, size, sha256 });
     }
     record.seconds = elapsed(t0);
     await staging.write('SHA256SUMS', record.outputs.map((f) => `${f.sha256}  ${f.file}\n`).join(''));

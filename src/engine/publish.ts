@@ -3,8 +3,6 @@
  * file: everything is written under a staging folder first and renamed into place one by one,
  * the record (build.json) last.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isLocked } from './lock.js';
@@ -17,12 +15,6 @@ export interface PublishedFile {
   format: string;
   size: number;
   sha256: string;
-}
-
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 4 * 1024 * 1024 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 export class Staging {
@@ -46,11 +38,11 @@ export class Staging {
     return new Staging(outputDir, dir);
   }
 
-  /** Copies a finished file (kept in the store) into staging, sparse, reflinked where possible. */
-  async copyIn(exec: Exec, source: string, name: string, format: string, sha256: string): Promise<PublishedFile> {
+  /** Copies a finished file (kept in the store) into staging, sparse, reflinked where possible; returns its size. */
+  async copyIn(exec: Exec, source: string, name: string): Promise<number> {
     const target = join(this.dir, name);
     await exec('cp', ['--sparse=always', '--reflink=auto', source, target]);
-    return { file: name, format, size: (await stat(target)).size, sha256 };
+    return (await stat(target)).size;
   }
 
   async write(name: string, content: string): Promise<void> {

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeSync, closeSync, ftruncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { extentsOf, parseExtents, sha256File } from './sparse-hash.js';
+
+const FILEFRAG = `Filesystem type is: ef53
+File size of server.raw is 2147483648 (524288 blocks of 4096 bytes)
+ ext:     logical_offset:        physical_offset: length:   expected: flags:
+   0:        0..       0:   33794048..  33794048:      1:
+   1:      260..     278:   33794308..  33794326:     19:
+  22:   524287..  524287:   34004991..  34004991:      1:             last,eof
+server.raw: 3 extents found
+`;
+
+void test('filefrag extents become byte ranges', () => {
+  assert.deepEqual(parseExtents(FILEFRAG), [
+    { start: 0, end: 4096 },
+    { start: 260 * 4096, end: 279 * 4096 },
+    { start: 524287 * 4096, end: 524288 * 4096 },
+  ]);
+});
+
+void test('output that is not an extent table is not trusted', () => {
+  assert.equal(parseExtents('FIBMAP unsupported\n'), undefined);
+  assert.equal(parseExtents(''), undefined);
+});
+
+void test('a sparse file hashes the same as reading every byte, unsynced data included', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-sparse-'));
+  try {
+    const path = join(dir, 'disk.img');
+    const fd = openSync(path, 'w');
+    ftruncateSync(fd, 64 * 1024 * 1024 + 123);
+    writeSync(fd, Buffer.from('first'), 0, 5, 0);
+    writeSync(fd, Buffer.alloc(9 * 1024 * 1024, 7), 0, 9 * 1024 * 1024, 5 * 1024 * 1024 + 3);
+    writeSync(fd, Buffer.from('last'), 0, 4, 64 * 1024 * 1024 + 119);
+    closeSync(fd);
+    const extents = await extentsOf(path);
+    assert.ok(extents && extents.length >= 3, `the test file system maps extents (${JSON.stringify(extents)})`);
+    assert.equal(await sha256File(path), createHash('sha256').update(readFileSync(path)).digest('hex'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
