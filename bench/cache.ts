@@ -7,26 +7,33 @@
  *   (d) one overlay file changed
  *   (e) one package added
  * and the store size one build leaves. Prints medians and the ratios the targets are about.
- *   node dist/bench/cache.js [runs=3]
+ *   node dist/bench/cache.js [runs=3] [--link-mbit N]
+ * --link-mbit fetches every package through a local proxy limited to N Mbit/s (throttled-mirror.ts).
  */
 import { spawnSync } from 'node:child_process';
+import { execa } from 'execa';
 import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startThrottledMirror } from './throttled-mirror.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const main = join(repo, 'dist/src/cli/main.js');
-const runs = Number(process.argv[2] ?? 3);
+const args = process.argv.slice(2);
+const linkAt = args.indexOf('--link-mbit');
+const linkMbit = linkAt >= 0 ? Number(args.splice(linkAt, 2)[1]) : undefined;
+const runs = Number(args[0] ?? 3);
 // A package per run that server.yaml does not have, so (e) always has something new to install.
 const EXTRA = ['less', 'file', 'bzip2', 'rsync', 'lsof'];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
-function build(recipe: string, out: string, cache: string): number {
+// Not spawnSync: the throttling proxy lives in this process and must keep serving.
+async function build(recipe: string, out: string, cache: string): Promise<number> {
   const t = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, [main, 'build', recipe, '-o', out], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, KILN_CACHE: cache } });
-  if (result.status !== 0) throw new Error(`kiln build failed: ${result.stderr.toString().slice(-3000)}`);
+  const result = await execa(process.execPath, [main, 'build', recipe, '-o', out], { stdin: 'ignore', stdout: 'ignore', reject: false, env: { KILN_CACHE: cache } });
+  if (result.exitCode !== 0) throw new Error(`kiln build failed: ${result.stderr.slice(-3000)}`);
   return Number(process.hrtime.bigint() - t) / 1e9;
 }
 
@@ -39,6 +46,7 @@ const storeSizes: number[] = [];
 const packageSizes: number[] = [];
 // The cache must be on the same file system as a real one (overlayfs, hard links): under ~/.cache.
 const base = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'kiln-bench');
+const mirror = linkMbit === undefined ? undefined : await startThrottledMirror('http://deb.debian.org/debian', linkMbit);
 for (let i = 0; i < runs; i++) {
   const scratch = mkdtempSync(`${base}-`);
   try {
@@ -46,18 +54,19 @@ for (let i = 0; i < runs; i++) {
     const examples = join(scratch, 'examples');
     cpSync(join(repo, 'examples'), examples, { recursive: true });
     const recipe = join(examples, 'server.yaml');
+    if (mirror) appendFileSync(recipe, `distro:\n  mirror: ${mirror.url}\n`);
     const out = join(scratch, 'out');
-    rows.a?.push(build(recipe, out, cache));
+    rows.a?.push(await build(recipe, out, cache));
     storeSizes.push(du(join(cache, 'stages')));
     packageSizes.push(du(join(cache, 'packages')));
     rmSync(join(cache, 'stages'), { recursive: true, force: true });
-    rows.b?.push(build(recipe, out, cache));
-    rows.c?.push(build(recipe, out, cache));
+    rows.b?.push(await build(recipe, out, cache));
+    rows.c?.push(await build(recipe, out, cache));
     appendFileSync(join(examples, 'server/overlay/etc/systemd/network/80-dhcp.network'), `# run ${i}\n`);
-    rows.d?.push(build(recipe, out, cache));
+    rows.d?.push(await build(recipe, out, cache));
     const text = readFileSync(recipe, 'utf8').replace('packages: [openssh-server, sudo]', `packages: [openssh-server, sudo, ${EXTRA[i % EXTRA.length] ?? 'less'}]`);
     writeFileSync(recipe, text);
-    rows.e?.push(build(recipe, out, cache));
+    rows.e?.push(await build(recipe, out, cache));
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -68,7 +77,8 @@ const m = Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, median(v)]
 const line = (label: string, key: keyof typeof m, target = '') =>
   console.log(`${label.padEnd(46)} ${m[key].toFixed(1).padStart(6)} s   (runs: ${rows[key]?.map((t) => t.toFixed(1)).join(', ')})${target}`);
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
-console.log(`examples/server.yaml, ${runs} runs, medians`);
+await mirror?.close();
+console.log(`examples/server.yaml, ${runs} runs, medians${linkMbit === undefined ? '' : `, packages fetched over a ${linkMbit} Mbit/s link`}`);
 line('(a) cold, empty caches', 'a');
 line('(b) empty stage store, warm package cache', 'b', `   b/a = ${(m.b / m.a).toFixed(2)} (target ≤ 0.80)`);
 line('(c) unchanged recipe, warm caches', 'c', '   (target ≤ 5 s)');
