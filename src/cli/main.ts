@@ -57,7 +57,7 @@ program
   .option('--no-cache', 'run every stage; the fresh results replace the cached ones')
   .option('--json', 'print one JSON event per line instead of progress')
   .action(async (recipe, opts) => {
-    const { loaded, manifest } = planRecipe(recipe, { set: opts.set, ...(opts.arch ? { arch: opts.arch } : {}) });
+    const { manifest } = planRecipe(recipe, { set: opts.set, ...(opts.arch ? { arch: opts.arch } : {}) });
     if (opts.rebuildFrom !== undefined && !manifest.stages.some((s) => s.stage === opts.rebuildFrom)) {
       throw new UserError(`--rebuild-from ${opts.rebuildFrom}: this recipe has no such stage; its stages are: ${manifest.stages.map((s) => s.stage).join(', ')}`);
     }
@@ -72,7 +72,6 @@ program
     try {
       await build({
         manifest,
-        recipeFolder: loaded.folder,
         recipeFile: resolve(recipe),
         outputDir,
         listener: reporter.listener,

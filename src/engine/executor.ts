@@ -7,7 +7,7 @@ import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { InterruptedError } from '../errors.js';
-import type { Manifest } from '../manifest/index.js';
+import type { Manifest, Operation } from '../manifest/index.js';
 import { stageByName } from '../stages/registry.js';
 import { Store } from '../store/store.js';
 import type { BuildEventInput, Listener } from './events.js';
@@ -23,7 +23,6 @@ import { cacheDir, createWorkspace } from './workspace.js';
 
 export interface BuildOptions {
   manifest: Manifest;
-  recipeFolder: string;
   outputDir: string;
   listener: Listener;
   signal: AbortSignal;
@@ -45,7 +44,11 @@ export interface BuildRecord {
   started: string;
   seconds: number;
   stages: StageRecord[];
+  /** The layers applied, in order. */
+  layers: { name: string; description: string; variables: Record<string, string> }[];
   packages: InstalledPackage[];
+  /** Every file copied, user made, service enabled and hook run, with who asked for it. */
+  operations: Operation[];
   outputs: PublishedFile[];
 }
 
@@ -80,7 +83,9 @@ export async function build(o: BuildOptions): Promise<BuildRecord> {
     started: started.toISOString(),
     seconds: 0,
     stages: [],
+    layers: manifest.layers.map(({ name, description, variables }) => ({ name, description, variables })),
     packages: [],
+    operations: manifest.provenance.operations,
     outputs: [],
   };
   let staging: Staging | undefined;
@@ -91,8 +96,7 @@ export async function build(o: BuildOptions): Promise<BuildRecord> {
     record.stages = steps.done;
 
     const exec = makeExec({ stage: 'publish', signal: o.signal, onLine: (line) => writeLog('publish', line) });
-    const bootstrap = manifest.stages.find((s) => s.stage === 'bootstrap')?.options as { packages?: string[] } | undefined;
-    record.packages = await installedPackages(exec, await root.readOnly(), bootstrap?.packages ?? []);
+    record.packages = await installedPackages(exec, await root.readOnly(), manifest.provenance.packages);
     await root.release();
     staging = await Staging.open(o.outputDir, workspace.dir);
     for (const output of manifest.outputs) {

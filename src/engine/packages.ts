@@ -6,17 +6,16 @@ export interface InstalledPackage {
   name: string;
   version: string;
   arch: string;
-  /** Where the request came from: "recipe" for packages the recipe lists, none for dependencies. */
+  /** Who asked for it: "recipe", layer names, "kiln" (a bootable image needs it); none for dependencies. */
   layers: string[];
 }
 
-export async function installedPackages(exec: Exec, root: string, requested: readonly string[]): Promise<InstalledPackage[]> {
+export async function installedPackages(exec: Exec, root: string, askedBy: Record<string, string[]>): Promise<InstalledPackage[]> {
   const { stdout } = await exec('dpkg-query', [`--admindir=${join(root, 'var/lib/dpkg')}`, '--show', '--showformat=${db:Status-Abbrev}\t${Package}\t${Version}\t${Architecture}\n']);
-  const wanted = new Set(requested.map((p) => p.replace(/[:=].*$/, '')));
   return stdout
     .split('\n')
     .map((line) => line.split('\t'))
     .filter((f) => f[0]?.startsWith('ii'))
-    .map(([, name = '', version = '', arch = '']) => ({ name, version, arch, layers: wanted.has(name) ? ['recipe'] : [] }))
+    .map(([, name = '', version = '', arch = '']) => ({ name, version, arch, layers: askedBy[name] ?? [] }))
     .sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -127,7 +127,7 @@ export class StageSteps {
     }
     try {
       const result = await stage.run(
-        { root, work, scratch, recipeFolder: o.recipeFolder, exec, chroot: makeChroot(exec, root), log, facts: this.facts, signal: o.signal, packageCache: store.packages },
+        { root, work, scratch, folders: o.manifest.folders, exec, chroot: makeChroot(exec, root), log, facts: this.facts, signal: o.signal, packageCache: store.packages },
         stage.options.parse(options),
       );
       this.facts = { ...this.facts, ...(result ?? {}) };

@@ -83,3 +83,39 @@ void test('the kernel command line finds root by its PARTUUID', () => {
   const root = disk.partitions.find((p) => p.name === 'root');
   assert.equal(boot.cmdline[0], `root=PARTUUID=${root?.partGuid.toLowerCase()}`);
 });
+
+// Each built-in layer, planned on its own: what it adds, and who the record says asked for it.
+const BUILTIN: [string, (m: Manifest) => void][] = [
+  ['base', (m) => assert.deepEqual(m.provenance.packages.dbus, ['base'])],
+  ['systemd-networkd', (m) => assert.ok(m.provenance.operations.some((o) => o.op === 'enable-service' && o.target === 'systemd-networkd' && o.layers[0] === 'systemd-networkd'))],
+  [
+    'ssh-server',
+    (m) => {
+      assert.deepEqual(m.provenance.packages['openssh-server'], ['ssh-server']);
+      assert.ok(m.provenance.operations.some((o) => o.op === 'run-hook' && o.stage === 'cleanup-hooks' && o.target === 'hooks/cleanup/50-remove-host-keys'));
+      assert.ok(JSON.stringify(options(m, 'files')).includes('Port 22'));
+    },
+  ],
+  ['serial-console', (m) => assert.deepEqual((options(m, 'systemd-boot').cmdline as string[]).slice(2), ['console=tty0', 'console=ttyS0,115200'])],
+  ['growroot', (m) => assert.ok((options(m, 'bootstrap').packages as string[]).includes('cloud-guest-utils'))],
+  ['cloud-init', (m) => assert.ok(JSON.stringify(options(m, 'files')).includes('datasource_list: [ NoCloud'))],
+  ['devuser', (m) => assert.ok(m.provenance.operations.some((o) => o.op === 'create-user' && o.target === 'dev' && o.layers[0] === 'devuser'))],
+  ['slim', (m) => assert.ok((options(m, 'bootstrap').dpkgExclude as string[]).includes('/usr/share/doc/*'))],
+  ['kiosk', (m) => assert.ok(JSON.stringify(options(m, 'files')).includes('chromium --kiosk'))],
+  ['container-host', (m) => assert.deepEqual(m.provenance.packages.podman, ['container-host'])],
+];
+
+function options(m: Manifest, stage: string): Record<string, unknown> {
+  const found = m.stages.find((s) => s.stage === stage);
+  assert.ok(found, `the plan has a ${stage} stage`);
+  return found.options;
+}
+
+for (const [layer, check] of BUILTIN) {
+  void test(`built-in layer ${layer} plans`, () => {
+    const m = plan(`name: t\nlayers: [${layer}]\n`);
+    assert.equal(m.layers.at(-1)?.name, layer);
+    assert.notEqual(m.layers.at(-1)?.description, '');
+    check(m);
+  });
+}

@@ -20,13 +20,28 @@ export interface ManifestStage {
   id: string;
 }
 
+/** One thing the build does for the recipe or a layer, for the build record. */
+export interface Operation {
+  stage: string;
+  op: 'copy-folder' | 'write-file' | 'create-user' | 'set-root-password' | 'enable-service' | 'disable-service' | 'run-hook';
+  target: string;
+  /** Who asked: "recipe", layer names, or "kiln" for what a bootable image needs. */
+  layers: string[];
+}
+
 export interface Manifest {
   kiln: 1;
   name: string;
   arch: string;
   recipeHash: string;
+  /** The layers applied, in order. */
+  layers: { name: string; folder: string; description: string; variables: Record<string, string> }[];
+  /** Where relative paths start, by origin ("recipe" and each layer): the only machine paths, kept out of every id. */
+  folders: Record<string, string>;
   stages: ManifestStage[];
   outputs: { format: string; file: string }[];
+  /** Who asked for each package the recipe and its layers name, and every operation. */
+  provenance: { packages: Record<string, string[]>; operations: Operation[] };
 }
 
 /** Per-architecture facts; the cross-architecture work extends this one table. */
@@ -36,6 +51,17 @@ export const ARCHES: Record<string, { efi: string; kernel: string }> = {
 
 export function compile(loaded: LoadedRecipe, versions: Record<string, number>): Manifest {
   const r = loaded.recipe;
+  const origin = (path: (string | number)[]) => loaded.origins.of(path).name;
+  const folders: Record<string, string> = { recipe: loaded.folder, ...Object.fromEntries(loaded.layers.map((l) => [l.name, l.folder])) };
+  const variables = new Map(loaded.layers.map((l) => [l.name, l.variables]));
+  const scripts = (phase: 'setup' | 'customize' | 'cleanup' | 'image') =>
+    r.hooks[phase].map((path, i) => {
+      const from = origin(['hooks', phase, i]);
+      const env = from === 'recipe' ? {} : { ...variables.get(from), KILN_LAYER: from };
+      return { path, from, sha256: hashFile(join(folders[from] ?? '', path)), env };
+    });
+  const operations: Operation[] = [];
+  const did = (stage: string, op: Operation['op'], target: string, layers: string[]) => operations.push({ stage, op, target, layers });
   const stages: ManifestStage[] = [];
   const add = (stage: string, options: Record<string, unknown>) => {
     const version = versions[stage];
@@ -57,6 +83,8 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>):
     packages: [...new Set([...implicitPackages(r), ...r.packages])].sort(),
     dpkgExclude: r.exclude,
     dpkgInclude: r.include,
+    setupHooks: scripts('setup'),
+    env,
   });
   add('system', { hostname: hostname(r), timezone: r.timezone, locale: r.locale });
   add('users', {
@@ -70,9 +98,9 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>):
       ...(u.uid === undefined ? {} : { uid: u.uid }),
     })),
   });
-  add('files', { items: r.files.map((f) => fileItem(loaded.folder, f)) });
+  add('files', { items: r.files.map((f, i) => fileItem(folders, origin(['files', i]), f)) });
   add('services', { enable: r.services.enable, disable: r.services.disable });
-  add('customize-hooks', { scripts: r.hooks.customize.map((p) => ({ path: p, sha256: hashFile(join(loaded.folder, p)) })), env });
+  add('customize-hooks', { scripts: scripts('customize'), env });
   add('fstab', {
     entries: parts
       .filter((p) => p.mount && p.fs)
@@ -95,6 +123,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>):
       cmdline: [`root=PARTUUID=${rootPart.partGuid.toLowerCase()}`, 'rw', ...r.kernel.cmdline],
     });
   }
+  if (r.hooks.cleanup.length) add('cleanup-hooks', { scripts: scripts('cleanup'), env });
   add('partition-table', {
     image: `${r.name}.raw`,
     diskSize: r.disk.size,
@@ -104,16 +133,33 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>):
   add('filesystems', {
     partitions: parts.map((p) => ({ name: p.name, fs: p.fs, mount: p.mount, uuid: p.uuid, label: p.label })),
   });
-  if (r.hooks.image.length) {
-    add('image-hooks', { scripts: r.hooks.image.map((p) => ({ path: p, sha256: hashFile(join(loaded.folder, p)) })), env });
+  if (r.hooks.image.length) add('image-hooks', { scripts: scripts('image'), env });
+
+  if (r.root_password !== undefined || r.root_password_hash !== undefined) {
+    did('users', 'set-root-password', 'root', [origin([r.root_password === undefined ? 'root_password_hash' : 'root_password'])]);
   }
+  r.users.forEach((u, i) => did('users', 'create-user', u.name, [origin(['users', i])]));
+  r.files.forEach((f, i) => did('files', f.src?.endsWith('/') ? 'copy-folder' : 'write-file', f.src === undefined ? f.dst : `${f.src} -> ${f.dst}`, [origin(['files', i])]));
+  for (const action of ['enable', 'disable'] as const) {
+    r.services[action].forEach((unit) => did('services', `${action}-service`, unit, loaded.origins.askedFor(`services.${action}`, unit)));
+  }
+  for (const phase of ['setup', 'customize', 'cleanup', 'image'] as const) {
+    for (const script of scripts(phase)) did(phase === 'setup' ? 'bootstrap' : `${phase}-hooks`, 'run-hook', script.path, [script.from]);
+  }
+  const packages: Record<string, string[]> = {};
+  for (const name of implicitPackages(r)) packages[name] = ['kiln'];
+  for (const name of r.packages.map((p) => p.replace(/[:=].*$/, ''))) packages[name] = [...(packages[name] ?? []), ...loaded.origins.askedFor('packages', name)];
+
   return {
     kiln: 1,
     name: r.name,
     arch: r.arch,
     recipeHash: `sha256:${sha256(canonicalJson(r))}`,
+    layers: loaded.layers.map((l) => ({ name: l.name, folder: l.folder, description: l.layer.description ?? '', variables: l.variables })),
+    folders,
     stages,
     outputs: r.outputs.map((format) => ({ format, file: `${r.name}.${format}` })),
+    provenance: { packages, operations },
   };
 }
 
@@ -154,10 +200,11 @@ function hash(name: string, user: string, password: string): string {
   return encrypt(password, `$6$${salt}`);
 }
 
-function fileItem(folder: string, f: Recipe['files'][number]) {
-  const base = { dst: f.dst, mode: f.mode, owner: f.owner };
+function fileItem(folders: Record<string, string>, from: string, f: Recipe['files'][number]) {
+  const folder = folders[from] ?? '';
+  const base = { dst: f.dst, mode: f.mode, owner: f.owner, from };
   if (f.src === undefined) return { ...base, kind: 'content', content: f.content ?? '', sha256: sha256(f.content ?? '') };
-  const found = resolveInside(folder, f.src);
+  const found = resolveInside(folder, f.src, from === 'recipe' ? 'recipe' : 'layer');
   if ('error' in found) throw new Error(`compile: ${f.src} was validated but ${found.error}`);
   return found.kind === 'dir'
     ? { ...base, kind: 'tree', src: f.src, sha256: hashTree(found.path) }

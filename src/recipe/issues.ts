@@ -38,8 +38,8 @@ function objectKeysAt(schema: Schema, path: KeyPath): string[] {
       node = (node._zod.def as unknown as { innerType: Schema }).innerType;
     }
     if (!node || part === '') break;
-    const def = node._zod.def as unknown as { type: string; shape?: Record<string, Schema>; element?: Schema };
-    node = def.type === 'object' ? def.shape?.[part] : def.type === 'array' ? def.element : undefined;
+    const def = node._zod.def as unknown as { type: string; shape?: Record<string, Schema>; element?: Schema; valueType?: Schema };
+    node = def.type === 'object' ? def.shape?.[part] : def.type === 'array' ? def.element : def.type === 'record' ? def.valueType : undefined;
   }
   const def = node?._zod.def as unknown as { type: string; shape?: Record<string, Schema> } | undefined;
   return def?.type === 'object' && def.shape ? Object.keys(def.shape) : [];
@@ -53,6 +53,17 @@ export function nearest(word: string, candidates: readonly string[]): string | u
     if (d < bestDistance) [best, bestDistance] = [candidate, d];
   }
   return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+/** Up to three candidates close to `word`, closest first. */
+export function nearestAll(word: string, candidates: readonly string[]): string[] {
+  const limit = Math.max(2, Math.floor(word.length / 3));
+  return candidates
+    .map((c) => ({ c, d: distance(word.toLowerCase(), c.toLowerCase()) }))
+    .filter((x) => x.d <= limit)
+    .sort((a, b) => a.d - b.d || a.c.localeCompare(b.c))
+    .slice(0, 3)
+    .map((x) => x.c);
 }
 
 function distance(a: string, b: string): number {

@@ -1,9 +1,14 @@
-/** Reads a recipe file: YAML with positions → variables → schema → semantic rules. */
+/** Reads a recipe file: YAML with positions → variables → schema → layers → semantic rules. */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UserError } from '../errors.js';
-import { fromZod } from './issues.js';
-import { RecipeSchema, type Recipe } from './schema.js';
+import { lexical } from './hook-names.js';
+import { fromZod, nearestAll, valueAt } from './issues.js';
+import { findLayer, LAYER_NAME, listLayers, loadLayer, RESERVED, searchPath, type LayerDef } from './layers.js';
+import { mergeLayers, type Part } from './merge.js';
+import type { Origins } from './origins.js';
+import { resolveOrder } from './resolve.js';
+import { HOOK_PHASES, RecipeSchema, type HookPhase, type Recipe, type RecipeInput } from './schema.js';
 import { SourceFile } from './source.js';
 import { validate } from './validate.js';
 import { recipeDefaults, substituteDocument } from './variables.js';
@@ -18,7 +23,12 @@ export interface LoadOptions {
 }
 
 export interface LoadedRecipe {
+  /** The recipe with its layers merged in. */
   recipe: Recipe;
+  /** The layers applied, in order. */
+  layers: LayerDef[];
+  /** Which file, folder and layer each merged value came from. */
+  origins: Origins;
   /** The recipe file as given by the user (used in messages). */
   file: string;
   /** Absolute folder that referenced files are relative to. */
@@ -54,7 +64,56 @@ export function parseRecipe(file: string, text: string, folder: string, options:
     }
     throw new UserError(fromZod(RecipeSchema, parsed.error.issues, input).map((i) => source.format(i)).join('\n'));
   }
-  const issues = validate(parsed.data, folder);
-  if (issues.length) throw new UserError(issues.map((i) => source.format(i)).join('\n'));
-  return { recipe: parsed.data, file, folder };
+  const recipe = parsed.data;
+  const env = options.env ?? process.env;
+  const layers = resolveLayers(source, recipe, folder, options.set ?? {}, env);
+  const own: Part = { name: 'recipe', folder, source, data: ownLists(recipe), hooks: ownHooks(recipe), overlay: false };
+  const parts = layers.map((l): Part => ({ name: l.name, folder: l.folder, source: l.source, data: l.layer, hooks: l.hooks, overlay: l.hasOverlay }));
+  const merged = mergeLayers(recipe, own, parts, (path) => valueAt(input, path) !== undefined);
+  if (merged.errors.length) throw new UserError(merged.errors.join('\n'));
+  const issues = validate(merged.recipe, (path) => merged.origins.of(path));
+  if (issues.length) throw new UserError(issues.map((i) => merged.origins.format(i)).join('\n'));
+  return { recipe: merged.recipe, layers, origins: merged.origins, file, folder };
+}
+
+/**
+ * The recipe's layers in the order they apply. A partition with `grow: true` brings in the
+ * growroot layer, which is what grows it.
+ */
+function resolveLayers(source: SourceFile, recipe: RecipeInput, folder: string, set: Record<string, string>, env: Record<string, string | undefined>): LayerDef[] {
+  const path = searchPath(folder, env);
+  const roots = [...recipe.layers];
+  if (recipe.disk.partitions.some((p) => p.grow) && !roots.includes('growroot')) roots.push('growroot');
+  const recipeVariables = Object.fromEntries(Object.entries(recipe.variables).map(([k, v]) => [k, String(v)]));
+  const loaded = new Map<string, LayerDef>();
+  const dependsOf = (name: string) => {
+    const known = loaded.get(name);
+    if (known) return known.layer.depends ?? [];
+    const found = RESERVED.includes(name) ? undefined : findLayer(name, path);
+    if (!found) return undefined;
+    const result = loadLayer(name, found, set, env, recipeVariables);
+    if ('errors' in result) throw new UserError(result.errors.join('\n'));
+    loaded.set(name, result.layer);
+    return result.layer.layer.depends ?? [];
+  };
+  const names = () => [...new Set(listLayers(path).map((l) => l.name))].filter((n) => LAYER_NAME.test(n) && !RESERVED.includes(n));
+  const order = resolveOrder(roots, dependsOf, (name) => nearestAll(name, names()));
+  if (!Array.isArray(order)) {
+    const where = order.layer === undefined ? source : loaded.get(order.layer)?.source ?? source;
+    throw new UserError(where.format({ path: order.path, message: order.message }));
+  }
+  return order.map((name) => loaded.get(name)).filter((l): l is LayerDef => l !== undefined);
+}
+
+/** The recipe's own lists, in the shape layers have. */
+function ownLists(r: RecipeInput): Part['data'] {
+  return { packages: r.packages, exclude: r.exclude, include: r.include, users: r.users, services: r.services, files: r.files, kernel: r.kernel, sbom: r.sbom };
+}
+
+/** The recipe's hooks run in lexical order of their file names, per phase. */
+function ownHooks(r: RecipeInput): Record<HookPhase, string[]> {
+  const name = (p: string) => p.slice(p.lastIndexOf('/') + 1);
+  const out = {} as Record<HookPhase, string[]>;
+  for (const phase of HOOK_PHASES) out[phase] = [...r.hooks[phase]].sort((a, b) => lexical(name(a), name(b)) || lexical(a, b));
+  return out;
 }

@@ -61,12 +61,30 @@ export const DiskSchema = z.strictObject({
   partitions: z.array(PartitionSchema).default(DEFAULT_PARTITIONS),
 });
 
+/** A package, or a package only some architectures get: `{ name: raspi-firmware, arch: [arm64] }`. */
+export const PackageSchema = z.union([str, z.strictObject({ name: str, arch: strList })]);
+
+export const HOOK_PHASES = ['setup', 'customize', 'cleanup', 'image'] as const;
+export type HookPhase = (typeof HOOK_PHASES)[number];
+
+const HooksSchema = z.strictObject({
+  /** On the host, before packages are installed; $1 (and KILN_ROOT) is the new, nearly empty root. */
+  setup: strList.default([]),
+  /** Inside the image root, after packages and files. */
+  customize: strList.default([]),
+  /** Inside the image root, after everything else has changed the tree. */
+  cleanup: strList.default([]),
+  /** On the host, after the file systems are built; $1 is the folder holding the image. */
+  image: strList.default([]),
+});
+const NO_HOOKS = { setup: [], customize: [], cleanup: [], image: [] };
+
 export const RecipeSchema = z.strictObject({
   name: str.regex(/^[a-z0-9][a-z0-9._-]*$/, 'is not a valid name (lowercase letters, digits, ".", "_" and "-", starting with a letter or digit)'),
   distro: DistroSchema.default({ name: 'debian', release: 'bookworm', components: ['main'], variant: 'minbase' }),
   arch: str.default('amd64'),
   layers: strList.default([]),
-  packages: strList.default([]),
+  packages: z.array(PackageSchema).default([]),
   exclude: strList.default([]),
   include: strList.default([]),
   hostname: str.optional(),
@@ -79,9 +97,7 @@ export const RecipeSchema = z.strictObject({
     .strictObject({ enable: strList.default([]), disable: strList.default([]) })
     .default({ enable: [], disable: [] }),
   files: z.array(FileSchema).default([]),
-  hooks: z
-    .strictObject({ customize: strList.default([]), image: strList.default([]) })
-    .default({ customize: [], image: [] }),
+  hooks: HooksSchema.default(NO_HOOKS),
   kernel: z
     .strictObject({
       package: str.default('linux-image-amd64'),
@@ -96,7 +112,42 @@ export const RecipeSchema = z.strictObject({
   variables: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
 });
 
-export type Recipe = z.infer<typeof RecipeSchema>;
+/**
+ * A layer: a recipe's keys but those that describe one image (name, distro, arch, disk, outputs),
+ * plus what makes it reusable. Nothing has a default here, so merging can tell "not set" apart.
+ */
+export const VariableSchema = z.strictObject({
+  default: z.union([str, z.number()]).transform(String).optional(),
+  pattern: str.optional(),
+  description: str.optional(),
+});
+
+export const LayerSchema = z.strictObject({
+  description: str.optional(),
+  depends: strList.optional(),
+  packages: z.array(PackageSchema).optional(),
+  exclude: strList.optional(),
+  include: strList.optional(),
+  hostname: str.optional(),
+  timezone: str.optional(),
+  locale: str.optional(),
+  root_password: str.optional(),
+  root_password_hash: str.optional(),
+  users: z.array(UserSchema).optional(),
+  services: z.strictObject({ enable: strList.optional(), disable: strList.optional() }).optional(),
+  files: z.array(FileSchema).optional(),
+  hooks: z.strictObject({ setup: strList.optional(), customize: strList.optional(), cleanup: strList.optional(), image: strList.optional() }).optional(),
+  kernel: z.strictObject({ package: str.optional(), cmdline: strList.optional() }).optional(),
+  bootloader: str.optional(),
+  compress: str.optional(),
+  sbom: strList.optional(),
+  variables: z.record(z.string(), VariableSchema).optional(),
+});
+
+export type RecipeInput = z.infer<typeof RecipeSchema>;
+/** A recipe with its layers merged in: packages are plain names for the recipe's architecture. */
+export type Recipe = Omit<RecipeInput, 'packages'> & { packages: string[] };
+export type LayerInput = z.infer<typeof LayerSchema>;
 export type RecipeUser = z.infer<typeof UserSchema>;
 export type RecipeFile = z.infer<typeof FileSchema>;
 export type RecipePartition = z.infer<typeof PartitionSchema>;

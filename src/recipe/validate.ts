@@ -5,7 +5,9 @@
 import { resolveGptType } from '../disk/guid.js';
 import { LayoutError, resolveLayout, MiB } from '../disk/layout.js';
 import { resolveInside } from './files.js';
-import type { Recipe } from './schema.js';
+import { hookNameProblem } from './hook-names.js';
+import type { Origin } from './origins.js';
+import { HOOK_PHASES, type Recipe } from './schema.js';
 import { parseDiskSize, parseSize, SIZE_HINT } from './sizes.js';
 import { show, type Issue, type KeyPath } from './source.js';
 
@@ -30,7 +32,8 @@ const CRYPT = /^\$(6|5|y|2[aby])\$[./A-Za-z0-9$=,]+$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ESP_MOUNTS = ['/boot/efi', '/efi', '/boot'];
 
-export function validate(recipe: Recipe, folder: string): Issue[] {
+/** `originOf` says which file wrote a value and the folder its relative paths start from. */
+export function validate(recipe: Recipe, originOf: (path: KeyPath) => Origin): Issue[] {
   const issues: Issue[] = [];
   const fail = (path: KeyPath, message: string) => issues.push({ path, message });
   const oneOf = (path: KeyPath, value: string, kind: keyof typeof SUPPORTED) => {
@@ -46,7 +49,6 @@ export function validate(recipe: Recipe, folder: string): Issue[] {
   oneOf(['compress'], recipe.compress, 'compress');
   recipe.outputs.forEach((o, i) => oneOf(['outputs', i], o, 'output'));
   recipe.sbom.forEach((s, i) => oneOf(['sbom', i], s, 'sbom'));
-  recipe.layers.forEach((l, i) => fail(['layers', i], `${show(l)}: layers are not yet supported (remove the layers key)`));
 
   const hostname = recipe.hostname ?? recipe.name;
   if (hostname.length > 253 || !hostname.split('.').every((label) => HOST_LABEL.test(label))) {
@@ -63,12 +65,15 @@ export function validate(recipe: Recipe, folder: string): Issue[] {
   }
 
   validateUsers(recipe, fail);
-  validateFiles(recipe, folder, fail);
-  (['customize', 'image'] as const).forEach((phase) =>
+  validateFiles(recipe, originOf, fail);
+  HOOK_PHASES.forEach((phase) =>
     recipe.hooks[phase].forEach((hook, i) => {
-      const found = resolveInside(folder, hook);
-      if ('error' in found) fail(['hooks', phase, i], `${show(hook)} ${found.error}`);
-      else if (found.kind !== 'file') fail(['hooks', phase, i], `${show(hook)} is a directory, not a script`);
+      const path = ['hooks', phase, i];
+      const badName = hookNameProblem(hook.slice(hook.lastIndexOf('/') + 1));
+      const found = inside(originOf(path), hook);
+      if (badName) fail(path, `${show(hook)} ${badName}, so it never runs as a hook (rename it)`);
+      else if ('error' in found) fail(path, `${show(hook)} ${found.error}`);
+      else if (found.kind !== 'file') fail(path, `${show(hook)} is a directory, not a script`);
     }),
   );
   recipe.kernel.cmdline.forEach((arg, i) => /^\S+$/.test(arg) || fail(['kernel', 'cmdline', i], `${show(arg)} contains spaces; give one argument per list item`));
@@ -106,7 +111,12 @@ function validateUsers(recipe: Recipe, fail: Fail): void {
   });
 }
 
-function validateFiles(recipe: Recipe, folder: string, fail: Fail): void {
+/** A path named by the recipe or a layer, resolved inside that file's own folder. */
+function inside(origin: Origin, name: string) {
+  return resolveInside(origin.folder, name, origin.name === 'recipe' ? 'recipe' : 'layer');
+}
+
+function validateFiles(recipe: Recipe, originOf: (path: KeyPath) => Origin, fail: Fail): void {
   recipe.files.forEach((file, i) => {
     if (!file.dst.startsWith('/') || file.dst.split('/').includes('..')) {
       fail(['files', i, 'dst'], `${show(file.dst)} must be an absolute path in the image without ".."`);
@@ -116,7 +126,7 @@ function validateFiles(recipe: Recipe, folder: string, fail: Fail): void {
       return;
     }
     if (file.src === undefined) return;
-    const found = resolveInside(folder, file.src);
+    const found = inside(originOf(['files', i]), file.src);
     if ('error' in found) fail(['files', i, 'src'], `${show(file.src)} ${found.error}`);
     else if (found.kind === 'dir' && file.mode !== undefined) fail(['files', i, 'mode'], 'applies to single files; set modes on the files inside the folder');
   });
@@ -154,7 +164,8 @@ function validateDisk(recipe: Recipe, fail: Fail): void {
     if (part.uuid !== undefined && !UUID.test(part.uuid)) fail(at('uuid'), `${show(part.uuid)} is not a UUID`);
     const maxLabel = part.fs === 'vfat' ? 11 : 16;
     if (part.label !== undefined && part.label.length > maxLabel) fail(at('label'), `${show(part.label)} is longer than ${maxLabel} characters (the ${part.fs ?? 'file system'} limit)`);
-    if (part.grow) fail(at('grow'), 'growing the root file system on first boot is not yet supported (remove grow)');
+    if (part.grow && part.mount !== '/') fail(at('grow'), 'only the root partition (mount: /) can grow on first boot');
+    else if (part.grow && i !== disk.partitions.length - 1) fail(at('grow'), 'a growing partition needs the free space after it: make it the last partition');
   });
   function oneOf(path: KeyPath, fs: string) {
     const { now, later } = SUPPORTED.fs;

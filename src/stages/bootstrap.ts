@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { BuildError } from '../errors.js';
 import { collectPackages, packageCacheArgs } from '../store/package-cache.js';
-import { defineStage } from './define.js';
+import { defineStage, type StageContext } from './define.js';
+import { command, hookLabel, HookScript, scriptFile } from './hook-scripts.js';
+import { quote } from './shell.js';
 
 /**
  * dpkg would build the initramfs twice (the kernel's postinst makes it, then the initramfs-tools
@@ -19,7 +21,7 @@ const INITRAMFS_ONCE = [
 
 export const bootstrap = defineStage({
   name: 'bootstrap',
-  version: 2,
+  version: 3,
   kind: 'tree',
   summary: "Creates the root file system from scratch with mmdebstrap and installs every package in one apt transaction, taking .debs from the machine's package cache (checked against the signed index) and building the initramfs once.",
   options: z.strictObject({
@@ -31,6 +33,9 @@ export const bootstrap = defineStage({
     packages: z.array(z.string()),
     dpkgExclude: z.array(z.string()),
     dpkgInclude: z.array(z.string()),
+    /** Setup hooks: on the host, in the new root before apt runs (e.g. to add an apt source). */
+    setupHooks: z.array(HookScript),
+    env: z.record(z.string(), z.string()),
   }),
   async run(ctx, o) {
     const collected = join(ctx.scratch, 'debs');
@@ -44,6 +49,8 @@ export const bootstrap = defineStage({
       ...(o.packages.length ? [`--include=${o.packages.join(',')}`] : []),
       ...o.dpkgExclude.map((p) => `--dpkgopt=path-exclude=${p}`),
       ...o.dpkgInclude.map((p) => `--dpkgopt=path-include=${p}`),
+      // Before the package cache's hook, whose apt-get update must see any source a hook adds.
+      ...o.setupHooks.map((script) => `--setup-hook=${setupHook(ctx, script, o.env)}`),
       ...packageCacheArgs(ctx.packageCache, collected),
       `--customize-hook=${INITRAMFS_ONCE}`,
       o.release,
@@ -60,6 +67,15 @@ export const bootstrap = defineStage({
     ctx.log(`packages: ${use.reused + use.downloaded} .debs, ${use.reused} from the package cache, ${use.downloaded} downloaded (${mib} MiB)`);
   },
 });
+
+/** A setup hook as mmdebstrap runs it: a shell command with the new root as $1. */
+function setupHook(ctx: StageContext, script: HookScript, env: Record<string, string>): string {
+  const file = scriptFile(ctx, script);
+  ctx.log(`setup hook ${hookLabel(script)}`);
+  const vars = Object.entries({ ...env, ...script.env, KILN_HOOK: script.path }).map(([k, v]) => `${k}=${quote(v)}`);
+  const [cmd, args] = command(file, file);
+  return ['env', ...vars, 'KILN_ROOT="$1"', quote(cmd), ...args.map(quote), '"$1"'].join(' ');
+}
 
 /** apt's words for "no such package", turned into a message that names the package. */
 function explain(err: unknown, release: string): unknown {

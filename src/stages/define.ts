@@ -35,8 +35,8 @@ export interface StageContext {
   scratch: string;
   /** The machine's shared .deb cache (the bootstrap stage reads and fills it). */
   packageCache: string;
-  /** Folder the recipe's relative paths (files, hooks) are resolved in. */
-  recipeFolder: string;
+  /** Where relative paths (files, hooks) start, by origin: "recipe" and each layer's name. */
+  folders: Record<string, string>;
   /** Runs a command on the host. */
   exec: Exec;
   /** Runs a command inside the image root with /proc, /sys, /dev and /run mounted. */
@@ -46,6 +46,13 @@ export interface StageContext {
   /** Facts returned by the stages before this one, merged. */
   facts: Facts;
   signal: AbortSignal;
+}
+
+/** The folder a recipe's or layer's relative paths start from. */
+export function originFolder(ctx: Pick<StageContext, 'folders'>, from: string): string {
+  const folder = ctx.folders[from];
+  if (folder === undefined) throw new Error(`no folder is known for ${from === 'recipe' ? 'the recipe' : `layer ${from}`}`);
+  return folder;
 }
 
 export interface Stage<S extends z.ZodType = z.ZodType> {

@@ -1,5 +1,6 @@
 /** Every stage kiln has, by name: the executor looks stages up here and validates options with them. */
 import { bootstrap } from './bootstrap.js';
+import { cleanupHooks } from './cleanup-hooks.js';
 import { customizeHooks } from './customize-hooks.js';
 import type { Stage } from './define.js';
 import { partitionTable } from './partition-table.js';
@@ -23,8 +24,9 @@ export const STAGES: readonly Stage[] = [
   fstab,
   kernel,
   systemdBoot,
-  filesystems,
+  cleanupHooks,
   partitionTable,
+  filesystems,
   imageHooks,
 ];
 

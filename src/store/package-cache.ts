@@ -11,12 +11,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { lstat, mkdir, rename, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { quote } from '../stages/shell.js';
 
 const ARCHIVES = '"$1/var/cache/apt/archives"';
-
-function quote(path: string): string {
-  return `'${path.replace(/'/g, `'\\''`)}'`;
-}
 
 const VERIFY = fileURLToPath(new URL('./verify-debs.js', import.meta.url));
 

@@ -1,0 +1,122 @@
+/**
+ * Merges layers into a recipe. Lists merge in order (the layers in resolution order, the recipe
+ * last); lists of names keep each name once, at its last place. A scalar the recipe sets wins; one
+ * that layers set must be set alike by all of them, or the recipe must choose.
+ */
+import { HOOK_PHASES, type HookPhase, type LayerInput, type Recipe, type RecipeInput } from './schema.js';
+import { Origins, type Origin } from './origins.js';
+import { formatPath, show, type Issue, type KeyPath, type SourceFile } from './source.js';
+
+export const ARCH_NAMES = ['amd64', 'arm64', 'armhf', 'i386'];
+
+export interface Part {
+  /** "recipe", or the layer's name. */
+  name: string;
+  folder: string;
+  source: SourceFile;
+  data: LayerInput;
+  /** Hook scripts per phase, relative to `folder`, in the order they run. */
+  hooks: Record<HookPhase, string[]>;
+  /** The part has an overlay/ folder, copied to / before its own files. */
+  overlay: boolean;
+}
+
+export interface Merged {
+  recipe: Recipe;
+  origins: Origins;
+  /** Formatted errors (file:line:col key: message). */
+  errors: string[];
+}
+
+type Entry<T> = { value: T; origin: Origin };
+
+/** `explicit` says whether the recipe itself wrote the key at a path (rather than a default). */
+export function mergeLayers(recipe: RecipeInput, own: Part, layers: readonly Part[], explicit: (path: KeyPath) => boolean): Merged {
+  const parts = [...layers, own];
+  const origins = new Origins({ name: own.name, folder: own.folder, source: own.source });
+  const errors: string[] = [];
+  const originOf = (part: Part, path: KeyPath): Origin => ({ name: part.name, folder: part.folder, source: part.source, path });
+  const fail = (part: Part, issue: Issue) => errors.push(part.source.format(issue));
+
+  function list<T>(key: KeyPath, entries: (part: Part) => Entry<T>[], nameOf?: (value: T) => string): T[] {
+    const all = parts.flatMap(entries);
+    let kept = all;
+    if (nameOf) {
+      const last = new Map(all.map((e, i) => [nameOf(e.value), i]));
+      kept = all.filter((e, i) => last.get(nameOf(e.value)) === i);
+      for (const e of all) origins.ask(formatPath(key), nameOf(e.value), e.origin.name);
+    }
+    kept.forEach((e, i) => origins.set([...key, i], e.origin));
+    return kept.map((e) => e.value);
+  }
+  const plain = <T>(key: KeyPath, get: (data: LayerInput) => T[] | undefined) => (part: Part) =>
+    (get(part.data) ?? []).map((value, i) => ({ value, origin: originOf(part, [...key, i]) }));
+  const same = (value: string) => value;
+
+  function scalar<T extends string>(path: KeyPath, get: (data: LayerInput) => T | undefined, fallback: T, recipeChooses = explicit(path)): T {
+    if (recipeChooses) return fallback;
+    const setters = layers.filter((l) => get(l.data) !== undefined);
+    const [first] = setters;
+    if (!first) return fallback;
+    const chosen = get(first.data) as T;
+    for (const other of setters.slice(1)) {
+      const value = get(other.data) as T;
+      if (value === chosen) continue;
+      fail(other, {
+        path,
+        message: `${show(value)} conflicts with ${show(chosen)} from layer "${first.name}" (${first.source.where(path)}); set ${formatPath(path)} in the recipe to choose`,
+      });
+    }
+    origins.set(path, originOf(first, path));
+    return chosen;
+  }
+
+  const packages = list(
+    ['packages'],
+    (part) =>
+      (part.data.packages ?? []).flatMap((p, i): Entry<string>[] => {
+        if (typeof p === 'string') return [{ value: p, origin: originOf(part, ['packages', i]) }];
+        p.arch.forEach((a, j) => ARCH_NAMES.includes(a) || fail(part, { path: ['packages', i, 'arch', j], message: `${show(a)} is not an architecture (${ARCH_NAMES.join(', ')})` }));
+        return p.arch.includes(recipe.arch) ? [{ value: p.name, origin: originOf(part, ['packages', i, 'name']) }] : [];
+      }),
+    (name) => name.replace(/[:=].*$/, ''),
+  );
+  const files = list(['files'], (part) => [
+    ...(part.overlay ? [{ value: { src: 'overlay/', dst: '/' }, origin: originOf(part, []) }] : []),
+    ...plain(['files'], (d) => d.files)(part),
+  ]);
+  const hooks = {} as Record<HookPhase, string[]>;
+  for (const phase of HOOK_PHASES) hooks[phase] = list(['hooks', phase], (part) => part.hooks[phase].map((value, i) => ({ value, origin: originOf(part, ['hooks', phase, i]) })));
+  const explicitRoot = explicit(['root_password']) || explicit(['root_password_hash']);
+
+  const merged: Recipe = {
+    ...recipe,
+    packages,
+    exclude: list(['exclude'], plain(['exclude'], (d) => d.exclude), same),
+    include: list(['include'], plain(['include'], (d) => d.include), same),
+    users: list(['users'], plain(['users'], (d) => d.users)),
+    services: {
+      enable: list(['services', 'enable'], plain(['services', 'enable'], (d) => d.services?.enable), same),
+      disable: list(['services', 'disable'], plain(['services', 'disable'], (d) => d.services?.disable), same),
+    },
+    files,
+    hooks,
+    kernel: {
+      package: scalar(['kernel', 'package'], (d) => d.kernel?.package, recipe.kernel.package),
+      cmdline: list(['kernel', 'cmdline'], plain(['kernel', 'cmdline'], (d) => d.kernel?.cmdline), same),
+    },
+    sbom: list(['sbom'], plain(['sbom'], (d) => d.sbom), same),
+    timezone: scalar(['timezone'], (d) => d.timezone, recipe.timezone),
+    locale: scalar(['locale'], (d) => d.locale, recipe.locale),
+    bootloader: scalar(['bootloader'], (d) => d.bootloader, recipe.bootloader),
+    compress: scalar(['compress'], (d) => d.compress, recipe.compress),
+  };
+  const optional = (path: KeyPath, get: (d: LayerInput) => string | undefined, value: string | undefined, recipeChooses = explicit(path)) => {
+    const chosen = scalar(path, get, value ?? '', recipeChooses);
+    return chosen === '' ? undefined : chosen;
+  };
+  merged.hostname = optional(['hostname'], (d) => d.hostname, recipe.hostname);
+  merged.root_password = optional(['root_password'], (d) => d.root_password, recipe.root_password, explicitRoot);
+  merged.root_password_hash = optional(['root_password_hash'], (d) => d.root_password_hash, recipe.root_password_hash, explicitRoot);
+  return { recipe: merged, origins, errors };
+}
