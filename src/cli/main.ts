@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The kiln command. The only module that calls process.exit. */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import pc from 'picocolors';
 import { build } from '../engine/executor.js';
@@ -12,6 +12,8 @@ import { parseSize } from '../recipe/sizes.js';
 import { parseDuration } from '../store/prune.js';
 import { Store } from '../store/store.js';
 import { listCache, pruneCache } from './cache.js';
+import { layersTable, showLayer } from './layers.js';
+import { searchPath } from '../recipe/layers.js';
 import { planRecipe } from '../engine/plan.js';
 import { BuildError, InterruptedError, isSystemError, UserError } from '../errors.js';
 import { canonicalJson } from '../manifest/index.js';
@@ -124,6 +126,26 @@ function parseAge(text: string): number {
   if (ms === undefined) throw new UserError(`--older-than ${text}: expected a duration such as 30m, 12h, 14d or 2w`);
   return ms;
 }
+
+const layers = program.command('layers').description("reusable parts of recipes: the recipe's layers/ folder, then KILN_LAYER_PATH, then kiln's built-in layers");
+
+layers
+  .command('list')
+  .description('show every layer with its description and folder, in search-path order')
+  .option('--recipe <file>', "search this recipe's layers/ folder (default: ./layers)")
+  .action((opts) => {
+    process.stdout.write(layersTable(searchPath(opts.recipe ? dirname(resolve(opts.recipe)) : process.cwd(), process.env)));
+  });
+
+layers
+  .command('show')
+  .description('print a layer as a build uses it: content, hooks, variables with defaults and values')
+  .argument('<name>', 'layer name')
+  .option('--recipe <file>', "search this recipe's layers/ folder (default: ./layers)")
+  .option('--set <NAME=VALUE>', 'set a variable (repeatable)', collectSet, {} as Record<string, string>)
+  .action((name, opts) => {
+    process.stdout.write(showLayer(name, searchPath(opts.recipe ? dirname(resolve(opts.recipe)) : process.cwd(), process.env), opts.set, process.env));
+  });
 
 program
   .command('plan')

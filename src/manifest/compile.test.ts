@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { checkedManifest } from '../engine/plan.js';
-import { parseRecipe } from '../recipe/index.js';
+import { loadRecipe, parseRecipe } from '../recipe/index.js';
 import { canonicalJson } from './canonical.js';
 import type { Manifest } from './compile.js';
 
@@ -119,3 +120,13 @@ for (const [layer, check] of BUILTIN) {
     check(m);
   });
 }
+
+void test('every example recipe plans', () => {
+  const examples = fileURLToPath(new URL('../../../examples/', import.meta.url));
+  const recipes = readdirSync(examples).filter((f) => f.endsWith('.yaml'));
+  assert.ok(recipes.includes('kiosk.yaml') && recipes.includes('cloud.yaml'));
+  for (const file of recipes) {
+    const m = checkedManifest(loadRecipe(join(examples, file), { env: {} }));
+    assert.equal(`${m.name}.yaml`, file);
+  }
+});

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { encrypt } from 'unixcrypt';
 import { guidFromSeed, resolveGptType } from '../disk/guid.js';
-import { DEFAULT_MIRROR, type LoadedRecipe, type Recipe } from '../recipe/index.js';
+import { DEFAULT_MIRROR, HOOK_PHASES, type HookPhase, type LoadedRecipe, type Recipe } from '../recipe/index.js';
 import { BUILTIN_LOCALES } from '../stages/system.js';
 import { canonicalJson, idOf, sha256 } from './canonical.js';
 import { hashFile, hashTree } from './content-hash.js';
@@ -54,12 +54,16 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>):
   const origin = (path: (string | number)[]) => loaded.origins.of(path).name;
   const folders: Record<string, string> = { recipe: loaded.folder, ...Object.fromEntries(loaded.layers.map((l) => [l.name, l.folder])) };
   const variables = new Map(loaded.layers.map((l) => [l.name, l.variables]));
-  const scripts = (phase: 'setup' | 'customize' | 'cleanup' | 'image') =>
-    r.hooks[phase].map((path, i) => {
-      const from = origin(['hooks', phase, i]);
-      const env = from === 'recipe' ? {} : { ...variables.get(from), KILN_LAYER: from };
-      return { path, from, sha256: hashFile(join(folders[from] ?? '', path)), env };
-    });
+  const hooks = Object.fromEntries(
+    HOOK_PHASES.map((phase) => [
+      phase,
+      r.hooks[phase].map((path, i) => {
+        const from = origin(['hooks', phase, i]);
+        const env = from === 'recipe' ? {} : { ...variables.get(from), KILN_LAYER: from };
+        return { path, from, sha256: hashFile(join(folders[from] ?? '', path)), env };
+      }),
+    ]),
+  ) as Record<HookPhase, { path: string; from: string; sha256: string; env: Record<string, string> }[]>;
   const operations: Operation[] = [];
   const did = (stage: string, op: Operation['op'], target: string, layers: string[]) => operations.push({ stage, op, target, layers });
   const stages: ManifestStage[] = [];
@@ -83,7 +87,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>):
     packages: [...new Set([...implicitPackages(r), ...r.packages])].sort(),
     dpkgExclude: r.exclude,
     dpkgInclude: r.include,
-    setupHooks: scripts('setup'),
+    setupHooks: hooks.setup,
     env,
   });
   add('system', { hostname: hostname(r), timezone: r.timezone, locale: r.locale });
@@ -100,7 +104,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>):
   });
   add('files', { items: r.files.map((f, i) => fileItem(folders, origin(['files', i]), f)) });
   add('services', { enable: r.services.enable, disable: r.services.disable });
-  add('customize-hooks', { scripts: scripts('customize'), env });
+  add('customize-hooks', { scripts: hooks.customize, env });
   add('fstab', {
     entries: parts
       .filter((p) => p.mount && p.fs)
@@ -123,7 +127,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>):
       cmdline: [`root=PARTUUID=${rootPart.partGuid.toLowerCase()}`, 'rw', ...r.kernel.cmdline],
     });
   }
-  if (r.hooks.cleanup.length) add('cleanup-hooks', { scripts: scripts('cleanup'), env });
+  if (r.hooks.cleanup.length) add('cleanup-hooks', { scripts: hooks.cleanup, env });
   add('partition-table', {
     image: `${r.name}.raw`,
     diskSize: r.disk.size,
@@ -133,7 +137,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>):
   add('filesystems', {
     partitions: parts.map((p) => ({ name: p.name, fs: p.fs, mount: p.mount, uuid: p.uuid, label: p.label })),
   });
-  if (r.hooks.image.length) add('image-hooks', { scripts: scripts('image'), env });
+  if (r.hooks.image.length) add('image-hooks', { scripts: hooks.image, env });
 
   if (r.root_password !== undefined || r.root_password_hash !== undefined) {
     did('users', 'set-root-password', 'root', [origin([r.root_password === undefined ? 'root_password_hash' : 'root_password'])]);
@@ -143,8 +147,8 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>):
   for (const action of ['enable', 'disable'] as const) {
     r.services[action].forEach((unit) => did('services', `${action}-service`, unit, loaded.origins.askedFor(`services.${action}`, unit)));
   }
-  for (const phase of ['setup', 'customize', 'cleanup', 'image'] as const) {
-    for (const script of scripts(phase)) did(phase === 'setup' ? 'bootstrap' : `${phase}-hooks`, 'run-hook', script.path, [script.from]);
+  for (const phase of HOOK_PHASES) {
+    for (const script of hooks[phase]) did(phase === 'setup' ? 'bootstrap' : `${phase}-hooks`, 'run-hook', script.path, [script.from]);
   }
   const packages: Record<string, string[]> = {};
   for (const name of implicitPackages(r)) packages[name] = ['kiln'];

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Ext4, fatFile, kiln, partitions, readJson, run, scratch } from './kiln.js';
+import { bootCheck, Ext4, fatFile, kiln, partitions, readJson, run, scratch } from './kiln.js';
 
 const cache = scratch('cache');
 const env = { KILN_CACHE: cache };
@@ -47,14 +47,6 @@ function checkOutputFolder(out: string, image: string, record: BuildJson) {
   run('dd', [`if=${image}`, `of=${espFile}`, 'bs=512', `skip=${esp.start}`, `count=${esp.size}`, 'status=none']);
   run('fsck.fat', ['-n', espFile]);
   rmSync(espFile);
-}
-
-async function bootCheck(image: string) {
-  const log = `${image}.boot.log`;
-  const booted = await kiln(['boot', image, '--check', '--timeout', '900', '--log', log]);
-  assert.equal(booted.code, 0, `boot check failed:\n${booted.stderr}\n${existsSync(log) ? readFileSync(log, 'utf8').slice(-3000) : ''}`);
-  assert.match(booted.stdout, /boot check passed: login/);
-  return readFileSync(log, 'utf8');
 }
 
 void test('examples/minimal.yaml builds and boots to a login prompt', async () => {

@@ -1,6 +1,7 @@
 /** Helpers for end-to-end tests: run the real kiln command and look inside the images it makes. */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,4 +83,18 @@ export function fatFile(image: string, partition: SfdiskPartition, path: string)
 
 export function readJson<T>(path: string): T {
   return JSON.parse(readFileSync(path, 'utf8')) as T;
+}
+/** Boots an image under QEMU until a login prompt; returns the serial console's log. */
+export async function bootCheck(image: string) {
+  const log = `${image}.boot.log`;
+  const booted = await kiln(['boot', image, '--check', '--timeout', '900', '--log', log]);
+  assert.equal(booted.code, 0, `boot check failed:\n${booted.stderr}\n${existsSync(log) ? readFileSync(log, 'utf8').slice(-3000) : ''}`);
+  assert.match(booted.stdout, /boot check passed: login/);
+  return readFileSync(log, 'utf8');
+}
+
+
+/** Console text without colour codes. */
+export function plain(text: string): string {
+  return text.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
 }
