@@ -42,7 +42,7 @@ void test('layers: a layered image with hooks in every phase grows its root and 
   const [, root] = partitions(image);
   assert.ok(root);
   const fs = new Ext4(image, root);
-  assert.equal(fs.cat('/etc/kiln-probe-setup'), 'setup in probe: root=ok dpkg=no\n');
+  assert.equal(fs.cat('/etc/kiln-probe-setup'), 'setup in probe: root=ok usr-bin-dpkg=no\n');
   assert.equal(fs.cat('/etc/kiln-probe-customize'), 'customize in probe: word=from-the-recipe arch=amd64\n');
   assert.equal(fs.cat('/etc/kiln-probe-cleanup'), 'cleanup: kernel=present loader=present\n');
   assert.equal(fs.cat('/etc/kiln-probe'), 'word=from-the-recipe\n');
