@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { UserError } from '../errors.js';
+import { searchPath } from '../recipe/layers.js';
+import { layersTable, showLayer } from './layers.js';
+
+const BUILTIN = ['base', 'cloud-init', 'container-host', 'devuser', 'growroot', 'kiosk', 'serial-console', 'slim', 'ssh-server', 'systemd-networkd'];
+
+void test('kiln layers list shows every built-in layer with its description, and a project layer hiding one', () => {
+  const project = mkdtempSync(join(tmpdir(), 'kiln-cli-layers-'));
+  mkdirSync(join(project, 'layers/base'), { recursive: true });
+  writeFileSync(join(project, 'layers/base/layer.yaml'), 'description: our own base\n');
+  const lines = layersTable(searchPath(project, {})).trimEnd().split('\n');
+  assert.match(lines[0] ?? '', /^NAME\s+DESCRIPTION\s+\(FOLDER\)$/);
+  assert.match(lines[1] ?? '', /^base\s+our own base\s+\(.*layers\/base\)$/);
+  for (const name of BUILTIN) assert.ok(lines.some((l) => l.startsWith(`${name} `)), `${name} is listed`);
+  assert.ok(lines.some((l) => /^base\s+\(hidden by .*kiln-cli-layers-.*\)/.test(l)), 'the built-in base is hidden by the project one');
+  assert.ok(lines.some((l) => /^ssh-server\s+OpenSSH server; host keys are made on first boot/.test(l)));
+});
+
+void test('kiln layers show prints variables with defaults and the values --set gives', () => {
+  const text = showLayer('ssh-server', searchPath(undefined, {}), { SSH_PORT: '2222' }, {});
+  assert.match(text, /^name: ssh-server$/m);
+  assert.match(text, /SSH_PORT:\n\s+default: "22"\n\s+pattern: .*\n\s+description: .*\n\s+value: "2222"/);
+  assert.match(text, /Port 2222/);
+  assert.match(text, /cleanup:\n\s+- hooks\/cleanup\/50-remove-host-keys/);
+});
+
+void test('kiln layers show of an unknown layer suggests the nearest', () => {
+  assert.throws(() => showLayer('ssh-srever', searchPath(undefined, {}), {}, {}), (err) => err instanceof UserError && /unknown layer "ssh-srever" \(did you mean "ssh-server"\?\)/.test(err.message));
+});
