@@ -16,8 +16,7 @@ import { ImageRoot } from './image-root.js';
 import { unmountAll } from './overlay.js';
 import { installedPackages, type InstalledPackage } from './packages.js';
 import { checkHost, checkOutputDir } from './preflight.js';
-import { Staging, type PublishedFile } from './publish.js';
-import { sha256File } from './sparse-hash.js';
+import { outputsOf, publishOutput, Staging, type PublishedFile } from './publish.js';
 import { elapsed, StageSteps, type StageRecord } from './stage-steps.js';
 import { cacheDir, createWorkspace } from './workspace.js';
 
@@ -99,15 +98,15 @@ export async function build(o: BuildOptions): Promise<BuildRecord> {
     record.packages = await installedPackages(exec, await root.readOnly(), manifest.provenance.packages);
     await root.release();
     staging = await Staging.open(o.outputDir, workspace.dir);
-    for (const output of manifest.outputs) {
-      if (typeof facts.image !== 'string' || !imageEntry) throw new Error('no disk image was made');
-      const image = facts.image;
-      // Two cores: the copy (mostly writing) and the hash (mostly computing) run side by side.
-      const [sha256, size] = await Promise.all([store.sha256Of(imageEntry, image, sha256File), staging.copyIn(exec, join(store.filesOf(imageEntry), image), output.file)]);
-      record.outputs.push({ file: output.file, format: output.format, size, sha256 });
+    if (!imageEntry) throw new Error('no image stage ran');
+    const sums: string[] = [];
+    for (const output of outputsOf(facts)) {
+      const published = await publishOutput(exec, store, staging, imageEntry, output);
+      record.outputs.push(published.record);
+      sums.push(...published.sums);
     }
     record.seconds = elapsed(t0);
-    await staging.write('SHA256SUMS', record.outputs.map((f) => `${f.sha256}  ${f.file}\n`).join(''));
+    await staging.write('SHA256SUMS', sums.join(''));
     await closeLog();
     await staging.copy(logPath, 'build.log');
     await staging.write('build.json', `${JSON.stringify(record, null, 2)}\n`);

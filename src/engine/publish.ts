@@ -3,10 +3,15 @@
  * file: everything is written under a staging folder first and renamed into place one by one,
  * the record (build.json) last.
  */
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { isLocked } from './lock.js';
+import { basename, dirname, join, relative } from 'node:path';
+import { bmapXml } from '../outputs/bmap.js';
 import type { Exec } from '../stages/define.js';
+import type { OutputFile } from '../stages/outputs.js';
+import type { Store } from '../store/store.js';
+import { isLocked } from './lock.js';
+import { digestFile, sha256File } from './sparse-hash.js';
 
 const PREFIX = '.kiln-staging-';
 
@@ -63,4 +68,38 @@ export class Staging {
   async discard(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/** The outputs stage lists its files; without one, the disk image is the only output, with its block map. */
+export function outputsOf(facts: Record<string, unknown>): OutputFile[] {
+  if (Array.isArray(facts.outputs)) return facts.outputs as OutputFile[];
+  if (typeof facts.image !== 'string') throw new Error('no disk image was made');
+  return [{ file: facts.image, format: 'raw' }, { file: `${facts.image}.bmap`, format: 'bmap' }];
+}
+
+/**
+ * Copies one output from the store into staging, with its sha256 (kept in the store, so an
+ * unchanged image is never hashed twice). A disk image's block map comes from the same pass over
+ * the image as its hash. A folder (the OCI layout) lists every file in SHA256SUMS; its record
+ * carries the sha256 of its index.json, which names every blob by digest.
+ */
+export async function publishOutput(exec: Exec, store: Store, staging: Staging, entry: string, output: OutputFile): Promise<{ record: PublishedFile; sums: string[] }> {
+  const source = join(store.filesOf(entry), output.file);
+  if (output.format === 'bmap' && !existsSync(source)) {
+    const image = output.file.replace(/\.bmap$/, '');
+    await staging.write(output.file, await store.derived(entry, output.file, async () => bmapXml(await digestFile(join(store.filesOf(entry), image)))));
+    const sha256 = await sha256File(join(staging.dir, output.file));
+    return { record: { file: output.file, format: 'bmap', size: (await stat(join(staging.dir, output.file))).size, sha256 }, sums: [`${sha256}  ${output.file}\n`] };
+  }
+  if ((await stat(source)).isDirectory()) {
+    await exec('cp', ['-a', source, join(staging.dir, output.file)]);
+    const files = (await readdir(source, { recursive: true, withFileTypes: true })).filter((d) => d.isFile()).map((d) => relative(store.filesOf(entry), join(d.parentPath, d.name))).sort();
+    const sums = await Promise.all(files.map(async (f) => `${await store.derived(entry, `${f}.sha256`, () => sha256File(join(store.filesOf(entry), f)))}  ${f}\n`));
+    const size = (await Promise.all(files.map(async (f) => (await stat(join(store.filesOf(entry), f))).size))).reduce((a, b) => a + b, 0);
+    const index = sums.find((line) => line.endsWith(`${output.file}/index.json\n`))?.slice(0, 64) ?? '';
+    return { record: { file: output.file, format: output.format, size, sha256: index }, sums };
+  }
+  // Two cores: the copy (mostly writing) and the hash (mostly computing) run side by side.
+  const [sha256, size] = await Promise.all([store.derived(entry, `${output.file}.sha256`, () => sha256File(source)), staging.copyIn(exec, source, output.file)]);
+  return { record: { file: output.file, format: output.format, size, sha256 }, sums: [`${sha256}  ${output.file}\n`] };
 }

@@ -4,7 +4,7 @@ import { mkdtempSync, openSync, readFileSync, rmSync, writeSync, closeSync, ftru
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { extentsOf, parseExtents, sha256File } from './sparse-hash.js';
+import { digestFile, extentsOf, parseExtents, sha256File } from './sparse-hash.js';
 
 const FILEFRAG = `Filesystem type is: ef53
 File size of server.raw is 2147483648 (524288 blocks of 4096 bytes)
@@ -41,6 +41,28 @@ void test('a sparse file hashes the same as reading every byte, unsynced data in
     const extents = await extentsOf(path);
     assert.ok(extents && extents.length >= 3, `the test file system maps extents (${JSON.stringify(extents)})`);
     assert.equal(await sha256File(path), createHash('sha256').update(readFileSync(path)).digest('hex'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+void test('the digest maps the data blocks, each range with the sha256 of its bytes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-sparse-'));
+  try {
+    const path = join(dir, 'disk.img');
+    const fd = openSync(path, 'w');
+    ftruncateSync(fd, 16 * 4096 + 100);
+    writeSync(fd, Buffer.alloc(2 * 4096, 1), 0, 2 * 4096, 4096);
+    writeSync(fd, Buffer.from('tail'), 0, 4, 16 * 4096 + 10);
+    closeSync(fd);
+    const digest = await digestFile(path);
+    const bytes = readFileSync(path);
+    const sum = (from: number, to: number) => createHash('sha256').update(bytes.subarray(from, to)).digest('hex');
+    assert.equal(digest.sha256, sum(0, bytes.length));
+    assert.deepEqual(digest.ranges, [
+      { first: 1, last: 2, sha256: sum(4096, 3 * 4096) },
+      { first: 16, last: 16, sha256: sum(16 * 4096, bytes.length) },
+    ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -39,30 +39,70 @@ function hashZeros(hash: Hash, length: number): void {
   for (let left = length; left > 0; left -= CHUNK) hash.update(left >= CHUNK ? ZEROS : ZEROS.subarray(0, left));
 }
 
-/** The sha256 (hex) of a file; holes are not read when the file system can map its extents. */
-export async function sha256File(path: string): Promise<string> {
+/** A run of blocks holding data (inclusive block numbers), with the sha256 of its bytes. */
+export interface MappedRange {
+  first: number;
+  last: number;
+  sha256: string;
+}
+
+export interface ImageDigest {
+  size: number;
+  sha256: string;
+  blockSize: number;
+  /** Where the data is: what bmaptool needs to copy, in block units. */
+  ranges: MappedRange[];
+}
+
+const BLOCK = 4096;
+
+/**
+ * One pass over a sparse file: its sha256 and the sha256 of each run of data blocks (the block
+ * map bmaptool flashes by). Holes are hashed from a zero buffer, never read.
+ */
+export async function digestFile(path: string): Promise<ImageDigest> {
   const file = await open(path);
   try {
     const size = (await file.stat()).size;
-    const extents = (await extentsOf(path)) ?? [{ start: 0, end: size }];
+    const extents = mergeBlocks((await extentsOf(path)) ?? [{ start: 0, end: size }], size);
     const hash = createHash('sha256');
     const buffer = Buffer.allocUnsafe(CHUNK);
+    const ranges: MappedRange[] = [];
     let at = 0;
     for (const extent of extents) {
-      const end = Math.min(extent.end, size);
-      if (end <= at) continue;
-      hashZeros(hash, Math.max(0, extent.start - at));
-      at = Math.max(at, extent.start);
-      while (at < end) {
-        const { bytesRead } = await file.read(buffer, 0, Math.min(CHUNK, end - at), at);
-        if (bytesRead === 0) throw new Error(`${path} ended at ${at} while reading up to ${end}`);
+      hashZeros(hash, extent.start - at);
+      const range = createHash('sha256');
+      for (at = extent.start; at < extent.end; ) {
+        const { bytesRead } = await file.read(buffer, 0, Math.min(CHUNK, extent.end - at), at);
+        if (bytesRead === 0) throw new Error(`${path} ended at ${at} while reading up to ${extent.end}`);
         hash.update(buffer.subarray(0, bytesRead));
+        range.update(buffer.subarray(0, bytesRead));
         at += bytesRead;
       }
+      ranges.push({ first: extent.start / BLOCK, last: Math.ceil(extent.end / BLOCK) - 1, sha256: range.digest('hex') });
     }
     hashZeros(hash, size - at);
-    return hash.digest('hex');
+    return { size, sha256: hash.digest('hex'), blockSize: BLOCK, ranges };
   } finally {
     await file.close();
   }
+}
+
+/** Extents widened to whole blocks, clipped to the file, joined where they touch. */
+function mergeBlocks(extents: Extent[], size: number): Extent[] {
+  const out: Extent[] = [];
+  for (const e of extents) {
+    const start = Math.floor(e.start / BLOCK) * BLOCK;
+    const end = Math.min(size, Math.ceil(e.end / BLOCK) * BLOCK);
+    if (end <= start) continue;
+    const last = out.at(-1);
+    if (last && start <= last.end) last.end = Math.max(last.end, end);
+    else out.push({ start, end });
+  }
+  return out;
+}
+
+/** The sha256 (hex) of a file; holes are not read when the file system can map its extents. */
+export async function sha256File(path: string): Promise<string> {
+  return (await digestFile(path)).sha256;
 }

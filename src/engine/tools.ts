@@ -24,12 +24,19 @@ export const TOOLS: readonly Tool[] = [
   { name: 'mkfs.ext4', package: 'e2fsprogs', for: 'build' },
   { name: 'mkfs.fat', package: 'dosfstools', for: 'build' },
   { name: 'mcopy', package: 'mtools', for: 'build' },
+  { name: 'qemu-img', package: 'qemu-utils', for: 'build' },
+  { name: 'zstd', package: 'zstd', for: 'build' },
+  { name: 'xz', package: 'xz-utils', for: 'build' },
+  { name: 'gzip', package: 'gzip', for: 'build' },
+  { name: 'filefrag', package: 'e2fsprogs', for: 'build' },
   { name: 'qemu-system-x86_64', package: 'qemu-system-x86', for: 'boot' },
   { name: 'OVMF firmware', files: ['/usr/share/OVMF/OVMF_CODE_4M.fd', '/usr/share/OVMF/OVMF_CODE.fd'], package: 'ovmf', for: 'boot' },
-  { name: 'qemu-img', package: 'qemu-utils', for: 'boot' },
   { name: 'sfdisk', package: 'fdisk', for: 'verify' },
   { name: 'sgdisk', package: 'gdisk', for: 'verify' },
   { name: 'debugfs', package: 'e2fsprogs', for: 'verify' },
+  { name: 'bmaptool', package: 'bmap-tools', for: 'verify' },
+  { name: 'skopeo', package: 'skopeo', for: 'verify' },
+  { name: 'podman', package: 'podman', for: 'verify' },
 ];
 
 export function onPath(command: string, path = process.env.PATH ?? ''): boolean {

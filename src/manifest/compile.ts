@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { encrypt } from 'unixcrypt';
 import { guidFromSeed, resolveGptType } from '../disk/guid.js';
-import { DEFAULT_MIRROR, HOOK_PHASES, type HookPhase, type LoadedRecipe, type Recipe } from '../recipe/index.js';
+import { DEFAULT_MIRROR, DISK_FORMATS, HOOK_PHASES, type HookPhase, type LoadedRecipe, type Recipe } from '../recipe/index.js';
 import { BUILTIN_LOCALES } from '../stages/system.js';
 import { canonicalJson, idOf, sha256 } from './canonical.js';
 import { hashFile, hashTree } from './content-hash.js';
@@ -39,7 +39,6 @@ export interface Manifest {
   /** Where relative paths start, by origin ("recipe" and each layer): the only machine paths, kept out of every id. */
   folders: Record<string, string>;
   stages: ManifestStage[];
-  outputs: { format: string; file: string }[];
   /** Who asked for each package the recipe and its layers name, and every operation. */
   provenance: { packages: Record<string, string[]>; operations: Operation[] };
 }
@@ -74,6 +73,8 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>):
     stages.push({ stage, version, options, inputs, id: idOf({ stage, version, options, inputs }) });
   };
   const parts = partitions(r);
+  // A recipe with only tar/oci outputs is a container image: no disk, nothing to boot.
+  const disk = hasDisk(r);
   const rootPart = parts.find((p) => p.mount === '/');
   const esp = parts.find((p) => p.typeGuid === resolveGptType('esp'));
   const env = { KILN_NAME: r.name, KILN_ARCH: r.arch, KILN_RELEASE: r.distro.release, KILN_HOSTNAME: hostname(r) };
@@ -105,7 +106,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>):
   add('files', { items: r.files.map((f, i) => fileItem(folders, origin(['files', i]), f)) });
   add('services', { enable: r.services.enable, disable: r.services.disable });
   add('customize-hooks', { scripts: hooks.customize, env });
-  add('fstab', {
+  if (disk) add('fstab', {
     entries: parts
       .filter((p) => p.mount && p.fs)
       .sort((a, b) => (a.mount ?? '').localeCompare(b.mount ?? ''))
@@ -118,7 +119,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>):
       })),
   });
   if (r.kernel.package !== 'none') add('kernel', { package: r.kernel.package });
-  if (r.bootloader === 'systemd-boot' && esp && rootPart) {
+  if (disk && r.bootloader === 'systemd-boot' && esp && rootPart) {
     add('systemd-boot', {
       esp: esp.mount,
       efiArch: ARCHES[r.arch]?.efi ?? '',
@@ -128,16 +129,26 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>):
     });
   }
   if (r.hooks.cleanup.length) add('cleanup-hooks', { scripts: hooks.cleanup, env });
-  add('partition-table', {
+  if (disk) add('partition-table', {
     image: `${r.name}.raw`,
     diskSize: r.disk.size,
     diskGuid: guidFromSeed(`kiln:${r.name}:disk`),
     partitions: parts.map((p) => ({ name: p.name, size: p.size, fs: p.fs, mount: p.mount, typeGuid: p.typeGuid, partGuid: p.partGuid })),
   });
-  add('filesystems', {
-    partitions: parts.map((p) => ({ name: p.name, fs: p.fs, mount: p.mount, uuid: p.uuid, label: p.label })),
-  });
-  if (r.hooks.image.length) add('image-hooks', { scripts: hooks.image, env });
+  if (disk) add('filesystems', { partitions: parts.map((p) => ({ name: p.name, fs: p.fs, mount: p.mount, uuid: p.uuid, label: p.label })) });
+  if (disk && r.hooks.image.length) add('image-hooks', { scripts: hooks.image, env });
+  // Without it the disk image is the one output, published with its block map.
+  if (r.outputs.some((f) => f !== 'raw') || r.compress !== 'none') {
+    add('outputs', {
+      name: r.name,
+      arch: r.arch,
+      image: disk ? `${r.name}.raw` : null,
+      formats: r.outputs,
+      compress: r.compress,
+      // Container images carry a creation time; a fixed one keeps them reproducible.
+      created: '1970-01-01T00:00:00Z',
+    });
+  }
 
   if (r.root_password !== undefined || r.root_password_hash !== undefined) {
     did('users', 'set-root-password', 'root', [origin([r.root_password === undefined ? 'root_password_hash' : 'root_password'])]);
@@ -162,9 +173,12 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>):
     layers: loaded.layers.map((l) => ({ name: l.name, folder: l.folder, description: l.layer.description ?? '', variables: l.variables })),
     folders,
     stages,
-    outputs: r.outputs.map((format) => ({ format, file: `${r.name}.${format}` })),
     provenance: { packages, operations },
   };
+}
+
+export function hasDisk(r: Recipe): boolean {
+  return r.outputs.some((f) => (DISK_FORMATS as readonly string[]).includes(f));
 }
 
 export function hostname(r: Recipe): string {

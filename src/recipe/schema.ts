@@ -64,6 +64,9 @@ export const DiskSchema = z.strictObject({
 /** A package, or a package only some architectures get: `{ name: raspi-firmware, arch: [arm64] }`. */
 export const PackageSchema = z.union([str, z.strictObject({ name: str, arch: strList })]);
 
+/** Outputs that are disk images; a recipe with none of them (only tar/oci) makes no disk. */
+export const DISK_FORMATS = ['raw', 'qcow2', 'vmdk', 'vhdx', 'vdi'] as const;
+
 export const HOOK_PHASES = ['setup', 'customize', 'cleanup', 'image'] as const;
 export type HookPhase = (typeof HOOK_PHASES)[number];
 

@@ -7,16 +7,16 @@ import { LayoutError, resolveLayout, MiB } from '../disk/layout.js';
 import { resolveInside } from './files.js';
 import { hookNameProblem } from './hook-names.js';
 import type { Origin } from './origins.js';
-import { HOOK_PHASES, type Recipe } from './schema.js';
+import { DISK_FORMATS, HOOK_PHASES, type Recipe } from './schema.js';
 import { parseDiskSize, parseSize, SIZE_HINT } from './sizes.js';
 import { show, type Issue, type KeyPath } from './source.js';
 
 /** Values a later kiln will accept: named so the user learns "not yet" rather than "wrong". */
 const SUPPORTED = {
   arch: { now: ['amd64'], later: ['arm64', 'armhf', 'i386'] },
-  bootloader: { now: ['systemd-boot'], later: ['grub-efi', 'grub-bios', 'grub-hybrid', 'rpi-firmware', 'none'] },
-  output: { now: ['raw'], later: ['qcow2', 'vmdk', 'vhdx', 'vdi', 'tar', 'oci'] },
-  compress: { now: ['none'], later: ['zstd', 'xz', 'gzip'] },
+  bootloader: { now: ['systemd-boot', 'none'], later: ['grub-efi', 'grub-bios', 'grub-hybrid', 'rpi-firmware'] },
+  output: { now: ['raw', 'qcow2', 'vmdk', 'vhdx', 'vdi', 'tar', 'oci'], later: ['iso'] },
+  compress: { now: ['none', 'zstd', 'xz', 'gzip'], later: [] },
   table: { now: ['gpt'], later: ['mbr'] },
   fs: { now: ['ext4', 'vfat'], later: ['ext2', 'btrfs', 'xfs', 'squashfs', 'erofs', 'swap'] },
   sbom: { now: [] as string[], later: ['spdx', 'cyclonedx'] },
@@ -47,7 +47,11 @@ export function validate(recipe: Recipe, originOf: (path: KeyPath) => Origin): I
   oneOf(['arch'], recipe.arch, 'arch');
   oneOf(['bootloader'], recipe.bootloader, 'bootloader');
   oneOf(['compress'], recipe.compress, 'compress');
-  recipe.outputs.forEach((o, i) => oneOf(['outputs', i], o, 'output'));
+  recipe.outputs.forEach((o, i) => {
+    if (oneOf(['outputs', i], o, 'output') && recipe.outputs.indexOf(o) !== i) fail(['outputs', i], `${show(o)} is listed twice`);
+  });
+  if (!recipe.outputs.length) fail(['outputs'], 'is empty; give at least one (raw, qcow2, vmdk, vhdx, vdi, tar, oci)');
+  const disk = recipe.outputs.some((o) => (DISK_FORMATS as readonly string[]).includes(o));
   recipe.sbom.forEach((s, i) => oneOf(['sbom', i], s, 'sbom'));
 
   const hostname = recipe.hostname ?? recipe.name;
@@ -82,7 +86,8 @@ export function validate(recipe: Recipe, originOf: (path: KeyPath) => Origin): I
   } else if (recipe.kernel.package !== 'none' && !PACKAGE.test(recipe.kernel.package)) {
     fail(['kernel', 'package'], `${show(recipe.kernel.package)} is not a Debian package name`);
   }
-  validateDisk(recipe, fail);
+  if (disk) validateDisk(recipe, fail);
+  else if (recipe.hooks.image.length) fail(['hooks', 'image'], `image hooks work on the disk image, and outputs ${recipe.outputs.join(', ')} make none (add raw or qcow2, or use a cleanup hook)`);
   return issues;
 }
 

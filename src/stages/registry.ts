@@ -9,6 +9,7 @@ import { filesystems } from './filesystems.js';
 import { fstab } from './fstab.js';
 import { imageHooks } from './image-hooks.js';
 import { kernel } from './kernel.js';
+import { outputs } from './outputs.js';
 import { services } from './services.js';
 import { system } from './system.js';
 import { systemdBoot } from './systemd-boot.js';
@@ -28,6 +29,7 @@ export const STAGES: readonly Stage[] = [
   partitionTable,
   filesystems,
   imageHooks,
+  outputs,
 ];
 
 export function stageByName(name: string): Stage | undefined {

@@ -146,17 +146,21 @@ export class Store {
     }
   }
 
-  /** sha256 of a file in an image entry, computed once and kept beside it. */
-  async sha256Of(id: string, file: string, compute: (path: string) => Promise<string>): Promise<string> {
-    const sums = join(this.entryDir(id), 'sha256');
-    const known = await readFile(join(sums, file), 'utf8').catch(() => undefined);
-    if (known) return known.trim();
-    const sum = await compute(join(this.filesOf(id), file));
-    await mkdir(sums, { recursive: true });
-    const temp = join(sums, `.${file}.${process.pid}-${Date.now()}`);
-    await writeFile(temp, `${sum}\n`);
-    await rename(temp, join(sums, file));
-    return sum;
+  /**
+   * Text derived from an image entry's files (a sha256, a block map), computed once and kept
+   * beside the entry; `name` may be a path inside the entry's files.
+   */
+  async derived(id: string, name: string, compute: () => Promise<string>): Promise<string> {
+    const folder = join(this.entryDir(id), 'derived');
+    const file = join(folder, encodeURIComponent(name));
+    const known = await readFile(file, 'utf8').catch(() => undefined);
+    if (known !== undefined) return known;
+    const text = await compute();
+    await mkdir(folder, { recursive: true });
+    const temp = `${file}.${process.pid}-${Date.now()}`;
+    await writeFile(temp, text);
+    await rename(temp, file);
+    return text;
   }
 
   /** One build makes an entry at a time; a second build of the same stage waits and reuses it. */

@@ -1,0 +1,107 @@
+/**
+ * Turns the disk image and the root tree into the files the recipe asks for: the raw image with
+ * its block map, qcow2/vmdk/vhdx/vdi through qemu-img, a tar of the root, an OCI layout and a
+ * docker-archive; `compress` applies to raw and tar. Its files are exactly the build's outputs.
+ */
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { digestFile } from '../engine/sparse-hash.js';
+import { DISK_FORMATS } from '../recipe/schema.js';
+import { bmapXml } from '../outputs/bmap.js';
+import { writeDockerArchiveTree, writeOciLayout } from '../outputs/oci.js';
+import { defineStage, type StageContext } from './define.js';
+
+export const COMPRESSORS: Record<string, { ext: string; command: string; args: string[] }> = {
+  zstd: { ext: 'zst', command: 'zstd', args: ['-q', '-T0', '--rm'] },
+  xz: { ext: 'xz', command: 'xz', args: ['-T0', '-6'] },
+  gzip: { ext: 'gz', command: 'gzip', args: ['-6', '-n'] },
+};
+/** qemu-img's format options: vmdk as a single growing file, the others dynamic. */
+const QEMU_OPTIONS: Record<string, string[]> = { qcow2: [], vmdk: ['-o', 'subformat=monolithicSparse'], vhdx: ['-o', 'subformat=dynamic'], vdi: ['-o', 'static=off'] };
+
+export interface OutputFile {
+  file: string;
+  format: string;
+}
+
+const Options = z.strictObject({
+  name: z.string(),
+  arch: z.string(),
+  /** The disk image the image stages made, if the recipe has a disk. */
+  image: z.string().nullable(),
+  formats: z.array(z.string()),
+  compress: z.string(),
+  /** ISO time written into container image configs. */
+  created: z.string(),
+});
+
+export const outputs = defineStage({
+  name: 'outputs',
+  version: 1,
+  kind: 'image',
+  summary: 'Writes every output: the raw image and its bmap, qemu-img conversions (qcow2, vmdk, vhdx, vdi), a tar of the root tree, an OCI image layout and a docker-archive; compresses raw and tar if asked.',
+  options: Options,
+  async run(ctx, o) {
+    const made: OutputFile[] = [];
+    const raw = o.image === null ? undefined : join(ctx.work, o.image);
+    for (const format of o.formats) {
+      if (format === 'raw' && raw && o.image) {
+        await writeFile(`${raw}.bmap`, bmapXml(await digestFile(raw)));
+        made.push({ file: `${o.image}.bmap`, format: 'bmap' }, { file: await compress(ctx, o.image, o.compress), format });
+      } else if ((DISK_FORMATS as readonly string[]).includes(format) && raw) {
+        const file = `${o.name}.${format}`;
+        await ctx.exec('qemu-img', ['convert', '-f', 'raw', '-O', format, ...(QEMU_OPTIONS[format] ?? []), raw, join(ctx.work, file)]);
+        made.push({ file, format });
+      } else if (format === 'tar') {
+        const file = `${o.name}.tar`;
+        await rootTar(ctx, join(ctx.work, file));
+        made.push({ file: await compress(ctx, file, o.compress), format });
+      } else if (format === 'oci') {
+        made.push(...(await containerImages(ctx, o)));
+      }
+    }
+    // A raw image nobody asked for (only the source of conversions) is not an output.
+    if (raw && !o.formats.includes('raw')) await rm(raw);
+    for (const m of made) ctx.log(`${m.format}: ${m.file}`);
+    return { outputs: made };
+  },
+});
+
+async function compress(ctx: StageContext, file: string, method: string): Promise<string> {
+  const c = COMPRESSORS[method];
+  if (!c) return file;
+  // zstd keeps holes out of the stream; xz and gzip read them as zeros, which compress to nothing.
+  await ctx.exec(c.command, [...c.args, join(ctx.work, file)]);
+  await rm(join(ctx.work, file), { force: true });
+  return `${file}.${c.ext}`;
+}
+
+/**
+ * The root tree as tar: POSIX format with xattrs (file capabilities), numeric owners, sorted
+ * names; the contents of /dev, /proc, /sys, /run and /tmp stay out, as container runtimes mount them.
+ */
+async function rootTar(ctx: StageContext, target: string): Promise<void> {
+  await ctx.exec('tar', [
+    '--create', '--file', target, '--directory', ctx.root,
+    '--format=posix', '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime',
+    '--sort=name', '--numeric-owner', '--xattrs', '--xattrs-include=*', '--acls', '--one-file-system',
+    '--exclude=./dev/*', '--exclude=./proc/*', '--exclude=./sys/*', '--exclude=./run/*', '--exclude=./tmp/*',
+    '.',
+  ]);
+}
+
+async function containerImages(ctx: StageContext, o: z.output<typeof Options>): Promise<OutputFile[]> {
+  const layer = join(ctx.scratch, 'layer.tar');
+  await rootTar(ctx, layer);
+  const oci = `${o.name}.oci`;
+  const digests = await writeOciLayout(join(ctx.work, oci), layer, { name: o.name, arch: o.arch, created: o.created });
+  const tree = join(ctx.scratch, 'docker-archive');
+  const members = await writeDockerArchiveTree(tree, layer, o.name, digests);
+  const archive = `${o.name}.docker.tar`;
+  await ctx.exec('tar', ['--create', '--file', join(ctx.work, archive), '--directory', tree, '--format=posix', '--numeric-owner', '--owner=0', '--group=0', '--mtime=@0', ...members]);
+  return [
+    { file: oci, format: 'oci' },
+    { file: archive, format: 'docker-archive' },
+  ];
+}
