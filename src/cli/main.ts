@@ -160,8 +160,9 @@ program
 
 program
   .command('boot')
-  .description('boot an image in QEMU (UEFI, software emulation) with its serial console on this terminal')
+  .description('boot an image in QEMU (UEFI or BIOS, software emulation) with its serial console on this terminal')
   .argument('<image>', 'disk image (raw or qcow2)')
+  .addOption(new Option('--firmware <firmware>', 'uefi (OVMF) or bios (SeaBIOS)').choices(['uefi', 'bios'] as const).default('uefi' as const))
   .option('--check', 'do not attach: exit 0 when a login prompt appears, 1 on kernel panic or timeout')
   .addOption(new Option('--timeout <seconds>', 'give up after this long (with --check)').default('600').argParser((v) => positive(v, '--timeout')))
   .addOption(new Option('--memory <MiB>', 'guest memory').default('1024').argParser((v) => positive(v, '--memory')))
@@ -169,6 +170,7 @@ program
   .action(async (image, opts) => {
     const result = await boot({
       image,
+      firmware: opts.firmware,
       check: opts.check ?? false,
       timeoutSeconds: Number(opts.timeout),
       memoryMiB: Number(opts.memory),

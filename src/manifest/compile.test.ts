@@ -80,9 +80,22 @@ void test('a bootable image gets its kernel, init and boot loader packages, sort
 void test('the kernel command line finds root by its PARTUUID', () => {
   const m = plan(RECIPE);
   const boot = m.stages.find((s) => s.stage === 'systemd-boot')?.options as { cmdline: string[] };
-  const disk = m.stages.find((s) => s.stage === 'partition-table')?.options as { partitions: { name: string; partGuid: string }[] };
+  const disk = m.stages.find((s) => s.stage === 'partition-table')?.options as { partitions: { name: string; partUuid: string }[] };
   const root = disk.partitions.find((p) => p.name === 'root');
-  assert.equal(boot.cmdline[0], `root=PARTUUID=${root?.partGuid.toLowerCase()}`);
+  assert.match(root?.partUuid ?? '', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  assert.equal(boot.cmdline[0], `root=PARTUUID=${root?.partUuid}`);
+});
+
+void test('on MBR, PARTUUID is the disk id and the partition number, and /boot gets the boot flag', () => {
+  const m = plan(`name: m\nbootloader: grub-bios\ndisk:\n  table: mbr\n  partitions:\n    - { name: swap, type: swap, size: 64M }\n    - { name: root, size: rest, fs: ext4, mount: / }\n`);
+  const disk = m.stages.find((s) => s.stage === 'partition-table')?.options as { diskId: string; partitions: { type: string; partUuid: string; bootable: boolean }[] };
+  assert.match(disk.diskId, /^[0-9a-f]{8}$/);
+  assert.deepEqual(disk.partitions.map((p) => [p.type, p.partUuid, p.bootable]), [['82', `${disk.diskId}-01`, false], ['83', `${disk.diskId}-02`, true]]);
+  const grub = m.stages.find((s) => s.stage === 'grub')?.options as { cmdline: string[]; platforms: string[] };
+  assert.equal(grub.cmdline[0], `root=PARTUUID=${disk.diskId}-02`);
+  assert.deepEqual(grub.platforms, ['i386-pc']);
+  assert.deepEqual(m.stages.map((s) => s.stage).slice(-3), ['partition-table', 'filesystems', 'grub-bios-install']);
+  assert.ok((m.stages[0]?.options as { packages: string[] }).packages.includes('grub-pc-bin'));
 });
 
 // Each built-in layer, planned on its own: what it adds, and who the record says asked for it.

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { encrypt } from 'unixcrypt';
 import { guidFromSeed, resolveGptType } from '../disk/guid.js';
+import { resolveMbrType } from '../disk/mbr.js';
 import { DEFAULT_MIRROR, DISK_FORMATS, HOOK_PHASES, type HookPhase, type LoadedRecipe, type Recipe } from '../recipe/index.js';
 import { BUILTIN_LOCALES } from '../stages/system.js';
 import { canonicalJson, idOf, sha256 } from './canonical.js';
@@ -76,7 +77,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>):
   // A recipe with only tar/oci outputs is a container image: no disk, nothing to boot.
   const disk = hasDisk(r);
   const rootPart = parts.find((p) => p.mount === '/');
-  const esp = parts.find((p) => p.typeGuid === resolveGptType('esp'));
+  const esp = parts.find((p) => p.esp);
   const env = { KILN_NAME: r.name, KILN_ARCH: r.arch, KILN_RELEASE: r.distro.release, KILN_HOSTNAME: hostname(r) };
 
   add('bootstrap', {
@@ -125,17 +126,34 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>):
       efiArch: ARCHES[r.arch]?.efi ?? '',
       entry: r.name,
       title: r.name,
-      cmdline: [`root=PARTUUID=${rootPart.partGuid.toLowerCase()}`, 'rw', ...r.kernel.cmdline],
+      cmdline: [`root=PARTUUID=${rootPart.partUuid}`, 'rw', ...r.kernel.cmdline],
+    });
+  }
+  if (disk && r.bootloader.startsWith('grub-') && rootPart) {
+    const boot = parts.find((p) => p.mount === '/boot') ?? rootPart;
+    add('grub', {
+      platforms: grubPlatforms(r.bootloader),
+      efiArch: ARCHES[r.arch]?.efi ?? '',
+      esp: esp?.mount ?? null,
+      bootUuid: boot.uuid,
+      // Paths grub reads are relative to the file system that holds /boot.
+      bootPath: boot.mount === '/boot' ? '' : '/boot',
+      title: r.name,
+      cmdline: [`root=PARTUUID=${rootPart.partUuid}`, 'rw', ...r.kernel.cmdline],
     });
   }
   if (r.hooks.cleanup.length) add('cleanup-hooks', { scripts: hooks.cleanup, env });
   if (disk) add('partition-table', {
+    table: r.disk.table,
     image: `${r.name}.raw`,
     diskSize: r.disk.size,
-    diskGuid: guidFromSeed(`kiln:${r.name}:disk`),
-    partitions: parts.map((p) => ({ name: p.name, size: p.size, fs: p.fs, mount: p.mount, typeGuid: p.typeGuid, partGuid: p.partGuid })),
+    diskId: diskId(r),
+    partitions: parts.map((p) => ({ name: p.name, size: p.size, fs: p.fs, mount: p.mount, type: p.typeId, partUuid: p.partUuid, bootable: p.bootable })),
   });
   if (disk) add('filesystems', { partitions: parts.map((p) => ({ name: p.name, fs: p.fs, mount: p.mount, uuid: p.uuid, label: p.label })) });
+  if (disk && (r.bootloader === 'grub-bios' || r.bootloader === 'grub-hybrid')) {
+    add('grub-bios-install', { biosBoot: parts.find((p) => p.typeId === resolveGptType('bios-boot'))?.name ?? null });
+  }
   if (disk && r.hooks.image.length) add('image-hooks', { scripts: hooks.image, env });
   // Without it the disk image is the one output, published with its block map.
   if (r.outputs.some((f) => f !== 'raw') || r.compress !== 'none') {
@@ -191,17 +209,45 @@ function implicitPackages(r: Recipe): string[] {
   // zstd: initramfs-tools compresses with it (and falls back to slower gzip without it).
   if (r.kernel.package !== 'none') out.push(r.kernel.package, 'systemd-sysv', 'udev', 'zstd');
   if (r.bootloader === 'systemd-boot') out.push('systemd-boot-efi');
+  if (r.bootloader === 'grub-bios' || r.bootloader === 'grub-hybrid') out.push('grub-pc-bin');
+  if (r.bootloader === 'grub-efi' || r.bootloader === 'grub-hybrid') out.push('grub-efi-amd64-bin');
   if (!BUILTIN_LOCALES.includes(r.locale)) out.push('locales');
   return out;
 }
 
+function grubPlatforms(bootloader: string): string[] {
+  if (bootloader === 'grub-bios') return ['i386-pc'];
+  if (bootloader === 'grub-efi') return ['x86_64-efi'];
+  return ['i386-pc', 'x86_64-efi'];
+}
+
+/** The disk's id: a GUID on GPT, a 32-bit signature (8 hex digits) on MBR; derived from the name. */
+function diskId(r: Recipe): string {
+  const guid = guidFromSeed(`kiln:${r.name}:disk`);
+  return r.disk.table === 'mbr' ? guid.slice(0, 8).toLowerCase() : guid;
+}
+
+/**
+ * Partitions with their type as the table writes it (a GUID, or an MBR byte in hex) and the
+ * PARTUUID the kernel finds them by: the partition GUID on GPT, `<disk id>-<number>` on MBR.
+ */
 function partitions(r: Recipe) {
-  return r.disk.partitions.map((p) => ({
-    ...p,
-    typeGuid: resolveGptType(p.type) ?? '',
-    partGuid: guidFromSeed(`kiln:${r.name}:part:${p.name}`),
-    uuid: p.uuid?.toLowerCase() ?? fsUuid(r.name, p.name, p.fs),
-  }));
+  const mbr = r.disk.table === 'mbr';
+  const rootIndex = r.disk.partitions.findIndex((p) => p.mount === '/boot') >= 0 ? r.disk.partitions.findIndex((p) => p.mount === '/boot') : r.disk.partitions.findIndex((p) => p.mount === '/');
+  const anyBootable = r.disk.partitions.some((p) => p.bootable);
+  return r.disk.partitions.map((p, i) => {
+    const typeByte = resolveMbrType(p.type);
+    const typeId = mbr ? (typeByte ?? 0).toString(16).padStart(2, '0') : (resolveGptType(p.type) ?? '');
+    return {
+      ...p,
+      typeId,
+      esp: mbr ? typeByte === resolveMbrType('esp') : typeId === resolveGptType('esp'),
+      partUuid: mbr ? `${diskId(r)}-${(i + 1).toString(16).padStart(2, '0')}` : guidFromSeed(`kiln:${r.name}:part:${p.name}`).toLowerCase(),
+      // Some BIOSes boot only a disk with an active partition: the one holding /boot, unless the recipe picks.
+      bootable: mbr && (anyBootable ? (p.bootable ?? false) : i === rootIndex),
+      uuid: p.uuid?.toLowerCase() ?? fsUuid(r.name, p.name, p.fs),
+    };
+  });
 }
 
 /** ext4 takes a full UUID; FAT has a 32-bit volume id, written as XXXX-XXXX. */

@@ -40,7 +40,11 @@ export const FileSchema = z.strictObject({
 
 export const PartitionSchema = z.strictObject({
   name: str.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,35}$/, 'is not a partition name (letters, digits, ".", "_", "-"; at most 36)'),
-  type: str.default('linux'),
+  // YAML reads an unquoted 0x83 as the number 131: take it as the MBR type byte it was meant to be.
+  type: z
+    .union([str, z.number().int()])
+    .transform((t) => (typeof t === 'number' ? `0x${t.toString(16)}` : t))
+    .default('linux'),
   size: str,
   fs: str.optional(),
   mount: str.optional(),
@@ -48,6 +52,8 @@ export const PartitionSchema = z.strictObject({
   uuid: str.optional(),
   options: str.optional(),
   grow: z.boolean().default(false),
+  /** MBR only: the active (boot) flag. By default the partition holding /boot gets it. */
+  bootable: z.boolean().optional(),
 });
 
 const DEFAULT_PARTITIONS = [

@@ -3,6 +3,7 @@
  * whole, and files that must exist. Every rule reports the key path; nothing here runs a command.
  */
 import { resolveGptType } from '../disk/guid.js';
+import { resolveMbrType } from '../disk/mbr.js';
 import { LayoutError, resolveLayout, MiB } from '../disk/layout.js';
 import { resolveInside } from './files.js';
 import { hookNameProblem } from './hook-names.js';
@@ -14,10 +15,10 @@ import { show, type Issue, type KeyPath } from './source.js';
 /** Values a later kiln will accept: named so the user learns "not yet" rather than "wrong". */
 const SUPPORTED = {
   arch: { now: ['amd64'], later: ['arm64', 'armhf', 'i386'] },
-  bootloader: { now: ['systemd-boot', 'none'], later: ['grub-efi', 'grub-bios', 'grub-hybrid', 'rpi-firmware'] },
+  bootloader: { now: ['systemd-boot', 'grub-efi', 'grub-bios', 'grub-hybrid', 'none'], later: ['rpi-firmware'] },
   output: { now: ['raw', 'qcow2', 'vmdk', 'vhdx', 'vdi', 'tar', 'oci'], later: ['iso'] },
   compress: { now: ['none', 'zstd', 'xz', 'gzip'], later: [] },
-  table: { now: ['gpt'], later: ['mbr'] },
+  table: { now: ['gpt', 'mbr'], later: [] as string[] },
   fs: { now: ['ext4', 'vfat'], later: ['ext2', 'btrfs', 'xfs', 'squashfs', 'erofs', 'swap'] },
   sbom: { now: [] as string[], later: ['spdx', 'cyclonedx'] },
 } as const;
@@ -139,9 +140,9 @@ function validateFiles(recipe: Recipe, originOf: (path: KeyPath) => Origin, fail
 
 function validateDisk(recipe: Recipe, fail: Fail): void {
   const { disk } = recipe;
-  if (!SUPPORTED.table.now.includes(disk.table as 'gpt')) {
-    fail(['disk', 'table'], `${show(disk.table)} is ${disk.table === 'mbr' ? 'not yet supported' : 'not valid'} (supported: gpt)`);
-  }
+  const mbr = disk.table === 'mbr';
+  if (!(SUPPORTED.table.now as readonly string[]).includes(disk.table)) fail(['disk', 'table'], `${show(disk.table)} is not valid (supported: gpt, mbr)`);
+  if (mbr && disk.partitions.length > 4) fail(['disk', 'partitions'], `an MBR holds at most 4 primary partitions and this disk has ${disk.partitions.length} (use table: gpt)`);
   const diskSize = parseDiskSize(disk.size);
   if (diskSize === undefined) fail(['disk', 'size'], `${show(disk.size)} is not a size (examples: auto, 2G, 1500M)`);
 
@@ -152,9 +153,13 @@ function validateDisk(recipe: Recipe, fail: Fail): void {
     const at = (key: string): KeyPath => ['disk', 'partitions', i, key];
     if (names.has(part.name)) fail(at('name'), `${show(part.name)} is used by two partitions`);
     names.add(part.name);
-    if (!resolveGptType(part.type)) {
+    if (mbr && part.type === 'bios-boot') fail(at('type'), '"bios-boot" is a GPT partition type; on an MBR disk grub-bios puts its core image in the gap before the first partition');
+    else if (mbr && resolveMbrType(part.type) === undefined) {
+      fail(at('type'), `${show(part.type)} is not an MBR partition type (esp, root, swap, linux, xbootldr, data, home, srv, or a type byte such as 0x83)`);
+    } else if (!mbr && !resolveGptType(part.type)) {
       fail(at('type'), `${show(part.type)} is not a partition type (esp, root, swap, linux, bios-boot, xbootldr, data, home, srv, or a GPT type GUID)`);
     }
+    if (!mbr && part.bootable !== undefined) fail(at('bootable'), 'is for MBR disks (table: mbr); GPT has no boot flag');
     if (parseSize(part.size) === undefined) {
       fail(at('size'), `${show(part.size)} is not a size (${SIZE_HINT})`);
       sizesOk = false;
@@ -180,9 +185,15 @@ function validateDisk(recipe: Recipe, fail: Fail): void {
   const root = mounts.get('/');
   if (root === undefined) fail(['disk', 'partitions'], 'no partition is mounted at "/" (add one with mount: /)');
   else if (disk.partitions[root]?.fs !== 'ext4') fail(['disk', 'partitions', root, 'fs'], 'the root file system must be ext4');
-  if (recipe.bootloader === 'systemd-boot') {
-    const esp = disk.partitions.findIndex((p) => resolveGptType(p.type) === resolveGptType('esp'));
-    if (esp < 0) fail(['disk', 'partitions'], 'systemd-boot needs an EFI system partition (add { name: esp, type: esp, size: 256M, fs: vfat, mount: /boot/efi })');
+  const uefi = ['systemd-boot', 'grub-efi', 'grub-hybrid'].includes(recipe.bootloader);
+  const bios = ['grub-bios', 'grub-hybrid'].includes(recipe.bootloader);
+  if (recipe.bootloader === 'grub-hybrid' && mbr) fail(['bootloader'], 'grub-hybrid makes one GPT disk that boots with BIOS and UEFI; it needs table: gpt');
+  else if (bios && !mbr && !disk.partitions.some((p) => resolveGptType(p.type) === resolveGptType('bios-boot'))) {
+    fail(['disk', 'partitions'], `${recipe.bootloader} on a GPT disk needs a bios-boot partition for its core image (add { name: bios, type: bios-boot, size: 1M } first, or use table: mbr)`);
+  }
+  if (uefi) {
+    const esp = disk.partitions.findIndex((p) => (mbr ? resolveMbrType(p.type) === resolveMbrType('esp') : resolveGptType(p.type) === resolveGptType('esp')));
+    if (esp < 0) fail(['disk', 'partitions'], `${recipe.bootloader} needs an EFI system partition (add { name: esp, type: esp, size: 256M, fs: vfat, mount: /boot/efi })`);
     else if (disk.partitions[esp]?.fs !== 'vfat' || !ESP_MOUNTS.includes(disk.partitions[esp]?.mount ?? '')) {
       fail(['disk', 'partitions', esp], `the EFI system partition needs fs: vfat and mount: ${ESP_MOUNTS.join(' or ')}`);
     }

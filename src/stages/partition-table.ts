@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeGpt } from '../disk/gpt.js';
+import { MBR_MAX_BYTES, writeMbr } from '../disk/mbr.js';
 import { formatBytes, LayoutError, MiB, resolveLayout, type Layout } from '../disk/layout.js';
 import { BuildError } from '../errors.js';
 import { parseDiskSize, parseSize } from '../recipe/sizes.js';
@@ -13,8 +14,11 @@ const Partition = z.strictObject({
   size: z.string(),
   fs: z.string().optional(),
   mount: z.string().optional(),
-  typeGuid: z.string(),
-  partGuid: z.string(),
+  /** A type GUID on GPT, a type byte in hex on MBR. */
+  type: z.string(),
+  /** The partition GUID on GPT (lowercase); `<disk id>-<number>` on MBR. */
+  partUuid: z.string(),
+  bootable: z.boolean(),
 });
 type Partition = z.infer<typeof Partition>;
 
@@ -31,30 +35,37 @@ function needed(fs: string, content: TreeSize): number {
 
 export const partitionTable = defineStage({
   name: 'partition-table',
-  version: 2,
+  version: 3,
   kind: 'image',
-  summary: "Sizes the disk from what each partition will hold (`auto` fits the content with headroom), creates the sparse disk image and writes the GPT with kiln's own writer: protective MBR, both headers and entry arrays, GUIDs derived from the recipe.",
-  options: z.strictObject({ image: z.string(), diskSize: z.string(), diskGuid: z.string(), partitions: z.array(Partition) }),
+  summary: "Sizes the disk from what each partition will hold (`auto` fits the content with headroom), creates the sparse disk image and writes the partition table with kiln's own writers: GPT (protective MBR, both headers and entry arrays) or MBR (four primaries, boot flag), ids derived from the recipe.",
+  options: z.strictObject({ table: z.enum(['gpt', 'mbr']), image: z.string(), diskSize: z.string(), diskId: z.string(), partitions: z.array(Partition) }),
   async run(ctx, o) {
     const contents = contentSizes(ctx.root, o.partitions);
     const layout = place(o, o.partitions.map((p) => (p.fs && contents.has(p.name) ? needed(p.fs, contents.get(p.name) ?? { bytes: 0, entries: 0 }) : MiB)));
     const image = join(ctx.work, o.image);
     const handle = await open(image, 'w');
     await handle.truncate(layout.diskSize).finally(() => handle.close());
-    await writeGpt(image, {
-      diskGuid: o.diskGuid,
-      sizeBytes: layout.diskSize,
-      partitions: o.partitions.map((p, i) => {
-        const placed = layout.partitions[i];
-        if (!placed) throw new Error(`partition ${p.name} is missing from the layout`);
-        return { name: p.name, typeGuid: p.typeGuid, partGuid: p.partGuid, firstLba: placed.firstLba, lastLba: placed.lastLba };
-      }),
+    const placed = o.partitions.map((p, i) => {
+      const at = layout.partitions[i];
+      if (!at) throw new Error(`partition ${p.name} is missing from the layout`);
+      return { p, at };
     });
+    if (o.table === 'mbr') {
+      if (layout.diskSize > MBR_MAX_BYTES) throw new BuildError(`disk layout: the disk is ${formatBytes(layout.diskSize)}, but an MBR addresses at most 2 TiB (use table: gpt)`);
+      const diskId = Number.parseInt(o.diskId, 16);
+      await writeMbr(image, { diskId, sizeBytes: layout.diskSize, partitions: placed.map(({ p, at }) => ({ type: Number.parseInt(p.type, 16), bootable: p.bootable, firstLba: at.firstLba, lastLba: at.lastLba })) });
+    } else {
+      await writeGpt(image, {
+        diskGuid: o.diskId,
+        sizeBytes: layout.diskSize,
+        partitions: placed.map(({ p, at }) => ({ name: p.name, typeGuid: p.type, partGuid: p.partUuid.toUpperCase(), firstLba: at.firstLba, lastLba: at.lastLba })),
+      });
+    }
     for (const [i, p] of o.partitions.entries()) {
       const placed = layout.partitions[i];
       if (placed) ctx.log(`${p.name}: ${formatBytes(placed.size)} at ${formatBytes(placed.offset)}${p.mount ? ` for ${p.mount}` : ''}`);
     }
-    ctx.log(`GPT with ${o.partitions.length} partitions on a ${formatBytes(layout.diskSize)} disk`);
+    ctx.log(`${o.table.toUpperCase()} with ${o.partitions.length} partitions on a ${formatBytes(layout.diskSize)} disk`);
     return { layout, image: o.image };
   },
 });

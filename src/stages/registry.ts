@@ -8,6 +8,8 @@ import { files } from './files.js';
 import { filesystems } from './filesystems.js';
 import { fstab } from './fstab.js';
 import { imageHooks } from './image-hooks.js';
+import { grub } from './grub.js';
+import { grubBiosInstall } from './grub-bios-install.js';
 import { kernel } from './kernel.js';
 import { outputs } from './outputs.js';
 import { services } from './services.js';
@@ -25,9 +27,11 @@ export const STAGES: readonly Stage[] = [
   fstab,
   kernel,
   systemdBoot,
+  grub,
   cleanupHooks,
   partitionTable,
   filesystems,
+  grubBiosInstall,
   imageHooks,
   outputs,
 ];

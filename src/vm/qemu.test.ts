@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { UserError } from '../errors.js';
 import { boot, detectFormat, findOvmf, qemuArgs } from './qemu.js';
 
-const base = { format: 'raw', ovmfCode: '/fw/CODE.fd', varsCopy: '/tmp/x/VARS.fd', memoryMiB: 1024 } as const;
+const base = { format: 'raw', ovmf: { code: '/fw/CODE.fd', varsCopy: '/tmp/x/VARS.fd' }, memoryMiB: 1024 } as const;
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-qemu-test-'));
@@ -160,4 +160,10 @@ void test('QEMU does not outlive a Node process that exits mid-boot', { timeout:
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+void test('qemuArgs: BIOS boots without the UEFI firmware drives (SeaBIOS)', () => {
+  const args = qemuArgs({ format: 'raw', memoryMiB: 1024, image: 'a.img', interactive: false });
+  assert.ok(!args.some((a) => a.includes('pflash')));
+  assert.ok(args.includes('if=virtio,format=raw,snapshot=on,file=a.img'));
 });

@@ -9,8 +9,12 @@ import { execa } from 'execa';
 import { BuildError, InterruptedError, UserError } from '../errors.js';
 import { ConsoleWatcher } from './console-watch.js';
 
+export type Firmware = 'uefi' | 'bios';
+
 export interface BootOptions {
   image: string;
+  /** uefi: OVMF; bios: QEMU's SeaBIOS. */
+  firmware?: Firmware;
   check: boolean;
   timeoutSeconds: number;
   memoryMiB?: number;
@@ -28,8 +32,8 @@ export interface BootResult {
 export interface QemuArgsOptions {
   image: string;
   format: 'raw' | 'qcow2';
-  ovmfCode: string;
-  varsCopy: string;
+  /** OVMF's code and a private copy of its variables; absent: boot with SeaBIOS. */
+  ovmf?: { code: string; varsCopy: string };
   memoryMiB: number;
   interactive: boolean;
   /** Interactive only: QEMU itself tees the console here, since stdio belongs to the user. */
@@ -77,8 +81,9 @@ export function qemuArgs(opts: QemuArgsOptions): string[] {
   const args = [
     // KVM hangs on the build hosts we target; TCG is slower but always works.
     '-machine', 'q35', '-accel', 'tcg', '-cpu', 'max', '-smp', '2', '-m', String(opts.memoryMiB),
-    '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${optValue(opts.ovmfCode)}`,
-    '-drive', `if=pflash,format=raw,unit=1,file=${optValue(opts.varsCopy)}`,
+    ...(opts.ovmf
+      ? ['-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${optValue(opts.ovmf.code)}`, '-drive', `if=pflash,format=raw,unit=1,file=${optValue(opts.ovmf.varsCopy)}`]
+      : []),
     // snapshot=on sends every guest write to a throwaway overlay: booting never alters the image.
     '-drive', `if=virtio,format=${opts.format},snapshot=on,file=${optValue(opts.image)}`,
     '-nic', 'user,model=virtio-net-pci',
@@ -133,7 +138,7 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
       `${QEMU} not found on PATH\n  hint: install the Debian package 'qemu-system-x86', e.g. with 'kiln doctor --install'`,
     );
   }
-  const ovmf = findOvmf();
+  const ovmf = opts.firmware === 'bios' ? undefined : findOvmf();
   if (opts.signal?.aborted) throw abortError(opts.signal);
 
   const logFile = opts.logFile ?? `${opts.image}.boot.log`;
@@ -141,12 +146,11 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
   try {
     // OVMF writes boot entries into its VARS store; a private copy keeps the system one pristine.
     const varsCopy = path.join(tmp, 'OVMF_VARS.fd');
-    fs.copyFileSync(ovmf.vars, varsCopy);
+    if (ovmf) fs.copyFileSync(ovmf.vars, varsCopy);
     const args = qemuArgs({
       image: opts.image,
       format: detectFormat(opts.image),
-      ovmfCode: ovmf.code,
-      varsCopy,
+      ...(ovmf ? { ovmf: { code: ovmf.code, varsCopy } } : {}),
       memoryMiB: opts.memoryMiB ?? 1024,
       interactive: !opts.check,
       logFile,

@@ -85,9 +85,9 @@ export function readJson<T>(path: string): T {
   return JSON.parse(readFileSync(path, 'utf8')) as T;
 }
 /** Boots an image under QEMU until a login prompt; returns the serial console's log. */
-export async function bootCheck(image: string) {
+export async function bootCheck(image: string, extra: string[] = []) {
   const log = `${image}.boot.log`;
-  const booted = await kiln(['boot', image, '--check', '--timeout', '900', '--log', log]);
+  const booted = await kiln(['boot', image, '--check', '--timeout', '900', '--log', log, ...extra]);
   assert.equal(booted.code, 0, `boot check failed:\n${booted.stderr}\n${existsSync(log) ? readFileSync(log, 'utf8').slice(-3000) : ''}`);
   assert.match(booted.stdout, /boot check passed: login/);
   return readFileSync(log, 'utf8');

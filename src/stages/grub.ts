@@ -1,0 +1,69 @@
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { BuildError } from '../errors.js';
+import { defineStage } from './define.js';
+import type { KernelFacts } from './kernel.js';
+
+/** What the core image needs to find /boot/grub; everything else loads from there. */
+const CORE_MODULES: Record<string, string[]> = {
+  'i386-pc': ['biosdisk', 'part_msdos', 'part_gpt', 'ext2', 'search', 'search_fs_uuid', 'configfile', 'normal'],
+  'x86_64-efi': ['part_msdos', 'part_gpt', 'ext2', 'fat', 'search', 'search_fs_uuid', 'configfile', 'normal', 'efi_gop'],
+};
+
+export const grub = defineStage({
+  name: 'grub',
+  version: 1,
+  kind: 'tree',
+  summary:
+    "Sets GRUB up from the image's own grub-pc-bin / grub-efi-amd64-bin: modules in /boot/grub/<platform>, a grub.cfg that finds /boot by file-system UUID, a BIOS core image (written into the disk by grub-bios-install) and/or EFI/BOOT/BOOTX64.EFI on the ESP. Made with grub-mkimage in the image root; no grub-install, no devices.",
+  options: z.strictObject({
+    platforms: z.array(z.enum(['i386-pc', 'x86_64-efi'])),
+    efiArch: z.string(),
+    esp: z.string().nullable(),
+    bootUuid: z.string(),
+    /** Where /boot is on the file system that holds it: "/boot", or "" when /boot is its own partition. */
+    bootPath: z.string(),
+    title: z.string(),
+    cmdline: z.array(z.string()),
+  }),
+  async run(ctx, o) {
+    const kernel = ctx.facts.kernel as KernelFacts | undefined;
+    if (!kernel) throw new BuildError('grub needs the kernel stage to run first');
+    const grubDir = join(ctx.root, 'boot/grub');
+    await mkdir(grubDir, { recursive: true });
+    const serial = o.cmdline.some((a) => a.startsWith('console=ttyS'));
+    await writeFile(join(grubDir, 'grub.cfg'), grubCfg(o, kernel, serial));
+    // Run from the core image before grub.cfg: find the file system with /boot and set the prefix there.
+    await writeFile(join(grubDir, 'early.cfg'), `search --no-floppy --fs-uuid --set=root ${o.bootUuid}\nset prefix=($root)${o.bootPath}/grub\n`);
+    for (const platform of o.platforms) {
+      const modules = join(ctx.root, 'usr/lib/grub', platform);
+      if (!existsSync(modules)) throw new BuildError(`GRUB for ${platform} is not in the image (the ${platform === 'i386-pc' ? 'grub-pc-bin' : 'grub-efi-amd64-bin'} package provides it)`);
+      await ctx.exec('cp', ['-a', `${modules}/.`, join(grubDir, platform)]);
+      const output = platform === 'i386-pc' ? '/boot/grub/i386-pc/core.img' : `${o.esp ?? '/boot/efi'}/EFI/BOOT/BOOT${o.efiArch.toUpperCase()}.EFI`;
+      if (platform === 'x86_64-efi') await mkdir(join(ctx.root, o.esp ?? '/boot/efi', 'EFI/BOOT'), { recursive: true });
+      await ctx.chroot('grub-mkimage', ['-O', platform, '-d', `/usr/lib/grub/${platform}`, '-c', '/boot/grub/early.cfg', '-p', `${o.bootPath}/grub`, '-o', output, ...(CORE_MODULES[platform] ?? [])]);
+      ctx.log(`${platform}: ${output}`);
+    }
+    ctx.log(`grub.cfg: linux ${o.bootPath}/vmlinuz-${kernel.version} ${o.cmdline.join(' ')}`);
+  },
+});
+
+function grubCfg(o: { bootUuid: string; bootPath: string; title: string; cmdline: string[] }, kernel: KernelFacts, serial: boolean): string {
+  return [
+    '# Written by kiln.',
+    ...(serial ? ['serial --unit=0 --speed=115200', 'terminal_input serial console', 'terminal_output serial console'] : []),
+    'set default=0',
+    'set timeout=0',
+    'insmod part_gpt',
+    'insmod part_msdos',
+    'insmod ext2',
+    `search --no-floppy --fs-uuid --set=root ${o.bootUuid}`,
+    `menuentry '${o.title.replace(/'/g, '')}' {`,
+    `  linux ${o.bootPath}/vmlinuz-${kernel.version} ${o.cmdline.join(' ')}`,
+    `  initrd ${o.bootPath}/initrd.img-${kernel.version}`,
+    '}',
+    '',
+  ].join('\n');
+}
