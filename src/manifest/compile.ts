@@ -107,18 +107,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>):
   add('files', { items: r.files.map((f, i) => fileItem(folders, origin(['files', i]), f)) });
   add('services', { enable: r.services.enable, disable: r.services.disable });
   add('customize-hooks', { scripts: hooks.customize, env });
-  if (disk) add('fstab', {
-    entries: parts
-      .filter((p) => p.mount && p.fs)
-      .sort((a, b) => (a.mount ?? '').localeCompare(b.mount ?? ''))
-      .map((p) => ({
-        source: `UUID=${p.uuid}`,
-        mount: p.mount,
-        fs: p.fs,
-        options: p.options ?? (p.fs === 'vfat' ? 'umask=0077' : p.mount === '/' ? 'errors=remount-ro' : 'defaults'),
-        pass: p.mount === '/' ? 1 : 2,
-      })),
-  });
+  if (disk) add('fstab', { entries: fstabEntries(parts) });
   if (r.kernel.package !== 'none') add('kernel', { package: r.kernel.package });
   if (disk && r.bootloader === 'systemd-boot' && esp && rootPart) {
     add('systemd-boot', {
@@ -148,7 +137,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>):
     image: `${r.name}.raw`,
     diskSize: r.disk.size,
     diskId: diskId(r),
-    partitions: parts.map((p) => ({ name: p.name, size: p.size, fs: p.fs, mount: p.mount, type: p.typeId, partUuid: p.partUuid, bootable: p.bootable })),
+    partitions: parts.map((p) => ({ name: p.name, size: p.size, start: p.start, fs: p.fs, mount: p.mount, type: p.typeId, partUuid: p.partUuid, bootable: p.bootable })),
   });
   if (disk) add('filesystems', { partitions: parts.map((p) => ({ name: p.name, fs: p.fs, mount: p.mount, uuid: p.uuid, label: p.label })) });
   if (disk && (r.bootloader === 'grub-bios' || r.bootloader === 'grub-hybrid')) {
@@ -215,6 +204,25 @@ function implicitPackages(r: Recipe): string[] {
   return out;
 }
 
+const READ_ONLY = ['squashfs', 'erofs'];
+
+/** Mounts parents first (sorted by path), then swap. squashfs has no UUID, so it goes by PARTUUID. */
+function fstabEntries(parts: ReturnType<typeof partitions>) {
+  const mounted = parts
+    .filter((p) => p.mount && p.fs)
+    .sort((a, b) => (a.mount ?? '').localeCompare(b.mount ?? ''))
+    .map((p) => ({
+      source: p.fs === 'squashfs' ? `PARTUUID=${p.partUuid}` : `UUID=${p.uuid}`,
+      mount: p.mount ?? '',
+      fs: p.fs ?? '',
+      options: p.options ?? (p.fs === 'vfat' ? 'umask=0077' : READ_ONLY.includes(p.fs ?? '') ? 'ro' : p.mount === '/' ? 'errors=remount-ro' : 'defaults'),
+      // fsck at boot only where a checker runs unattended: ext2/ext4 and FAT.
+      pass: p.mount === '/' ? 1 : ['ext4', 'ext2', 'vfat'].includes(p.fs ?? '') ? 2 : 0,
+    }));
+  const swap = parts.filter((p) => p.fs === 'swap').map((p) => ({ source: `UUID=${p.uuid}`, mount: 'none', fs: 'swap', options: p.options ?? 'sw', pass: 0 }));
+  return [...mounted, ...swap];
+}
+
 function grubPlatforms(bootloader: string): string[] {
   if (bootloader === 'grub-bios') return ['i386-pc'];
   if (bootloader === 'grub-efi') return ['x86_64-efi'];
@@ -223,6 +231,7 @@ function grubPlatforms(bootloader: string): string[] {
 
 /** The disk's id: a GUID on GPT, a 32-bit signature (8 hex digits) on MBR; derived from the name. */
 function diskId(r: Recipe): string {
+  if (r.disk.id !== undefined) return r.disk.table === 'mbr' ? r.disk.id.toLowerCase() : r.disk.id.toUpperCase();
   const guid = guidFromSeed(`kiln:${r.name}:disk`);
   return r.disk.table === 'mbr' ? guid.slice(0, 8).toLowerCase() : guid;
 }
@@ -242,7 +251,7 @@ function partitions(r: Recipe) {
       ...p,
       typeId,
       esp: mbr ? typeByte === resolveMbrType('esp') : typeId === resolveGptType('esp'),
-      partUuid: mbr ? `${diskId(r)}-${(i + 1).toString(16).padStart(2, '0')}` : guidFromSeed(`kiln:${r.name}:part:${p.name}`).toLowerCase(),
+      partUuid: mbr ? `${diskId(r)}-${(i + 1).toString(16).padStart(2, '0')}` : (p.partuuid ?? guidFromSeed(`kiln:${r.name}:part:${p.name}`)).toLowerCase(),
       // Some BIOSes boot only a disk with an active partition: the one holding /boot, unless the recipe picks.
       bootable: mbr && (anyBootable ? (p.bootable ?? false) : i === rootIndex),
       uuid: p.uuid?.toLowerCase() ?? fsUuid(r.name, p.name, p.fs),

@@ -80,6 +80,12 @@ const CASES: [string, string, string][] = [
     'r.yaml:6:27 disk.partitions[0].type: "0x0" is not an MBR partition type (esp, root, swap, linux, xbootldr, data, home, srv, or a type byte such as 0x83)',
   ],
   ['grub-hybrid on MBR', 'name: a\nbootloader: grub-hybrid\ndisk: { table: mbr }\n', 'r.yaml:2:13 bootloader: grub-hybrid makes one GPT disk that boots with BIOS and UEFI; it needs table: gpt'],
+  [
+    'a start that is not whole MiB',
+    'name: a\ndisk:\n  partitions:\n    - { name: esp, type: esp, size: 256M, fs: vfat, mount: /boot/efi, start: 1536K }\n    - { name: root, size: rest, fs: ext4, mount: / }\n',
+    'r.yaml:4:78 disk.partitions[0].start: "1536K" is not a start (a size from the start of the disk in whole MiB, e.g. 1M, 4M, 1G)',
+  ],
+  ['a bad disk id', 'name: a\nbootloader: grub-bios\ndisk: { table: mbr, id: xyz, partitions: [{ name: root, size: rest, fs: ext4, mount: / }] }\n', 'r.yaml:3:25 disk.id: "xyz" is not an MBR disk id (8 hex digits, e.g. 4b494c4e)'],
   ['unknown partition table', 'name: a\ndisk: { table: apm }\n', 'r.yaml:2:16 disk.table: "apm" is not valid (supported: gpt, mbr)'],
   ['unknown output', 'name: a\noutputs: [floppy]\n', 'r.yaml:2:11 outputs[0]: "floppy" is not valid (supported: raw, qcow2, vmdk, vhdx, vdi, tar, oci)'],
   ['output twice', 'name: a\noutputs: [raw, qcow2, raw]\n', 'r.yaml:2:23 outputs[2]: "raw" is listed twice'],

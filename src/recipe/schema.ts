@@ -52,6 +52,10 @@ export const PartitionSchema = z.strictObject({
   uuid: str.optional(),
   options: str.optional(),
   grow: z.boolean().default(false),
+  /** Where the partition starts (e.g. 4M); by default right after the one before it. MiB-aligned. */
+  start: str.optional(),
+  /** The partition's own GUID (GPT); derived from the recipe when absent. */
+  partuuid: str.optional(),
   /** MBR only: the active (boot) flag. By default the partition holding /boot gets it. */
   bootable: z.boolean().optional(),
 });
@@ -63,6 +67,8 @@ const DEFAULT_PARTITIONS = [
 
 export const DiskSchema = z.strictObject({
   table: str.default('gpt'),
+  /** The disk GUID (GPT) or 8-hex-digit disk signature (MBR); derived from the recipe when absent. */
+  id: str.optional(),
   size: str.default('auto'),
   partitions: z.array(PartitionSchema).default(DEFAULT_PARTITIONS),
 });

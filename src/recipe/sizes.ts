@@ -26,3 +26,9 @@ export function parseDiskSize(text: string): number | 'auto' | undefined {
   const spec = parseSize(text);
   return spec !== undefined && spec !== 'rest' && 'bytes' in spec ? spec.bytes : undefined;
 }
+
+/** An explicit partition start in bytes, for the layout. */
+export function startOf(text: string | undefined): { start: number } | Record<string, never> {
+  const spec = text === undefined ? undefined : parseSize(text);
+  return spec !== undefined && spec !== 'rest' && 'bytes' in spec ? { start: spec.bytes } : {};
+}

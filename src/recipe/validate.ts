@@ -9,7 +9,7 @@ import { resolveInside } from './files.js';
 import { hookNameProblem } from './hook-names.js';
 import type { Origin } from './origins.js';
 import { DISK_FORMATS, HOOK_PHASES, type Recipe } from './schema.js';
-import { parseDiskSize, parseSize, SIZE_HINT } from './sizes.js';
+import { parseDiskSize, parseSize, SIZE_HINT, startOf } from './sizes.js';
 import { show, type Issue, type KeyPath } from './source.js';
 
 /** Values a later kiln will accept: named so the user learns "not yet" rather than "wrong". */
@@ -19,9 +19,15 @@ const SUPPORTED = {
   output: { now: ['raw', 'qcow2', 'vmdk', 'vhdx', 'vdi', 'tar', 'oci'], later: ['iso'] },
   compress: { now: ['none', 'zstd', 'xz', 'gzip'], later: [] },
   table: { now: ['gpt', 'mbr'], later: [] as string[] },
-  fs: { now: ['ext4', 'vfat'], later: ['ext2', 'btrfs', 'xfs', 'squashfs', 'erofs', 'swap'] },
+  fs: { now: ['ext4', 'ext2', 'vfat', 'btrfs', 'squashfs', 'erofs', 'swap'], later: [] as string[] },
   sbom: { now: [] as string[], later: ['spdx', 'cyclonedx'] },
 } as const;
+
+/**
+ * xfsprogs 6.1 fills a file system only from a prototype file, which has no room for extended
+ * attributes (file capabilities) or hard links: the image would silently lose them.
+ */
+const XFS_WHY = '"xfs" is not supported: mkfs.xfs can fill a file system only from a prototype file, which drops extended attributes (file capabilities such as ping\'s) and hard links; use ext4 or btrfs';
 
 const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
@@ -142,6 +148,9 @@ function validateDisk(recipe: Recipe, fail: Fail): void {
   const { disk } = recipe;
   const mbr = disk.table === 'mbr';
   if (!(SUPPORTED.table.now as readonly string[]).includes(disk.table)) fail(['disk', 'table'], `${show(disk.table)} is not valid (supported: gpt, mbr)`);
+  if (disk.id !== undefined && !(mbr ? /^[0-9a-f]{8}$/i.test(disk.id) : UUID.test(disk.id))) {
+    fail(['disk', 'id'], `${show(disk.id)} is not ${mbr ? 'an MBR disk id (8 hex digits, e.g. 4b494c4e)' : 'a GUID'}`);
+  }
   if (mbr && disk.partitions.length > 4) fail(['disk', 'partitions'], `an MBR holds at most 4 primary partitions and this disk has ${disk.partitions.length} (use table: gpt)`);
   const diskSize = parseDiskSize(disk.size);
   if (diskSize === undefined) fail(['disk', 'size'], `${show(disk.size)} is not a size (examples: auto, 2G, 1500M)`);
@@ -164,14 +173,23 @@ function validateDisk(recipe: Recipe, fail: Fail): void {
       fail(at('size'), `${show(part.size)} is not a size (${SIZE_HINT})`);
       sizesOk = false;
     }
-    if (part.fs !== undefined) oneOf(at('fs'), part.fs);
+    if (part.fs === 'xfs') fail(at('fs'), XFS_WHY);
+    else if (part.fs !== undefined) oneOf(at('fs'), part.fs);
+    if ((part.fs === 'squashfs' || part.fs === 'erofs') && part.mount === undefined) fail(at('mount'), `a ${part.fs} file system is made from its mount point's folder: give it a mount`);
+    if (part.fs === 'swap' && part.mount !== undefined) fail(at('mount'), 'swap is not mounted; remove mount');
     if (part.mount !== undefined) {
       if (!part.mount.startsWith('/') || part.mount.split('/').includes('..')) fail(at('mount'), `${show(part.mount)} must be an absolute path`);
       else if (mounts.has(part.mount)) fail(at('mount'), `${show(part.mount)} is mounted by partitions ${mounts.get(part.mount)} and ${i}`);
-      if (part.fs === undefined) fail(at('fs'), `is required for a mounted partition (ext4 or vfat)`);
+      if (part.fs === undefined) fail(at('fs'), `is required for a mounted partition (ext4, ext2, vfat, btrfs, squashfs or erofs)`);
       mounts.set(part.mount, i);
     }
     if (part.uuid !== undefined && !UUID.test(part.uuid)) fail(at('uuid'), `${show(part.uuid)} is not a UUID`);
+    if (part.partuuid !== undefined && (mbr || !UUID.test(part.partuuid))) fail(at('partuuid'), mbr ? 'is for GPT; on MBR the PARTUUID is the disk id and the partition number' : `${show(part.partuuid)} is not a GUID`);
+    const start = part.start === undefined ? undefined : parseSize(part.start);
+    if (part.start !== undefined && (start === undefined || start === 'rest' || !('bytes' in start) || start.bytes % MiB !== 0)) {
+      fail(at('start'), `${show(part.start)} is not a start (a size from the start of the disk in whole MiB, e.g. 1M, 4M, 1G)`);
+      sizesOk = false;
+    }
     const maxLabel = part.fs === 'vfat' ? 11 : 16;
     if (part.label !== undefined && part.label.length > maxLabel) fail(at('label'), `${show(part.label)} is longer than ${maxLabel} characters (the ${part.fs ?? 'file system'} limit)`);
     if (part.grow && part.mount !== '/') fail(at('grow'), 'only the root partition (mount: /) can grow on first boot');
@@ -203,7 +221,7 @@ function validateDisk(recipe: Recipe, fail: Fail): void {
   try {
     resolveLayout({
       diskSize,
-      partitions: disk.partitions.map((p) => ({ name: p.name, size: parseSize(p.size) ?? 'rest', minBytes: MiB })),
+      partitions: disk.partitions.map((p) => ({ name: p.name, size: parseSize(p.size) ?? 'rest', minBytes: MiB, ...startOf(p.start) })),
     });
   } catch (err) {
     if (!(err instanceof LayoutError)) throw err;

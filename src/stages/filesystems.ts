@@ -1,4 +1,4 @@
-import { chmod, chown, lstat, mkdir, utimes } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, rm, stat, truncate, utimes } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { z } from 'zod';
@@ -19,9 +19,9 @@ type Partition = z.infer<typeof Partition>;
 
 export const filesystems = defineStage({
   name: 'filesystems',
-  version: 3,
+  version: 4,
   kind: 'image',
-  summary: 'Builds each file system straight into the disk image at its partition offset (mkfs.ext4 -d -E offset; mkfs.fat --offset + mtools) from a read-only view of its part of the root: no loop devices, no copying of the tree.',
+  summary: 'Builds each file system into the disk image at its partition offset from a read-only view of its part of the root, with no loop device and no copy of the tree: ext4/ext2 (mkfs -d -E offset) and vfat (mkfs.fat --offset + mtools) in place; btrfs (--rootdir), squashfs, erofs and swap as files put in place with dd.',
   options: z.strictObject({ partitions: z.array(Partition) }),
   async run(ctx, o) {
     const layout = ctx.facts.layout as Layout | undefined;
@@ -86,10 +86,10 @@ export function fatGeometry(size: number): string[] {
 }
 
 async function mkfs(ctx: StageContext, part: Partition, image: string, at: PlacedPartition, source: string | undefined): Promise<void> {
-  if (part.fs === 'ext4') {
+  if (part.fs === 'ext4' || part.fs === 'ext2') {
     // The partition-table stage made the disk a sparse file, so every block already reads as zero:
     // mke2fs need not write zeros over the journal and inode tables (about 30 MiB).
-    await ctx.exec('mkfs.ext4', [
+    await ctx.exec(`mkfs.${part.fs}`, [
       '-q', '-F',
       '-U', part.uuid,
       ...(part.label ? ['-L', part.label] : []),
@@ -111,6 +111,39 @@ async function mkfs(ctx: StageContext, part: Partition, image: string, at: Place
     const entries = source ? readdirSync(source).map((e) => join(source, e)) : [];
     if (entries.length) await ctx.exec('mcopy', ['-s', '-p', '-Q', '-i', `${image}@@${at.offset}`, ...entries, '::/'], { env: { MTOOLS_SKIP_CHECK: '1' } });
   } else {
-    throw new BuildError(`partition ${part.name}: file system ${part.fs ?? ''} is not supported`);
+    // These tools write only whole files: build the file system alone, then put it in place.
+    const file = join(ctx.scratch, `${part.name}.${part.fs ?? 'fs'}`);
+    await mkfsFile(ctx, part, file, at.size, source);
+    const size = (await stat(file)).size;
+    if (size > at.size) {
+      throw new BuildError(`partition ${part.name}: the ${part.fs ?? ''} file system is ${formatBytes(size)} but the partition is ${formatBytes(at.size)} (${formatBytes(size - at.size)} too big; make the partition bigger)`);
+    }
+    // conv=sparse leaves zero blocks unwritten: the disk is a sparse file, they read as zero already.
+    await ctx.exec('dd', [`if=${file}`, `of=${image}`, 'bs=1M', `seek=${at.offset / MiB}`, 'conv=notrunc,sparse', 'status=none']);
+    await rm(file);
+  }
+}
+
+/** btrfs, swap, squashfs and erofs as a file of their own; read-only ones are as small as their content. */
+async function mkfsFile(ctx: StageContext, part: Partition, file: string, size: number, source: string | undefined): Promise<void> {
+  const label = part.label ?? part.name;
+  switch (part.fs) {
+    case 'btrfs':
+      await truncate(file, size);
+      await ctx.exec('mkfs.btrfs', ['-q', '-f', '-U', part.uuid, '-L', label, ...(source ? ['--rootdir', source] : []), file]);
+      return;
+    case 'swap':
+      await truncate(file, size);
+      await ctx.exec('mkswap', ['-U', part.uuid, '-L', label, file]);
+      return;
+    case 'squashfs':
+      // Owners and modes as they are in the tree; times as they are (SOURCE_DATE_EPOCH clamps them).
+      await ctx.exec('mksquashfs', [source ?? ctx.scratch, file, '-noappend', '-quiet', '-no-progress', '-comp', 'zstd', '-xattrs']);
+      return;
+    case 'erofs':
+      await ctx.exec('mkfs.erofs', ['-U', part.uuid, '-L', label, '-zlz4hc', file, source ?? ctx.scratch]);
+      return;
+    default:
+      throw new BuildError(`partition ${part.name}: file system ${part.fs ?? ''} is not supported`);
   }
 }

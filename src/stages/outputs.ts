@@ -43,28 +43,30 @@ export const outputs = defineStage({
   summary: 'Writes every output: the raw image and its bmap, qemu-img conversions (qcow2, vmdk, vhdx, vdi), a tar of the root tree, an OCI image layout and a docker-archive; compresses raw and tar if asked.',
   options: Options,
   async run(ctx, o) {
-    const made: OutputFile[] = [];
     const raw = o.image === null ? undefined : join(ctx.work, o.image);
-    for (const format of o.formats) {
+    const made = new Map<string, OutputFile[]>();
+    // The raw image last: the conversions read it before it may be compressed.
+    for (const format of [...o.formats.filter((f) => f !== 'raw'), ...o.formats.filter((f) => f === 'raw')]) {
       if (format === 'raw' && raw && o.image) {
         await writeFile(`${raw}.bmap`, bmapXml(await digestFile(raw)));
-        made.push({ file: `${o.image}.bmap`, format: 'bmap' }, { file: await compress(ctx, o.image, o.compress), format });
+        made.set(format, [{ file: `${o.image}.bmap`, format: 'bmap' }, { file: await compress(ctx, o.image, o.compress), format }]);
       } else if ((DISK_FORMATS as readonly string[]).includes(format) && raw) {
         const file = `${o.name}.${format}`;
         await ctx.exec('qemu-img', ['convert', '-f', 'raw', '-O', format, ...(QEMU_OPTIONS[format] ?? []), raw, join(ctx.work, file)]);
-        made.push({ file, format });
+        made.set(format, [{ file, format }]);
       } else if (format === 'tar') {
         const file = `${o.name}.tar`;
         await rootTar(ctx, join(ctx.work, file));
-        made.push({ file: await compress(ctx, file, o.compress), format });
+        made.set(format, [{ file: await compress(ctx, file, o.compress), format }]);
       } else if (format === 'oci') {
-        made.push(...(await containerImages(ctx, o)));
+        made.set(format, await containerImages(ctx, o));
       }
     }
     // A raw image nobody asked for (only the source of conversions) is not an output.
     if (raw && !o.formats.includes('raw')) await rm(raw);
-    for (const m of made) ctx.log(`${m.format}: ${m.file}`);
-    return { outputs: made };
+    const outputs = o.formats.flatMap((f) => made.get(f) ?? []);
+    for (const m of outputs) ctx.log(`${m.format}: ${m.file}`);
+    return { outputs };
   },
 });
 

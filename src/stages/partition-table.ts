@@ -5,13 +5,14 @@ import { writeGpt } from '../disk/gpt.js';
 import { MBR_MAX_BYTES, writeMbr } from '../disk/mbr.js';
 import { formatBytes, LayoutError, MiB, resolveLayout, type Layout } from '../disk/layout.js';
 import { BuildError } from '../errors.js';
-import { parseDiskSize, parseSize } from '../recipe/sizes.js';
+import { parseDiskSize, parseSize, startOf } from '../recipe/sizes.js';
 import { defineStage } from './define.js';
 import { treeSize, type TreeSize } from './tree-size.js';
 
 const Partition = z.strictObject({
   name: z.string(),
   size: z.string(),
+  start: z.string().optional(),
   fs: z.string().optional(),
   mount: z.string().optional(),
   /** A type GUID on GPT, a type byte in hex on MBR. */
@@ -30,12 +31,16 @@ export function autoSize(contentBytes: number): number {
 /** What a file system of this content needs at least: data plus metadata (inodes, journal). */
 function needed(fs: string, content: TreeSize): number {
   if (fs === 'vfat') return content.bytes + content.entries * 64 + 2 * MiB;
+  // btrfs keeps metadata twice and refuses file systems much under 114 MiB.
+  if (fs === 'btrfs') return Math.max(Math.ceil(content.bytes * 1.2 + content.entries * 2048 + 64 * MiB), 120 * MiB);
+  // Compressed, so usually smaller than this; the filesystems stage checks the real size.
+  if (fs === 'squashfs' || fs === 'erofs') return Math.ceil(content.bytes * 0.25 + content.entries * 128 + MiB);
   return Math.ceil(content.bytes * 1.03 + content.entries * 512 + 32 * MiB);
 }
 
 export const partitionTable = defineStage({
   name: 'partition-table',
-  version: 3,
+  version: 4,
   kind: 'image',
   summary: "Sizes the disk from what each partition will hold (`auto` fits the content with headroom), creates the sparse disk image and writes the partition table with kiln's own writers: GPT (protective MBR, both headers and entry arrays) or MBR (four primaries, boot flag), ids derived from the recipe.",
   options: z.strictObject({ table: z.enum(['gpt', 'mbr']), image: z.string(), diskSize: z.string(), diskId: z.string(), partitions: z.array(Partition) }),
@@ -106,7 +111,7 @@ function place(o: { diskSize: string; partitions: Partition[] }, needs: number[]
       partitions: o.partitions.map((p, i) => {
         const size = parseSize(p.size) ?? 'rest';
         const need = needs[i] ?? MiB;
-        return { name: p.name, size, minBytes: diskSize === 'auto' && size === 'rest' ? autoSize(need) : need };
+        return { name: p.name, size, minBytes: diskSize === 'auto' && size === 'rest' ? autoSize(need) : need, ...startOf(p.start) };
       }),
     });
   } catch (err) {

@@ -1,0 +1,54 @@
+/**
+ * Every file system kind on one disk (examples/data-partition.yaml): each passes its own checker,
+ * and the image boots with every one of them mounted or swapped on by systemd. Then a read-only
+ * partition too small for its content fails the build, saying by how much.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { bootCheck, kiln, partitions, plain, run, scratch } from './kiln.js';
+
+const cache = scratch('filesystems-cache');
+
+void test('filesystems: ext4, vfat, swap, squashfs, erofs and btrfs each check clean and are mounted at boot', async () => {
+  const out = join(scratch('filesystems'), 'out');
+  const built = await kiln(['build', 'examples/data-partition.yaml', '-o', out], { KILN_CACHE: cache });
+  assert.equal(built.code, 0, `build failed:\n${built.stderr.slice(-3000)}`);
+  const image = join(out, 'data-partition.raw');
+  assert.match(run('sgdisk', ['-v', image]), /No problems found/);
+  const parts = partitions(image);
+  assert.deepEqual(parts.map((p) => p.name), ['esp', 'root', 'swap', 'docs', 'licenses', 'srv']);
+  const extract = (index: number) => {
+    const p = parts[index];
+    assert.ok(p);
+    const file = join(out, `${p.name}.part`);
+    run('dd', [`if=${image}`, `of=${file}`, 'bs=512', `skip=${p.start}`, `count=${p.size}`, 'conv=sparse', 'status=none']);
+    return file;
+  };
+  run('fsck.fat', ['-n', extract(0)]);
+  run('e2fsck', ['-fn', extract(1)]);
+  assert.match(run('blkid', ['-p', '-o', 'export', extract(2)]), /TYPE=swap/);
+  assert.match(run('unsquashfs', ['-l', extract(3)]), /squashfs-root\/systemd\/copyright/);
+  run('fsck.erofs', [extract(4)]);
+  assert.match(run('blkid', ['-p', '-o', 'export', extract(4)]), /TYPE=erofs/);
+  run('btrfs', ['check', '--readonly', extract(5)]);
+  assert.match(run('blkid', ['-p', '-o', 'export', extract(5)]), /LABEL=srv/);
+
+  const console = plain(await bootCheck(image));
+  for (const unit of ['srv.mount', 'usr-share-doc.mount', 'usr-share-common\\x2dlicenses.mount', 'boot-efi.mount']) {
+    assert.ok(console.includes(`Mounted ${unit}`), `${unit} was mounted:\n${console.slice(-3000)}`);
+  }
+  assert.match(console, /Activated swap/);
+  assert.doesNotMatch(console, /Failed to mount/);
+  assert.match(console, /data-partition login:/);
+});
+
+void test('filesystems: a read-only partition too small for its content fails, saying by how much', async () => {
+  const folder = scratch('filesystems-small');
+  const recipe = join(folder, 'small.yaml');
+  writeFileSync(recipe, readFileSync('examples/data-partition.yaml', 'utf8').replace('size: 64M, fs: squashfs', 'size: 1M, fs: squashfs'));
+  const built = await kiln(['build', recipe, '-o', join(folder, 'out')], { KILN_CACHE: cache });
+  assert.equal(built.code, 1, built.stderr);
+  assert.match(built.stderr, /stage filesystems failed: partition docs: the squashfs file system is [\d.]+ [KM]iB but the partition is 1 MiB \([\d.]+ [KM]iB too big; make the partition bigger\)/);
+});
