@@ -176,6 +176,7 @@ function validateDisk(recipe: Recipe, fail: Fail): void {
     if (part.fs === 'xfs') fail(at('fs'), XFS_WHY);
     else if (part.fs !== undefined) oneOf(at('fs'), part.fs);
     if ((part.fs === 'squashfs' || part.fs === 'erofs') && part.mount === undefined) fail(at('mount'), `a ${part.fs} file system is made from its mount point's folder: give it a mount`);
+    if (part.fs === 'erofs' && part.label !== undefined) fail(at('label'), "erofs-utils 1.5 (Debian 12) cannot set a label; remove label (the file system's UUID finds it)");
     if (part.fs === 'swap' && part.mount !== undefined) fail(at('mount'), 'swap is not mounted; remove mount');
     if (part.mount !== undefined) {
       if (!part.mount.startsWith('/') || part.mount.split('/').includes('..')) fail(at('mount'), `${show(part.mount)} must be an absolute path`);

@@ -1,4 +1,4 @@
-import { chmod, chown, lstat, mkdir, rm, stat, truncate, utimes } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { z } from 'zod';
@@ -129,10 +129,12 @@ async function mkfsFile(ctx: StageContext, part: Partition, file: string, size: 
   const label = part.label ?? part.name;
   switch (part.fs) {
     case 'btrfs':
+      await writeFile(file, '');
       await truncate(file, size);
       await ctx.exec('mkfs.btrfs', ['-q', '-f', '-U', part.uuid, '-L', label, ...(source ? ['--rootdir', source] : []), file]);
       return;
     case 'swap':
+      await writeFile(file, '');
       await truncate(file, size);
       await ctx.exec('mkswap', ['-U', part.uuid, '-L', label, file]);
       return;
@@ -141,7 +143,7 @@ async function mkfsFile(ctx: StageContext, part: Partition, file: string, size: 
       await ctx.exec('mksquashfs', [source ?? ctx.scratch, file, '-noappend', '-quiet', '-no-progress', '-comp', 'zstd', '-xattrs']);
       return;
     case 'erofs':
-      await ctx.exec('mkfs.erofs', ['-U', part.uuid, '-L', label, '-zlz4hc', file, source ?? ctx.scratch]);
+      await ctx.exec('mkfs.erofs', [`-U${part.uuid}`, '-zlz4hc', file, source ?? ctx.scratch]);
       return;
     default:
       throw new BuildError(`partition ${part.name}: file system ${part.fs ?? ''} is not supported`);
