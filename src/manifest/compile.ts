@@ -4,12 +4,13 @@
  */
 import { join } from 'node:path';
 import { encrypt } from 'unixcrypt';
-import { guidFromSeed, resolveGptType } from '../disk/guid.js';
-import { resolveMbrType } from '../disk/mbr.js';
-import { DEFAULT_MIRROR, DISK_FORMATS, HOOK_PHASES, type HookPhase, type LoadedRecipe, type Recipe } from '../recipe/index.js';
+import { resolveGptType } from '../disk/guid.js';
+import { DEFAULT_MIRROR, HOOK_PHASES, type HookPhase, type LoadedRecipe, type Recipe } from '../recipe/index.js';
 import { BUILTIN_LOCALES } from '../stages/system.js';
 import { canonicalJson, idOf, sha256 } from './canonical.js';
 import { hashFile, hashTree } from './content-hash.js';
+import { diskId, fstabEntries, grubPlatforms, hasDisk, partitions } from './disk-plan.js';
+import { provenanceOf, type HookScript, type Provenance } from './provenance.js';
 import { resolveInside } from '../recipe/files.js';
 
 export interface ManifestStage {
@@ -19,15 +20,6 @@ export interface ManifestStage {
   /** Ids of the stages whose results this one starts from. */
   inputs: string[];
   id: string;
-}
-
-/** One thing the build does for the recipe or a layer, for the build record. */
-export interface Operation {
-  stage: string;
-  op: 'copy-folder' | 'write-file' | 'create-user' | 'set-root-password' | 'enable-service' | 'disable-service' | 'run-hook';
-  target: string;
-  /** Who asked: "recipe", layer names, or "kiln" for what a bootable image needs. */
-  layers: string[];
 }
 
 export interface Manifest {
@@ -41,7 +33,7 @@ export interface Manifest {
   folders: Record<string, string>;
   stages: ManifestStage[];
   /** Who asked for each package the recipe and its layers name, and every operation. */
-  provenance: { packages: Record<string, string[]>; operations: Operation[] };
+  provenance: Provenance;
 }
 
 /** Per-architecture facts; the cross-architecture work extends this one table. */
@@ -63,9 +55,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>):
         return { path, from, sha256: hashFile(join(folders[from] ?? '', path)), env };
       }),
     ]),
-  ) as Record<HookPhase, { path: string; from: string; sha256: string; env: Record<string, string> }[]>;
-  const operations: Operation[] = [];
-  const did = (stage: string, op: Operation['op'], target: string, layers: string[]) => operations.push({ stage, op, target, layers });
+  ) as Record<HookPhase, HookScript[]>;
   const stages: ManifestStage[] = [];
   const add = (stage: string, options: Record<string, unknown>) => {
     const version = versions[stage];
@@ -157,20 +147,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>):
     });
   }
 
-  if (r.root_password !== undefined || r.root_password_hash !== undefined) {
-    did('users', 'set-root-password', 'root', [origin([r.root_password === undefined ? 'root_password_hash' : 'root_password'])]);
-  }
-  r.users.forEach((u, i) => did('users', 'create-user', u.name, [origin(['users', i])]));
-  r.files.forEach((f, i) => did('files', f.src?.endsWith('/') ? 'copy-folder' : 'write-file', f.src === undefined ? f.dst : `${f.src} -> ${f.dst}`, [origin(['files', i])]));
-  for (const action of ['enable', 'disable'] as const) {
-    r.services[action].forEach((unit) => did('services', `${action}-service`, unit, loaded.origins.askedFor(`services.${action}`, unit)));
-  }
-  for (const phase of HOOK_PHASES) {
-    for (const script of hooks[phase]) did(phase === 'setup' ? 'bootstrap' : `${phase}-hooks`, 'run-hook', script.path, [script.from]);
-  }
-  const packages: Record<string, string[]> = {};
-  for (const name of implicitPackages(r)) packages[name] = ['kiln'];
-  for (const name of r.packages.map((p) => p.replace(/[:=].*$/, ''))) packages[name] = [...(packages[name] ?? []), ...loaded.origins.askedFor('packages', name)];
+  const provenance = provenanceOf(loaded, hooks, implicitPackages(r));
 
   return {
     kiln: 1,
@@ -180,12 +157,8 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>):
     layers: loaded.layers.map((l) => ({ name: l.name, folder: l.folder, description: l.layer.description ?? '', variables: l.variables })),
     folders,
     stages,
-    provenance: { packages, operations },
+    provenance,
   };
-}
-
-export function hasDisk(r: Recipe): boolean {
-  return r.outputs.some((f) => (DISK_FORMATS as readonly string[]).includes(f));
 }
 
 export function hostname(r: Recipe): string {
@@ -202,67 +175,6 @@ function implicitPackages(r: Recipe): string[] {
   if (r.bootloader === 'grub-efi' || r.bootloader === 'grub-hybrid') out.push('grub-efi-amd64-bin');
   if (!BUILTIN_LOCALES.includes(r.locale)) out.push('locales');
   return out;
-}
-
-const READ_ONLY = ['squashfs', 'erofs'];
-
-/** Mounts parents first (sorted by path), then swap. squashfs has no UUID, so it goes by PARTUUID. */
-function fstabEntries(parts: ReturnType<typeof partitions>) {
-  const mounted = parts
-    .filter((p) => p.mount && p.fs)
-    .sort((a, b) => (a.mount ?? '').localeCompare(b.mount ?? ''))
-    .map((p) => ({
-      source: p.fs === 'squashfs' ? `PARTUUID=${p.partUuid}` : `UUID=${p.uuid}`,
-      mount: p.mount ?? '',
-      fs: p.fs ?? '',
-      options: p.options ?? (p.fs === 'vfat' ? 'umask=0077' : READ_ONLY.includes(p.fs ?? '') ? 'ro' : p.mount === '/' ? 'errors=remount-ro' : 'defaults'),
-      // fsck at boot only where a checker runs unattended: ext2/ext4 and FAT.
-      pass: p.mount === '/' ? 1 : ['ext4', 'ext2', 'vfat'].includes(p.fs ?? '') ? 2 : 0,
-    }));
-  const swap = parts.filter((p) => p.fs === 'swap').map((p) => ({ source: `UUID=${p.uuid}`, mount: 'none', fs: 'swap', options: p.options ?? 'sw', pass: 0 }));
-  return [...mounted, ...swap];
-}
-
-function grubPlatforms(bootloader: string): string[] {
-  if (bootloader === 'grub-bios') return ['i386-pc'];
-  if (bootloader === 'grub-efi') return ['x86_64-efi'];
-  return ['i386-pc', 'x86_64-efi'];
-}
-
-/** The disk's id: a GUID on GPT, a 32-bit signature (8 hex digits) on MBR; derived from the name. */
-function diskId(r: Recipe): string {
-  if (r.disk.id !== undefined) return r.disk.table === 'mbr' ? r.disk.id.toLowerCase() : r.disk.id.toUpperCase();
-  const guid = guidFromSeed(`kiln:${r.name}:disk`);
-  return r.disk.table === 'mbr' ? guid.slice(0, 8).toLowerCase() : guid;
-}
-
-/**
- * Partitions with their type as the table writes it (a GUID, or an MBR byte in hex) and the
- * PARTUUID the kernel finds them by: the partition GUID on GPT, `<disk id>-<number>` on MBR.
- */
-function partitions(r: Recipe) {
-  const mbr = r.disk.table === 'mbr';
-  const rootIndex = r.disk.partitions.findIndex((p) => p.mount === '/boot') >= 0 ? r.disk.partitions.findIndex((p) => p.mount === '/boot') : r.disk.partitions.findIndex((p) => p.mount === '/');
-  const anyBootable = r.disk.partitions.some((p) => p.bootable);
-  return r.disk.partitions.map((p, i) => {
-    const typeByte = resolveMbrType(p.type);
-    const typeId = mbr ? (typeByte ?? 0).toString(16).padStart(2, '0') : (resolveGptType(p.type) ?? '');
-    return {
-      ...p,
-      typeId,
-      esp: mbr ? typeByte === resolveMbrType('esp') : typeId === resolveGptType('esp'),
-      partUuid: mbr ? `${diskId(r)}-${(i + 1).toString(16).padStart(2, '0')}` : (p.partuuid ?? guidFromSeed(`kiln:${r.name}:part:${p.name}`)).toLowerCase(),
-      // Some BIOSes boot only a disk with an active partition: the one holding /boot, unless the recipe picks.
-      bootable: mbr && (anyBootable ? (p.bootable ?? false) : i === rootIndex),
-      uuid: p.uuid?.toLowerCase() ?? fsUuid(r.name, p.name, p.fs),
-    };
-  });
-}
-
-/** ext4 takes a full UUID; FAT has a 32-bit volume id, written as XXXX-XXXX. */
-function fsUuid(name: string, part: string, fs: string | undefined): string {
-  const guid = guidFromSeed(`kiln:${name}:fs:${part}`).toLowerCase();
-  return fs === 'vfat' ? `${guid.slice(0, 4)}-${guid.slice(4, 8)}`.toUpperCase() : guid;
 }
 
 /** SHA-512 crypt with a salt derived from the recipe, so the same recipe gives the same plan. */

@@ -1,0 +1,72 @@
+/**
+ * The disk part of the plan: partitions with their type as the table writes it, the ids the
+ * kernel and fstab find them by, and the fstab itself. Pure: everything derives from the recipe.
+ */
+import { guidFromSeed, resolveGptType } from '../disk/guid.js';
+import { resolveMbrType } from '../disk/mbr.js';
+import { DISK_FORMATS, type Recipe } from '../recipe/index.js';
+
+export function hasDisk(r: Recipe): boolean {
+  return r.outputs.some((f) => (DISK_FORMATS as readonly string[]).includes(f));
+}
+
+const READ_ONLY = ['squashfs', 'erofs'];
+
+/** Mounts parents first (sorted by path), then swap. squashfs has no UUID, so it goes by PARTUUID. */
+export function fstabEntries(parts: ReturnType<typeof partitions>) {
+  const mounted = parts
+    .filter((p) => p.mount && p.fs)
+    .sort((a, b) => (a.mount ?? '').localeCompare(b.mount ?? ''))
+    .map((p) => ({
+      source: p.fs === 'squashfs' ? `PARTUUID=${p.partUuid}` : `UUID=${p.uuid}`,
+      mount: p.mount ?? '',
+      fs: p.fs ?? '',
+      options: p.options ?? (p.fs === 'vfat' ? 'umask=0077' : READ_ONLY.includes(p.fs ?? '') ? 'ro' : p.mount === '/' ? 'errors=remount-ro' : 'defaults'),
+      // fsck at boot only where a checker runs unattended: ext2/ext4 and FAT.
+      pass: p.mount === '/' ? 1 : ['ext4', 'ext2', 'vfat'].includes(p.fs ?? '') ? 2 : 0,
+    }));
+  const swap = parts.filter((p) => p.fs === 'swap').map((p) => ({ source: `UUID=${p.uuid}`, mount: 'none', fs: 'swap', options: p.options ?? 'sw', pass: 0 }));
+  return [...mounted, ...swap];
+}
+
+export function grubPlatforms(bootloader: string): string[] {
+  if (bootloader === 'grub-bios') return ['i386-pc'];
+  if (bootloader === 'grub-efi') return ['x86_64-efi'];
+  return ['i386-pc', 'x86_64-efi'];
+}
+
+/** The disk's id: a GUID on GPT, a 32-bit signature (8 hex digits) on MBR; derived from the name. */
+export function diskId(r: Recipe): string {
+  if (r.disk.id !== undefined) return r.disk.table === 'mbr' ? r.disk.id.toLowerCase() : r.disk.id.toUpperCase();
+  const guid = guidFromSeed(`kiln:${r.name}:disk`);
+  return r.disk.table === 'mbr' ? guid.slice(0, 8).toLowerCase() : guid;
+}
+
+/**
+ * Partitions with their type as the table writes it (a GUID, or an MBR byte in hex) and the
+ * PARTUUID the kernel finds them by: the partition GUID on GPT, `<disk id>-<number>` on MBR.
+ */
+export function partitions(r: Recipe) {
+  const mbr = r.disk.table === 'mbr';
+  const rootIndex = r.disk.partitions.findIndex((p) => p.mount === '/boot') >= 0 ? r.disk.partitions.findIndex((p) => p.mount === '/boot') : r.disk.partitions.findIndex((p) => p.mount === '/');
+  const anyBootable = r.disk.partitions.some((p) => p.bootable);
+  return r.disk.partitions.map((p, i) => {
+    const typeByte = resolveMbrType(p.type);
+    const typeId = mbr ? (typeByte ?? 0).toString(16).padStart(2, '0') : (resolveGptType(p.type) ?? '');
+    return {
+      ...p,
+      typeId,
+      esp: mbr ? typeByte === resolveMbrType('esp') : typeId === resolveGptType('esp'),
+      partUuid: mbr ? `${diskId(r)}-${(i + 1).toString(16).padStart(2, '0')}` : (p.partuuid ?? guidFromSeed(`kiln:${r.name}:part:${p.name}`)).toLowerCase(),
+      // Some BIOSes boot only a disk with an active partition: the one holding /boot, unless the recipe picks.
+      bootable: mbr && (anyBootable ? (p.bootable ?? false) : i === rootIndex),
+      uuid: p.uuid?.toLowerCase() ?? fsUuid(r.name, p.name, p.fs),
+    };
+  });
+}
+
+/** ext4 takes a full UUID; FAT has a 32-bit volume id, written as XXXX-XXXX. */
+function fsUuid(name: string, part: string, fs: string | undefined): string {
+  const guid = guidFromSeed(`kiln:${name}:fs:${part}`).toLowerCase();
+  return fs === 'vfat' ? `${guid.slice(0, 4)}-${guid.slice(4, 8)}`.toUpperCase() : guid;
+}
