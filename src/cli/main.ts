@@ -13,6 +13,7 @@ import { parseDuration } from '../store/prune.js';
 import { Store } from '../store/store.js';
 import { listCache, pruneCache } from './cache.js';
 import { layersTable, showLayer } from './layers.js';
+import { sbomCommand } from './sbom.js';
 import { searchPath } from '../recipe/layers.js';
 import { planRecipe } from '../engine/plan.js';
 import { BuildError, InterruptedError, isSystemError, UserError } from '../errors.js';
@@ -145,6 +146,14 @@ layers
   .option('--set <NAME=VALUE>', 'set a variable (repeatable)', collectSet, {} as Record<string, string>)
   .action((name, opts) => {
     process.stdout.write(showLayer(name, searchPath(opts.recipe ? dirname(resolve(opts.recipe)) : process.cwd(), process.env), opts.set, process.env));
+  });
+
+program
+  .command('sbom')
+  .description('write the SPDX and CycloneDX SBOM of a built image (a build folder or a raw image), read from the image itself')
+  .argument('<target>', 'build folder or raw image')
+  .action(async (target) => {
+    process.stdout.write(await sbomCommand(target, VERSION, ['spdx', 'cyclonedx']));
   });
 
 program

@@ -2,12 +2,14 @@
  * Runs a manifest: every stage in order (from the store when it is there, see stage-steps.ts),
  * then publishes the outputs and the build record. The workspace is always removed, whatever happens.
  */
+import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { InterruptedError } from '../errors.js';
 import type { Manifest, Operation } from '../manifest/index.js';
+import { readImage, sbomFiles } from '../sbom/index.js';
 import { stageByName } from '../stages/registry.js';
 import { Store } from '../store/store.js';
 import type { BuildEventInput, Listener } from './events.js';
@@ -95,7 +97,9 @@ export async function build(o: BuildOptions): Promise<BuildRecord> {
     record.stages = steps.done;
 
     const exec = makeExec({ stage: 'publish', signal: o.signal, onLine: (line) => writeLog('publish', line) });
-    record.packages = await installedPackages(exec, await root.readOnly(), manifest.provenance.packages);
+    const tree = await root.readOnly();
+    record.packages = await installedPackages(exec, tree, manifest.provenance.packages);
+    const contents = manifest.sbom.length ? await readImage(tree) : undefined;
     await root.release();
     staging = await Staging.open(o.outputDir, workspace.dir);
     if (!imageEntry) throw new Error('no image stage ran');
@@ -104,6 +108,17 @@ export async function build(o: BuildOptions): Promise<BuildRecord> {
       const published = await publishOutput(exec, store, staging, imageEntry, output);
       record.outputs.push(published.record);
       sums.push(...published.sums);
+    }
+    if (contents) {
+      const image = record.outputs.find((f) => f.format !== 'bmap');
+      if (!image) throw new Error('an SBOM needs an output to describe');
+      const created = `${started.toISOString().slice(0, 19)}Z`;
+      for (const sbom of sbomFiles(manifest.sbom, { name: manifest.name, kilnVersion: o.kilnVersion, created, ...contents, image })) {
+        await staging.write(sbom.file, sbom.text);
+        const sha256 = createHash('sha256').update(sbom.text).digest('hex');
+        record.outputs.push({ file: sbom.file, format: sbom.format, size: Buffer.byteLength(sbom.text), sha256 });
+        sums.push(`${sha256}  ${sbom.file}\n`);
+      }
     }
     record.seconds = elapsed(t0);
     await staging.write('SHA256SUMS', sums.join(''));

@@ -32,6 +32,8 @@ export interface Manifest {
   /** Where relative paths start, by origin ("recipe" and each layer): the only machine paths, kept out of every id. */
   folders: Record<string, string>;
   stages: ManifestStage[];
+  /** SBOM formats written beside the outputs (spdx, cyclonedx). */
+  sbom: string[];
   /** Who asked for each package the recipe and its layers name, and every operation. */
   provenance: Provenance;
 }
@@ -157,6 +159,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>):
     layers: loaded.layers.map((l) => ({ name: l.name, folder: l.folder, description: l.layer.description ?? '', variables: l.variables })),
     folders,
     stages,
+    sbom: r.sbom,
     provenance,
   };
 }

@@ -123,7 +123,7 @@ export const RecipeSchema = z.strictObject({
   bootloader: str.default('systemd-boot'),
   outputs: strList.default(['raw']),
   compress: str.default('none'),
-  sbom: strList.default([]),
+  sbom: strList.default(['spdx', 'cyclonedx']),
   variables: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
 });
 

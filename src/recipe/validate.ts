@@ -20,7 +20,7 @@ const SUPPORTED = {
   compress: { now: ['none', 'zstd', 'xz', 'gzip'], later: [] },
   table: { now: ['gpt', 'mbr'], later: [] as string[] },
   fs: { now: ['ext4', 'ext2', 'vfat', 'btrfs', 'squashfs', 'erofs', 'swap'], later: [] as string[] },
-  sbom: { now: [] as string[], later: ['spdx', 'cyclonedx'] },
+  sbom: { now: ['spdx', 'cyclonedx'], later: [] as string[] },
 } as const;
 
 /**

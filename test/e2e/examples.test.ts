@@ -3,10 +3,11 @@
  * under QEMU to a login prompt. Slow (several minutes): one build and one boot per image.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { bootCheck, Ext4, fatFile, kiln, partitions, readJson, run, scratch } from './kiln.js';
+import { validateSbom } from '../../src/sbom/validate.js';
+import { bootCheck, Ext4, fatFile, kiln, partitions, readJson, REPO, run, scratch } from './kiln.js';
 
 const cache = scratch('cache');
 const env = { KILN_CACHE: cache };
@@ -32,7 +33,11 @@ function checkOutputFolder(out: string, image: string, record: BuildJson) {
   for (const file of ['build.json', 'build.log', 'SHA256SUMS']) assert.ok(existsSync(join(out, file)), `${file} missing`);
   const [output] = record.outputs;
   assert.equal(output?.size, statSync(image).size);
-  assert.equal(readFileSync(join(out, 'SHA256SUMS'), 'utf8'), `${output?.sha256}  ${output?.file}\n`);
+  // Every output is listed (the image first, its bmap, the SBOMs), and sha256sum agrees with each.
+  const sums = readFileSync(join(out, 'SHA256SUMS'), 'utf8');
+  assert.ok(sums.startsWith(`${output?.sha256}  ${output?.file}\n`));
+  assert.deepEqual(sums.trim().split('\n').map((l) => l.split('  ')[1]).sort(), record.outputs.map((o) => o.file).sort());
+  run('sh', ['-c', `cd '${out}' && sha256sum --quiet -c SHA256SUMS`]);
   assert.ok(run('sha256sum', [image]).startsWith(output?.sha256 ?? '-'), 'SHA256SUMS matches the image');
   // Sparse: the blocks really used are far fewer than the image's length.
   assert.ok(statSync(image).blocks * 512 < statSync(image).size * 0.8, 'the raw image is sparse');
@@ -47,6 +52,54 @@ function checkOutputFolder(out: string, image: string, record: BuildJson) {
   run('dd', [`if=${image}`, `of=${espFile}`, 'bs=512', `skip=${esp.start}`, `count=${esp.size}`, 'status=none']);
   run('fsck.fat', ['-n', espFile]);
   rmSync(espFile);
+}
+
+interface Spdx {
+  packages: { name: string; versionInfo?: string; licenseDeclared: string; checksums?: { checksumValue: string }[]; externalRefs?: { referenceLocator: string }[] }[];
+}
+interface CycloneDx {
+  metadata: { component: { hashes: { content: string }[] } };
+  components: { name: string; version: string; purl: string }[];
+}
+
+/**
+ * Both SBOMs validate against the official schemas, describe the image by its sha256, and list
+ * exactly the packages dpkg-query finds in the image's own database, with the same versions.
+ */
+function checkSboms(out: string, image: string, fs: Ext4) {
+  const spdx = readJson<Spdx>(join(out, 'minimal.spdx.json'));
+  const cdx = readJson<CycloneDx>(join(out, 'minimal.cdx.json'));
+  assert.deepEqual(validateSbom('spdx', spdx), []);
+  assert.deepEqual(validateSbom('cyclonedx', cdx), []);
+  const sha = run('sha256sum', [image]).split(' ')[0];
+  assert.equal(spdx.packages[0]?.checksums?.[0]?.checksumValue, sha);
+  assert.equal(cdx.metadata.component.hashes[0]?.content, sha);
+
+  const admin = join(out, 'dpkg');
+  mkdirSync(admin);
+  writeFileSync(join(admin, 'status'), fs.cat('/var/lib/dpkg/status'));
+  const installed = run('dpkg-query', [`--admindir=${admin}`, '--show', '--showformat=${db:Status-Abbrev} ${Package} ${Version} ${Architecture}\n'])
+    .split('\n')
+    .filter((l) => l.startsWith('ii'))
+    .map((l) => l.split(' ').slice(1))
+    // Debian versions use only letters, digits and . + ~ : -, which a purl keeps as they are.
+    .map(([name = '', version = '', arch = '']) => `pkg:deb/debian/${name}@${version}?arch=${arch}&distro=debian-12`)
+    .sort();
+  assert.ok(installed.length > 100);
+  assert.deepEqual(cdx.components.map((c) => c.purl).sort(), installed);
+  assert.deepEqual(spdx.packages.slice(1).map((p) => p.externalRefs?.[0]?.referenceLocator).sort(), installed);
+  // Licenses come from the DEP-5 copyright files where they are machine-readable.
+  assert.equal(spdx.packages.find((p) => p.name === 'grep')?.licenseDeclared, 'GPL-3.0-or-later');
+  assert.ok(spdx.packages.every((p) => p.licenseDeclared.length > 0));
+
+  // kiln sbom reads the same from the image alone.
+  const again = join(out, 'again');
+  mkdirSync(again);
+  run('cp', ['--sparse=always', image, again]);
+  run(process.execPath, [join(REPO, 'dist/src/cli/main.js'), 'sbom', join(again, 'minimal.raw')]);
+  const regenerated = readJson<Spdx>(join(again, 'minimal.spdx.json'));
+  assert.deepEqual(regenerated.packages.map((p) => [p.name, p.versionInfo, p.licenseDeclared]), spdx.packages.map((p) => [p.name, p.versionInfo, p.licenseDeclared]));
+  rmSync(again, { recursive: true });
 }
 
 void test('examples/minimal.yaml builds and boots to a login prompt', async () => {
@@ -67,6 +120,8 @@ void test('examples/minimal.yaml builds and boots to a login prompt', async () =
   assert.equal(fs.cat('/etc/hostname'), 'kiln-minimal\n');
   assert.match(fs.cat('/etc/fstab'), /^UUID=[0-9a-f-]{36}\t\/\text4\t/m);
   assert.match(fs.cat('/etc/shadow'), /^root:\$6\$/m);
+
+  checkSboms(out, image, fs);
 
   const console = await bootCheck(image);
   assert.match(console, /kiln-minimal login:/);

@@ -31,6 +31,8 @@ void test('outputs: raw.zst with a bmap that bmaptool copies, and qcow2, vmdk, v
     ['disk.vmdk', 'vmdk'],
     ['disk.vhdx', 'vhdx'],
     ['disk.vdi', 'vdi'],
+    ['disk.spdx.json', 'spdx'],
+    ['disk.cdx.json', 'cyclonedx'],
   ]);
   assert.equal(existsSync(join(out, 'disk.raw')), false, 'the uncompressed raw is not an output');
   // SHA256SUMS covers every output, and sha256sum agrees with it.
@@ -54,7 +56,7 @@ void test('outputs: raw.zst with a bmap that bmaptool copies, and qcow2, vmdk, v
 void test('outputs: a container image as tar, OCI layout (skopeo reads it) and docker-archive (podman loads it; its own cat runs in it)', async () => {
   const { out, record } = await build('container.yaml');
   assert.ok(!record.stages.some((s) => ['partition-table', 'filesystems', 'fstab', 'kernel'].includes(s.name)), 'no disk stages');
-  assert.deepEqual(record.outputs.map((o) => o.format), ['tar', 'oci', 'docker-archive']);
+  assert.deepEqual(record.outputs.map((o) => o.format), ['tar', 'oci', 'docker-archive', 'spdx', 'cyclonedx']);
   const listing = run('tar', ['--numeric-owner', '-tvf', join(out, 'container.tar')]);
   assert.match(listing, /^-rw-r--r-- 0\/0 +\d+ \S+ \S+ \.\/etc\/kiln-container$/m);
   assert.match(listing, /\.\/usr\/bin\/dpkg$/m);
