@@ -14,6 +14,7 @@ import { Store } from '../store/store.js';
 import { listCache, pruneCache } from './cache.js';
 import { layersTable, showLayer } from './layers.js';
 import { sbomCommand } from './sbom.js';
+import { readLock } from '../lockfile/lockfile.js';
 import { searchPath } from '../recipe/layers.js';
 import { planRecipe } from '../engine/plan.js';
 import { BuildError, InterruptedError, isSystemError, UserError } from '../errors.js';
@@ -58,9 +59,11 @@ program
   .option('--arch <arch>', 'override the recipe\'s arch')
   .option('--rebuild-from <stage>', 'run this stage and all later ones even if they are cached')
   .option('--no-cache', 'run every stage; the fresh results replace the cached ones')
+  .option('--lock <file>', 'install exactly the package versions of this kiln.lock (written by every build)')
   .option('--json', 'print one JSON event per line instead of progress')
   .action(async (recipe, opts) => {
-    const { manifest } = planRecipe(recipe, { set: opts.set, ...(opts.arch ? { arch: opts.arch } : {}) });
+    const lock = opts.lock === undefined ? undefined : readLock(opts.lock);
+    const { manifest } = planRecipe(recipe, { set: opts.set, ...(opts.arch ? { arch: opts.arch } : {}), ...(lock ? { lock } : {}) });
     if (opts.rebuildFrom !== undefined && !manifest.stages.some((s) => s.stage === opts.rebuildFrom)) {
       throw new UserError(`--rebuild-from ${opts.rebuildFrom}: this recipe has no such stage; its stages are: ${manifest.stages.map((s) => s.stage).join(', ')}`);
     }
@@ -81,6 +84,7 @@ program
         signal: interruptible(),
         kilnVersion: VERSION,
         noCache: !opts.cache,
+        ...(lock ? { lock } : {}),
         ...(opts.rebuildFrom ? { rebuildFrom: opts.rebuildFrom } : {}),
       });
     } finally {

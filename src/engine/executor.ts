@@ -7,7 +7,8 @@ import { createWriteStream } from 'node:fs';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { InterruptedError } from '../errors.js';
+import { BuildError, InterruptedError } from '../errors.js';
+import { lockMismatches, lockText, type LockedDeb, type LockFile } from '../lockfile/lockfile.js';
 import type { Manifest, Operation } from '../manifest/index.js';
 import { readImage, sbomFiles } from '../sbom/index.js';
 import { stageByName } from '../stages/registry.js';
@@ -35,6 +36,8 @@ export interface BuildOptions {
   rebuildFrom?: string;
   /** Run every stage; their fresh results replace what the store had. */
   noCache?: boolean;
+  /** The lock this build installs from (--lock): every .deb must match it. */
+  lock?: LockFile;
 }
 
 export interface BuildRecord {
@@ -109,6 +112,12 @@ export async function build(o: BuildOptions): Promise<BuildRecord> {
       record.outputs.push(published.record);
       sums.push(...published.sums);
     }
+    const lock = lockOf(manifest, facts);
+    if (o.lock) {
+      const wrong = lockMismatches(o.lock, lock.packages);
+      if (wrong.length) throw new BuildError(`the build does not match --lock: ${wrong.slice(0, 10).join('; ')}${wrong.length > 10 ? ` (and ${wrong.length - 10} more)` : ''}`, 'publish');
+    }
+    await staging.write('kiln.lock', lockText(lock));
     if (contents) {
       const image = record.outputs.find((f) => f.format !== 'bmap');
       if (!image) throw new Error('an SBOM needs an output to describe');
@@ -141,6 +150,13 @@ export async function build(o: BuildOptions): Promise<BuildRecord> {
     await workspace.remove();
     await storeLock.release();
   }
+}
+
+/** kiln.lock from what the bootstrap stage installed (kept in its facts, so cached builds have it too). */
+function lockOf(manifest: Manifest, facts: Record<string, unknown>): LockFile {
+  const bootstrap = manifest.stages.find((s) => s.stage === 'bootstrap')?.options as { release: string; mirror: string; arch: string } | undefined;
+  if (!bootstrap || !Array.isArray(facts.debs)) throw new Error('the bootstrap stage reported no packages');
+  return { kilnLock: 1, distro: { name: 'debian', release: bootstrap.release, mirror: bootstrap.mirror }, arch: bootstrap.arch, packages: facts.debs as LockedDeb[] };
 }
 
 /** The log of a failed build is kept beside (never over) the last good build's files. */

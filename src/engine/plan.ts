@@ -2,6 +2,8 @@
 import { compile, type Manifest } from '../manifest/index.js';
 import { loadRecipe, type LoadedRecipe, type LoadOptions } from '../recipe/index.js';
 import { STAGES, stageByName } from '../stages/registry.js';
+import { UserError } from '../errors.js';
+import type { LockFile } from '../lockfile/lockfile.js';
 
 export interface Plan {
   loaded: LoadedRecipe;
@@ -10,13 +12,22 @@ export interface Plan {
 
 export const STAGE_VERSIONS: Record<string, number> = Object.fromEntries(STAGES.map((s) => [s.name, s.version]));
 
-export function planRecipe(file: string, options: LoadOptions = {}): Plan {
+export function planRecipe(file: string, options: LoadOptions & { lock?: LockFile } = {}): Plan {
   const loaded = loadRecipe(file, options);
-  return { loaded, manifest: checkedManifest(loaded) };
+  if (options.lock) checkLockFits(options.lock, loaded);
+  return { loaded, manifest: checkedManifest(loaded, options.lock) };
 }
 
-export function checkedManifest(loaded: LoadedRecipe): Manifest {
-  const manifest = compile(loaded, STAGE_VERSIONS);
+/** A lock made for another release or architecture cannot pin this recipe. */
+function checkLockFits(lock: LockFile, loaded: LoadedRecipe): void {
+  const r = loaded.recipe;
+  if (lock.distro.release !== r.distro.release || lock.arch !== r.arch) {
+    throw new UserError(`--lock: the lock is for ${lock.distro.name} ${lock.distro.release} ${lock.arch}, the recipe builds ${r.distro.name} ${r.distro.release} ${r.arch}`);
+  }
+}
+
+export function checkedManifest(loaded: LoadedRecipe, lock?: LockFile): Manifest {
+  const manifest = compile(loaded, STAGE_VERSIONS, lock);
   for (const step of manifest.stages) {
     const stage = stageByName(step.stage);
     if (!stage) throw new Error(`manifest names unknown stage ${step.stage}`);

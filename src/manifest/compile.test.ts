@@ -143,3 +143,17 @@ void test('every example recipe plans', () => {
     assert.equal(`${m.name}.yaml`, file);
   }
 });
+
+void test('a lock pins every package it names, and keeps what the recipe adds', () => {
+  const loaded = parseRecipe('r.yaml', 'name: l\npackages: [vim, curl]\n', folder, { env: {} });
+  const lock = {
+    kilnLock: 1 as const,
+    distro: { name: 'debian', release: 'bookworm', mirror: 'http://deb.debian.org/debian' },
+    arch: 'amd64',
+    packages: [{ name: 'vim', version: '2:9.0.1378-2', arch: 'amd64', sha256: 'a'.repeat(64) }],
+  };
+  const packages = (checkedManifest(loaded, lock).stages[0]?.options as { packages: string[] }).packages;
+  assert.ok(packages.includes('vim=2:9.0.1378-2'));
+  assert.ok(!packages.includes('vim'));
+  assert.ok(packages.includes('curl'));
+});

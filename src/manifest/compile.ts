@@ -9,6 +9,7 @@ import { DEFAULT_MIRROR, HOOK_PHASES, type HookPhase, type LoadedRecipe, type Re
 import { BUILTIN_LOCALES } from '../stages/system.js';
 import { canonicalJson, idOf, sha256 } from './canonical.js';
 import { hashFile, hashTree } from './content-hash.js';
+import type { LockFile } from '../lockfile/lockfile.js';
 import { diskId, fstabEntries, grubPlatforms, hasDisk, partitions } from './disk-plan.js';
 import { provenanceOf, type HookScript, type Provenance } from './provenance.js';
 import { resolveInside } from '../recipe/files.js';
@@ -43,7 +44,8 @@ export const ARCHES: Record<string, { efi: string; kernel: string }> = {
   amd64: { efi: 'x64', kernel: 'linux-image-amd64' },
 };
 
-export function compile(loaded: LoadedRecipe, versions: Record<string, number>): Manifest {
+/** With a lock, every package the lock names is installed at its locked version. */
+export function compile(loaded: LoadedRecipe, versions: Record<string, number>, lock?: LockFile): Manifest {
   const r = loaded.recipe;
   const origin = (path: (string | number)[]) => loaded.origins.of(path).name;
   const folders: Record<string, string> = { recipe: loaded.folder, ...Object.fromEntries(loaded.layers.map((l) => [l.name, l.folder])) };
@@ -78,7 +80,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>):
     components: r.distro.components,
     variant: r.distro.variant,
     arch: r.arch,
-    packages: [...new Set([...implicitPackages(r), ...r.packages])].sort(),
+    packages: lockedPackages([...new Set([...implicitPackages(r), ...r.packages])], lock).sort(),
     dpkgExclude: r.exclude,
     dpkgInclude: r.include,
     setupHooks: hooks.setup,
@@ -166,6 +168,13 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>):
 
 export function hostname(r: Recipe): string {
   return r.hostname ?? r.name.replace(/[._]/g, '-');
+}
+
+/** The lock's packages pinned (`name=version`), and whatever the recipe names that the lock lacks. */
+function lockedPackages(wanted: string[], lock: LockFile | undefined): string[] {
+  if (!lock) return wanted;
+  const locked = new Set(lock.packages.map((d) => d.name));
+  return [...lock.packages.map((d) => `${d.name}=${d.version}`), ...wanted.filter((p) => !locked.has(p.replace(/[:=].*$/, '')))];
 }
 
 /** What a bootable image needs beyond the recipe's own list. */

@@ -21,7 +21,7 @@ const INITRAMFS_ONCE = [
 
 export const bootstrap = defineStage({
   name: 'bootstrap',
-  version: 3,
+  version: 4,
   kind: 'tree',
   summary: "Creates the root file system from scratch with mmdebstrap and installs every package in one apt transaction, taking .debs from the machine's package cache (checked against the signed index) and building the initramfs once.",
   options: z.strictObject({
@@ -65,6 +65,8 @@ export const bootstrap = defineStage({
     const use = await collectPackages(collected, ctx.packageCache);
     const mib = (use.downloadedBytes / 2 ** 20).toFixed(1);
     ctx.log(`packages: ${use.reused + use.downloaded} .debs, ${use.reused} from the package cache, ${use.downloaded} downloaded (${mib} MiB)`);
+    // Kept with the stage's result, so a build whose bootstrap is cached still writes its kiln.lock.
+    return { debs: use.debs };
   },
 });
 
@@ -81,6 +83,15 @@ function setupHook(ctx: StageContext, script: HookScript, env: Record<string, st
 function explain(err: unknown, release: string): unknown {
   if (!(err instanceof BuildError)) return err;
   const text = err.tail.join('\n');
+  const locked = [...text.matchAll(/Version '([^']+)' for '([^']+)' was not found/g)].map((m) => `${m[2]} ${m[1]}`);
+  if (locked.length) {
+    return new BuildError(
+      `locked versions are no longer on the mirror: ${[...new Set(locked)].join(', ')} (point distro.mirror at a snapshot, e.g. https://snapshot.debian.org/archive/debian/20261101T000000Z/, or build without --lock)`,
+      err.stage,
+      err.command,
+      err.tail,
+    );
+  }
   const missing = [
     ...text.matchAll(/Unable to locate package (\S+)/g),
     ...text.matchAll(/Package '?([^' ]+)'? has no installation candidate/g),

@@ -7,11 +7,19 @@
  * packages apt downloaded are moved into the cache (rename: atomic, so a concurrent build sees a
  * whole file or none).
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readdirSync } from 'node:fs';
 import { lstat, mkdir, rename, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { debOfFileName, type LockedDeb } from '../lockfile/lockfile.js';
 import { quote } from '../stages/shell.js';
+
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
 
 const ARCHIVES = '"$1/var/cache/apt/archives"';
 
@@ -31,12 +39,14 @@ export interface CacheUse {
   reused: number;
   downloaded: number;
   downloadedBytes: number;
+  /** Every .deb the build used, for kiln.lock. */
+  debs: LockedDeb[];
 }
 
 /** Sorts the collected .debs: the cache's own files (same inode) were reused, the rest downloaded. */
 export async function collectPackages(out: string, cache: string): Promise<CacheUse> {
   await mkdir(cache, { recursive: true });
-  const use: CacheUse = { reused: 0, downloaded: 0, downloadedBytes: 0 };
+  const use: CacheUse = { reused: 0, downloaded: 0, downloadedBytes: 0, debs: [] };
   const now = new Date();
   for (const name of existsSync(out) ? readdirSync(out).filter((n) => n.endsWith('.deb')).sort() : []) {
     const got = await lstat(join(out, name));
@@ -50,6 +60,8 @@ export async function collectPackages(out: string, cache: string): Promise<Cache
       use.downloadedBytes += got.size;
       await rename(join(out, name), join(cache, name));
     }
+    const deb = debOfFileName(name);
+    if (deb) use.debs.push({ ...deb, sha256: await sha256Of(join(cache, name)) });
   }
   return use;
 }
