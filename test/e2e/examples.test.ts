@@ -81,9 +81,9 @@ function checkSboms(out: string, image: string, fs: Ext4) {
   const installed = run('dpkg-query', [`--admindir=${admin}`, '--show', '--showformat=${db:Status-Abbrev} ${Package} ${Version} ${Architecture}\n'])
     .split('\n')
     .filter((l) => l.startsWith('ii'))
-    .map((l) => l.split(' ').slice(1))
-    // Debian versions use only letters, digits and . + ~ : -, which a purl keeps as they are.
-    .map(([name = '', version = '', arch = '']) => `pkg:deb/debian/${name}@${version}?arch=${arch}&distro=debian-12`)
+    .map((l) => l.split(/\s+/).slice(1))
+    // A purl percent-encodes the name (libstdc++6 is libstdc%2B%2B6); Debian versions stay as they are.
+    .map(([name = '', version = '', arch = '']) => `pkg:deb/debian/${encodeURIComponent(name)}@${version}?arch=${arch}&distro=debian-12`)
     .sort();
   assert.ok(installed.length > 100);
   assert.deepEqual(cdx.components.map((c) => c.purl).sort(), installed);
