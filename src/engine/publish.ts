@@ -11,7 +11,7 @@ import type { Exec } from '../stages/define.js';
 import type { OutputFile } from '../stages/outputs.js';
 import type { Store } from '../store/store.js';
 import { isLocked } from './lock.js';
-import { digestFile, sha256File } from './sparse-hash.js';
+import { digestFile, sha256File, type ImageDigest } from './sparse-hash.js';
 
 const PREFIX = '.kiln-staging-';
 
@@ -86,8 +86,7 @@ export function outputsOf(facts: Record<string, unknown>): OutputFile[] {
 export async function publishOutput(exec: Exec, store: Store, staging: Staging, entry: string, output: OutputFile): Promise<{ record: PublishedFile; sums: string[] }> {
   const source = join(store.filesOf(entry), output.file);
   if (output.format === 'bmap' && !existsSync(source)) {
-    const image = output.file.replace(/\.bmap$/, '');
-    await staging.write(output.file, await store.derived(entry, output.file, async () => bmapXml(await digestFile(join(store.filesOf(entry), image)))));
+    await staging.write(output.file, (await imageDigest(store, entry, output.file.replace(/\.bmap$/, ''))).bmap);
     const sha256 = await sha256File(join(staging.dir, output.file));
     return { record: { file: output.file, format: 'bmap', size: (await stat(join(staging.dir, output.file))).size, sha256 }, sums: [`${sha256}  ${output.file}\n`] };
   }
@@ -99,7 +98,17 @@ export async function publishOutput(exec: Exec, store: Store, staging: Staging, 
     const index = sums.find((line) => line.endsWith(`${output.file}/index.json\n`))?.slice(0, 64) ?? '';
     return { record: { file: output.file, format: output.format, size, sha256: index }, sums };
   }
+  const hash = output.file.endsWith('.raw') ? imageDigest(store, entry, output.file).then((d) => d.sha256) : store.derived(entry, `${output.file}.sha256`, () => sha256File(source));
   // Two cores: the copy (mostly writing) and the hash (mostly computing) run side by side.
-  const [sha256, size] = await Promise.all([store.derived(entry, `${output.file}.sha256`, () => sha256File(source)), staging.copyIn(exec, source, output.file)]);
+  const [sha256, size] = await Promise.all([hash, staging.copyIn(exec, source, output.file)]);
   return { record: { file: output.file, format: output.format, size, sha256 }, sums: [`${sha256}  ${output.file}\n`] };
+}
+
+/** A raw image's sha256 and block map, from one pass over it, each kept in the store. */
+async function imageDigest(store: Store, entry: string, file: string): Promise<{ sha256: string; bmap: string }> {
+  let digest: Promise<ImageDigest> | undefined;
+  const once = () => (digest ??= digestFile(join(store.filesOf(entry), file)));
+  const sha256 = await store.derived(entry, `${file}.sha256`, async () => (await once()).sha256);
+  const bmap = await store.derived(entry, `${file}.bmap`, async () => bmapXml(await once()));
+  return { sha256, bmap };
 }
