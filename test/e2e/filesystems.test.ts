@@ -11,14 +11,14 @@ import { bootCheck, kiln, partitions, plain, run, scratch } from './kiln.js';
 
 const cache = scratch('filesystems-cache');
 
-void test('filesystems: ext4, vfat, swap, squashfs, erofs and btrfs each check clean and are mounted at boot', async () => {
+void test('filesystems: ext4, ext2, vfat, swap, squashfs, erofs and btrfs each check clean and are mounted at boot', async () => {
   const out = join(scratch('filesystems'), 'out');
   const built = await kiln(['build', 'examples/data-partition.yaml', '-o', out], { KILN_CACHE: cache });
   assert.equal(built.code, 0, `build failed:\n${built.stderr.slice(-3000)}`);
   const image = join(out, 'data-partition.raw');
   assert.match(run('sgdisk', ['-v', image]), /No problems found/);
   const parts = partitions(image);
-  assert.deepEqual(parts.map((p) => p.name), ['esp', 'root', 'swap', 'docs', 'licenses', 'srv']);
+  assert.deepEqual(parts.map((p) => p.name), ['esp', 'root', 'swap', 'docs', 'licenses', 'home', 'srv']);
   const extract = (index: number) => {
     const p = parts[index];
     assert.ok(p);
@@ -34,12 +34,14 @@ void test('filesystems: ext4, vfat, swap, squashfs, erofs and btrfs each check c
   assert.match(run('unsquashfs', ['-l', extract(3)]), /squashfs-root\/systemd\/copyright/);
   run('fsck.erofs', [extract(4)]);
   assert.match(run('blkid', ['-p', '-o', 'export', extract(4)]), /TYPE=erofs/);
-  run('btrfs', ['check', '--readonly', extract(5)]);
-  assert.match(run('blkid', ['-p', '-o', 'export', extract(5)]), /LABEL=srv/);
+  run('e2fsck', ['-fn', extract(5)]);
+  assert.match(run('blkid', ['-p', '-o', 'export', extract(5)]), /TYPE=ext2/);
+  run('btrfs', ['check', '--readonly', extract(6)]);
+  assert.match(run('blkid', ['-p', '-o', 'export', extract(6)]), /LABEL=srv/);
 
   const console = plain(await bootCheck(image));
   // systemd shortens long unit names on the console; each line ends with the mount point.
-  for (const mount of ['/srv', '/usr/share/doc', '/usr/share/common-licenses', '/boot/efi']) {
+  for (const mount of ['/srv', '/usr/share/doc', '/usr/share/common-licenses', '/boot/efi', '/home']) {
     assert.match(console, new RegExp(`Mounted \\S.* - ${mount}\\.`), `${mount} was mounted:\n${console.slice(-3000)}`);
   }
   assert.match(console, /Activated swap/);
