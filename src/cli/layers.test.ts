@@ -32,3 +32,10 @@ void test('kiln layers show prints variables with defaults and the values --set 
 void test('kiln layers show of an unknown layer suggests the nearest', () => {
   assert.throws(() => showLayer('ssh-srever', searchPath(undefined, {}), {}, {}), (err) => err instanceof UserError && /unknown layer "ssh-srever" \(did you mean "ssh-server"\?\)/.test(err.message));
 });
+
+void test('kiln layers list in kiln\'s own folder lists each built-in layer once', () => {
+  const repo = new URL('../../../', import.meta.url).pathname;
+  const names = layersTable(searchPath(repo, {})).trimEnd().split('\n').slice(1).map((l) => l.split(/\s+/)[0]);
+  assert.deepEqual(names, [...new Set(names)]);
+  assert.equal(names.length, BUILTIN.length);
+});

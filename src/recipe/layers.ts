@@ -4,8 +4,8 @@
  * (colon-separated folders), then the layers shipped with kiln; the first folder that has a layer
  * of that name wins. The recipe layer's loader for layers: nothing else here touches the disk.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fromZod } from './issues.js';
 import { hookNameProblem, lexical } from './hook-names.js';
@@ -43,7 +43,23 @@ export type LayerLoad = { layer: LayerDef } | { errors: string[] };
 
 export function searchPath(recipeFolder: string | undefined, env: Record<string, string | undefined>): string[] {
   const fromEnv = (env.KILN_LAYER_PATH ?? '').split(':').filter(Boolean);
-  return [...(recipeFolder ? [join(recipeFolder, 'layers')] : []), ...fromEnv, BUILTIN_LAYERS];
+  const all = [...(recipeFolder ? [join(recipeFolder, 'layers')] : []), ...fromEnv, BUILTIN_LAYERS];
+  // A folder named twice (kiln's own layers/ when run from its repository) is searched once.
+  const seen = new Set<string>();
+  return all.filter((dir) => {
+    const key = realFolder(dir);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function realFolder(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return resolve(dir);
+  }
 }
 
 /** Every layer on the search path, the ones a nearer folder hides included. */
