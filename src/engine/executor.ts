@@ -2,14 +2,13 @@
  * Runs a manifest: every stage in order (from the store when it is there, see stage-steps.ts),
  * then publishes the outputs and the build record. The workspace is always removed, whatever happens.
  */
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BuildError, InterruptedError } from '../errors.js';
 import { lockMismatches, lockText, type LockedDeb, type LockFile } from '../lockfile/lockfile.js';
-import type { Manifest, Operation } from '../manifest/index.js';
+import { sha256 as sha256Text, type Manifest, type Operation } from '../manifest/index.js';
 import { readImage, sbomFiles } from '../sbom/index.js';
 import { stageByName } from '../stages/registry.js';
 import { Store } from '../store/store.js';
@@ -124,7 +123,7 @@ export async function build(o: BuildOptions): Promise<BuildRecord> {
       const created = `${started.toISOString().slice(0, 19)}Z`;
       for (const sbom of sbomFiles(manifest.sbom, { name: manifest.name, kilnVersion: o.kilnVersion, created, ...contents, image })) {
         await staging.write(sbom.file, sbom.text);
-        const sha256 = createHash('sha256').update(sbom.text).digest('hex');
+        const sha256 = sha256Text(sbom.text);
         record.outputs.push({ file: sbom.file, format: sbom.format, size: Buffer.byteLength(sbom.text), sha256 });
         sums.push(`${sha256}  ${sbom.file}\n`);
       }

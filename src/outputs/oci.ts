@@ -3,11 +3,10 @@
  * and a docker-archive tarball (`podman load -i`, `docker load -i`). One uncompressed layer, the
  * tar itself; every JSON document is written with sorted keys so the same tar gives the same bytes.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { link, mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { canonicalJson } from '../manifest/canonical.js';
+import { sha256File } from '../engine/sparse-hash.js';
+import { canonicalJson, sha256 } from '../manifest/canonical.js';
 
 export interface ImageConfig {
   name: string;
@@ -22,12 +21,6 @@ const GOARCH: Record<string, { architecture: string; variant?: string }> = {
   armhf: { architecture: 'arm', variant: 'v7' },
   i386: { architecture: '386' },
 };
-
-async function sha256Of(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
 
 function configJson(config: ImageConfig, layerDigest: string): string {
   const arch = GOARCH[config.arch] ?? { architecture: config.arch };
@@ -48,11 +41,11 @@ function configJson(config: ImageConfig, layerDigest: string): string {
 export async function writeOciLayout(dir: string, layerTar: string, config: ImageConfig): Promise<{ layer: string; config: string; configText: string }> {
   const blobs = join(dir, 'blobs', 'sha256');
   await mkdir(blobs, { recursive: true });
-  const layer = await sha256Of(layerTar);
+  const layer = await sha256File(layerTar);
   await link(layerTar, join(blobs, layer));
   const { size: layerSize } = await stat(layerTar);
   const configText = configJson(config, layer);
-  const configDigest = createHash('sha256').update(configText).digest('hex');
+  const configDigest = sha256(configText);
   await writeFile(join(blobs, configDigest), configText);
   const manifest = canonicalJson({
     schemaVersion: 2,
@@ -60,7 +53,7 @@ export async function writeOciLayout(dir: string, layerTar: string, config: Imag
     config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${configDigest}`, size: Buffer.byteLength(configText) },
     layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: `sha256:${layer}`, size: layerSize }],
   });
-  const manifestDigest = createHash('sha256').update(manifest).digest('hex');
+  const manifestDigest = sha256(manifest);
   await writeFile(join(blobs, manifestDigest), manifest);
   await writeFile(
     join(dir, 'index.json'),

@@ -7,19 +7,13 @@
  * packages apt downloaded are moved into the cache (rename: atomic, so a concurrent build sees a
  * whole file or none).
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { lstat, mkdir, rename, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sha256File } from '../engine/sparse-hash.js';
 import { debOfFileName, type LockedDeb } from '../lockfile/lockfile.js';
 import { quote } from '../stages/shell.js';
-
-async function sha256Of(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
 
 const ARCHIVES = '"$1/var/cache/apt/archives"';
 
@@ -61,7 +55,7 @@ export async function collectPackages(out: string, cache: string): Promise<Cache
       await rename(join(out, name), join(cache, name));
     }
     const deb = debOfFileName(name);
-    if (deb) use.debs.push({ ...deb, sha256: await sha256Of(join(cache, name)) });
+    if (deb) use.debs.push({ ...deb, sha256: await sha256File(join(cache, name)) });
   }
   return use;
 }
