@@ -14,6 +14,7 @@ import { Store } from '../store/store.js';
 import { listCache, pruneCache } from './cache.js';
 import { layersTable, showLayer } from './layers.js';
 import { sbomCommand } from './sbom.js';
+import { diffCommand } from './diff.js';
 import { readLock } from '../lockfile/lockfile.js';
 import { searchPath } from '../recipe/layers.js';
 import { planRecipe } from '../engine/plan.js';
@@ -158,6 +159,18 @@ program
   .argument('<target>', 'build folder or raw image')
   .action(async (target) => {
     process.stdout.write(await sbomCommand(target, VERSION, ['spdx', 'cyclonedx']));
+  });
+
+program
+  .command('diff')
+  .description('what differs between two builds: packages, partition table, files (owner, mode, size, time, content) and the bytes of each disk region; exit 0 when identical, 1 when not')
+  .argument('<a>', 'build folder, raw or qcow2 image, or tar')
+  .argument('<b>', 'build folder, raw or qcow2 image, or tar')
+  .option('--json', 'print the differences as JSON')
+  .action(async (a, b, opts) => {
+    const { text, diff } = await diffCommand(a, b, opts.json ?? false);
+    process.stdout.write(text);
+    if (!diff.identical) process.exitCode = 1;
   });
 
 program

@@ -11,6 +11,8 @@ export interface Runner {
   stage: string;
   signal: AbortSignal;
   onLine: (line: string) => void;
+  /** Set for every command (SOURCE_DATE_EPOCH once the bootstrap stage has chosen it). */
+  env?: Record<string, string>;
 }
 
 const TAIL = 15;
@@ -31,7 +33,7 @@ function run(runner: Runner, command: string, args: readonly string[], options: 
     if (runner.signal.aborted) return reject(new InterruptedError('SIGINT'));
     const child = spawn(command, args, {
       cwd: options.cwd,
-      env: { ...process.env, LC_ALL: 'C.UTF-8', DEBIAN_FRONTEND: 'noninteractive', ...options.env },
+      env: { ...process.env, LC_ALL: 'C.UTF-8', DEBIAN_FRONTEND: 'noninteractive', ...runner.env, ...options.env },
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       detached: true,
     });

@@ -120,7 +120,8 @@ export async function build(o: BuildOptions): Promise<BuildRecord> {
     if (contents) {
       const image = record.outputs.find((f) => f.format !== 'bmap');
       if (!image) throw new Error('an SBOM needs an output to describe');
-      const created = `${started.toISOString().slice(0, 19)}Z`;
+      // The build's SOURCE_DATE_EPOCH, so the SBOM is as reproducible as the image it describes.
+      const created = `${new Date(typeof facts.sourceDateEpoch === 'number' ? facts.sourceDateEpoch * 1000 : started.getTime()).toISOString().slice(0, 19)}Z`;
       for (const sbom of sbomFiles(manifest.sbom, { name: manifest.name, kilnVersion: o.kilnVersion, created, ...contents, image })) {
         await staging.write(sbom.file, sbom.text);
         const sha256 = sha256Text(sbom.text);
@@ -155,7 +156,10 @@ export async function build(o: BuildOptions): Promise<BuildRecord> {
 function lockOf(manifest: Manifest, facts: Record<string, unknown>): LockFile {
   const bootstrap = manifest.stages.find((s) => s.stage === 'bootstrap')?.options as { release: string; mirror: string; arch: string } | undefined;
   if (!bootstrap || !Array.isArray(facts.debs)) throw new Error('the bootstrap stage reported no packages');
-  return { kilnLock: 1, distro: { name: 'debian', release: bootstrap.release, mirror: bootstrap.mirror }, arch: bootstrap.arch, packages: facts.debs as LockedDeb[] };
+  const epoch = typeof facts.sourceDateEpoch === 'number' ? { sourceDateEpoch: facts.sourceDateEpoch } : {};
+  const auto = new Set(Array.isArray(facts.autoInstalled) ? (facts.autoInstalled as string[]) : []);
+  const packages = (facts.debs as LockedDeb[]).map((d) => (auto.has(d.name) ? { ...d, auto: true as const } : d));
+  return { kilnLock: 1, distro: { name: 'debian', release: bootstrap.release, mirror: bootstrap.mirror }, arch: bootstrap.arch, ...epoch, packages };
 }
 
 /** The log of a failed build is kept beside (never over) the last good build's files. */

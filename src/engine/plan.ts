@@ -15,7 +15,16 @@ export const STAGE_VERSIONS: Record<string, number> = Object.fromEntries(STAGES.
 export function planRecipe(file: string, options: LoadOptions & { lock?: LockFile } = {}): Plan {
   const loaded = loadRecipe(file, options);
   if (options.lock) checkLockFits(options.lock, loaded);
-  return { loaded, manifest: checkedManifest(loaded, options.lock) };
+  const epoch = sourceDateEpoch(options.env ?? process.env) ?? options.lock?.sourceDateEpoch;
+  return { loaded, manifest: checkedManifest(loaded, options.lock, epoch) };
+}
+
+/** SOURCE_DATE_EPOCH from the environment, as reproducible-builds.org defines it: whole seconds. */
+export function sourceDateEpoch(env: Record<string, string | undefined>): number | undefined {
+  const value = env.SOURCE_DATE_EPOCH;
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d{1,12}$/.test(value)) throw new UserError(`SOURCE_DATE_EPOCH=${value}: expected whole seconds since 1970-01-01 UTC, e.g. SOURCE_DATE_EPOCH=$(date +%s)`);
+  return Number(value);
 }
 
 /** A lock made for another release or architecture cannot pin this recipe. */
@@ -26,8 +35,8 @@ function checkLockFits(lock: LockFile, loaded: LoadedRecipe): void {
   }
 }
 
-export function checkedManifest(loaded: LoadedRecipe, lock?: LockFile): Manifest {
-  const manifest = compile(loaded, STAGE_VERSIONS, lock);
+export function checkedManifest(loaded: LoadedRecipe, lock?: LockFile, epoch?: number): Manifest {
+  const manifest = compile(loaded, STAGE_VERSIONS, lock, epoch);
   for (const step of manifest.stages) {
     const stage = stageByName(step.stage);
     if (!stage) throw new Error(`manifest names unknown stage ${step.stage}`);

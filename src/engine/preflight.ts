@@ -1,6 +1,6 @@
 /** Checks made before a build's first command: the user learns of a missing tool or mirror at once. */
 import { constants, existsSync } from 'node:fs';
-import { access, mkdir } from 'node:fs/promises';
+import { access, mkdir, readFile } from 'node:fs/promises';
 import { BuildError } from '../errors.js';
 import { missingTools } from './tools.js';
 
@@ -33,6 +33,31 @@ export async function checkMirror(mirror: string, release: string, signal: Abort
   }
   if (status === 404) throw new BuildError(`mirror ${mirror} has no release "${release}" (${url}: 404); check distro.release`);
   if (status >= 400) throw new BuildError(`mirror ${mirror} answered ${status} for ${url}`);
+}
+
+/**
+ * The `Date:` of the release's Release file, in seconds since 1970: what SOURCE_DATE_EPOCH is when
+ * neither the environment nor a lock sets it. The same mirror state gives the same date, so two
+ * builds from it clamp their timestamps alike.
+ */
+export async function releaseDate(mirror: string, release: string, signal: AbortSignal): Promise<number> {
+  const url = `${mirror.replace(/\/+$/, '')}/dists/${release}/Release`;
+  let text: string;
+  try {
+    if (url.startsWith('file://')) text = await readFile(new URL(url), 'utf8');
+    else {
+      const response = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(60000)]) });
+      if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+      text = await response.text();
+    }
+  } catch (err) {
+    if (signal.aborted) throw err;
+    throw new BuildError(`cannot read the Release file of ${release} for its date (${err instanceof Error ? err.message : String(err)}); set SOURCE_DATE_EPOCH to build anyway`);
+  }
+  const date = /^Date:\s*(.+)$/m.exec(text)?.[1];
+  const seconds = date ? Date.parse(date) / 1000 : NaN;
+  if (!Number.isInteger(seconds)) throw new BuildError(`the Release file of ${release} on ${mirror} has no Date: field; set SOURCE_DATE_EPOCH`);
+  return seconds;
 }
 
 /** An output folder kiln cannot write would otherwise be found out only after the whole build. */

@@ -113,7 +113,8 @@ export class StageSteps {
     const built = join(workspace.entries, folderOf(id));
     removeTree(built);
     const scratch = await mkdtemp(join(workspace.scratch, `${stage.name}-`));
-    const exec = makeExec({ stage: stage.name, signal: o.signal, onLine: log });
+    const epoch = this.facts.sourceDateEpoch;
+    const exec = makeExec({ stage: stage.name, signal: o.signal, onLine: log, env: typeof epoch === 'number' ? { SOURCE_DATE_EPOCH: String(epoch) } : {} });
     let root: string;
     let work = scratch;
     if (stage.kind === 'tree') {

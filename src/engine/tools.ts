@@ -37,7 +37,7 @@ export const TOOLS: readonly Tool[] = [
   { name: 'OVMF firmware', files: ['/usr/share/OVMF/OVMF_CODE_4M.fd', '/usr/share/OVMF/OVMF_CODE.fd'], package: 'ovmf', for: 'boot' },
   { name: 'sfdisk', package: 'fdisk', for: 'verify' },
   { name: 'sgdisk', package: 'gdisk', for: 'verify' },
-  { name: 'debugfs', package: 'e2fsprogs', for: 'verify' },
+  { name: 'debugfs', package: 'e2fsprogs', for: 'build' },
   { name: 'bmaptool', package: 'bmap-tools', for: 'verify' },
   { name: 'fsck.erofs', package: 'erofs-utils', for: 'verify' },
   { name: 'unsquashfs', package: 'squashfs-tools', for: 'verify' },

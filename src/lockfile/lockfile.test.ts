@@ -12,8 +12,9 @@ const LOCK: LockFile = {
   kilnLock: 1,
   distro: { name: 'debian', release: 'bookworm', mirror: 'http://deb.debian.org/debian' },
   arch: 'amd64',
+  sourceDateEpoch: 1783764997,
   packages: [
-    { name: 'zstd', version: '1.5.4+dfsg2-5', arch: 'amd64', sha256: A },
+    { name: 'zstd', version: '1.5.4+dfsg2-5', arch: 'amd64', sha256: A, auto: true },
     { name: 'systemd', version: '1:252.39-1~deb12u2', arch: 'amd64', sha256: B },
   ],
 };
@@ -29,6 +30,7 @@ void test('the lock is written sorted and read back', () => {
   writeFileSync(file, lockText(LOCK));
   const back = readLock(file);
   assert.deepEqual(back.packages.map((p) => p.name), ['systemd', 'zstd']);
+  assert.deepEqual(back.packages.map((p) => p.auto), [undefined, true]);
   assert.deepEqual({ ...back, packages: [] }, { ...LOCK, packages: [] });
 });
 

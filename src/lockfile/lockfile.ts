@@ -12,6 +12,8 @@ export const LockedDeb = z.strictObject({
   version: z.string(),
   arch: z.string(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** apt installed it only as a dependency (apt-mark auto): a build from the lock marks it so again. */
+  auto: z.literal(true).optional(),
 });
 export type LockedDeb = z.infer<typeof LockedDeb>;
 
@@ -19,6 +21,8 @@ export const LockFile = z.strictObject({
   kilnLock: z.literal(1),
   distro: z.strictObject({ name: z.string(), release: z.string(), mirror: z.string() }),
   arch: z.string(),
+  /** The build's SOURCE_DATE_EPOCH: a build from this lock clamps its timestamps to the same time. */
+  sourceDateEpoch: z.number().int().nonnegative().optional(),
   packages: z.array(LockedDeb),
 });
 export type LockFile = z.infer<typeof LockFile>;

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { checkedManifest } from '../engine/plan.js';
+import { checkedManifest, sourceDateEpoch } from '../engine/plan.js';
+import { UserError } from '../errors.js';
 import { loadRecipe, parseRecipe } from '../recipe/index.js';
 import { canonicalJson } from './canonical.js';
 import type { Manifest } from './compile.js';
@@ -156,4 +157,34 @@ void test('a lock pins every package it names, and keeps what the recipe adds', 
   assert.ok(packages.includes('vim=2:9.0.1378-2'));
   assert.ok(!packages.includes('vim'));
   assert.ok(packages.includes('curl'));
+});
+
+void test('SOURCE_DATE_EPOCH: from the environment, else the lock, else the Release file (null); a lock marks its dependencies auto again', () => {
+  const loaded = parseRecipe('r.yaml', 'name: l\npackages: [vim]\n', folder, { env: {} });
+  const lock = {
+    kilnLock: 1 as const,
+    distro: { name: 'debian', release: 'bookworm', mirror: 'http://deb.debian.org/debian' },
+    arch: 'amd64',
+    sourceDateEpoch: 1783764997,
+    packages: [
+      { name: 'vim', version: '2:9.0.1378-2', arch: 'amd64', sha256: 'a'.repeat(64) },
+      { name: 'vim-runtime', version: '2:9.0.1378-2', arch: 'all', sha256: 'b'.repeat(64), auto: true as const },
+    ],
+  };
+  const bootstrap = (m: Manifest) => m.stages[0]?.options as { sourceDateEpoch: number | null; autoInstalled: string[] };
+  assert.equal(bootstrap(checkedManifest(loaded)).sourceDateEpoch, null);
+  assert.deepEqual(bootstrap(checkedManifest(loaded)).autoInstalled, []);
+  assert.equal(bootstrap(checkedManifest(loaded, lock, lock.sourceDateEpoch)).sourceDateEpoch, 1783764997);
+  assert.deepEqual(bootstrap(checkedManifest(loaded, lock)).autoInstalled, ['vim-runtime']);
+  const ids = [checkedManifest(loaded), checkedManifest(loaded, undefined, 1), checkedManifest(loaded, undefined, 2)].map((m) => m.stages[0]?.id);
+  assert.equal(new Set(ids).size, 3, 'the epoch is part of the bootstrap id');
+});
+
+void test('SOURCE_DATE_EPOCH must be whole seconds: anything else is exit 2 with an example', () => {
+  assert.equal(sourceDateEpoch({}), undefined);
+  assert.equal(sourceDateEpoch({ SOURCE_DATE_EPOCH: '' }), undefined);
+  assert.equal(sourceDateEpoch({ SOURCE_DATE_EPOCH: '1700000000' }), 1700000000);
+  for (const bad of ['yesterday', '-5', '1.5', '2026-11-22']) {
+    assert.throws(() => sourceDateEpoch({ SOURCE_DATE_EPOCH: bad }), (e) => e instanceof UserError && /expected whole seconds since 1970-01-01 UTC, e\.g\. SOURCE_DATE_EPOCH=\$\(date \+%s\)/.test(e.message));
+  }
 });

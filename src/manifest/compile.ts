@@ -44,8 +44,12 @@ export const ARCHES: Record<string, { efi: string; kernel: string }> = {
   amd64: { efi: 'x64', kernel: 'linux-image-amd64' },
 };
 
-/** With a lock, every package the lock names is installed at its locked version. */
-export function compile(loaded: LoadedRecipe, versions: Record<string, number>, lock?: LockFile): Manifest {
+/**
+ * With a lock, every package the lock names is installed at its locked version. `epoch` is
+ * SOURCE_DATE_EPOCH when given (environment or lock); without it, the bootstrap stage takes the
+ * Release file's date.
+ */
+export function compile(loaded: LoadedRecipe, versions: Record<string, number>, lock?: LockFile, epoch?: number): Manifest {
   const r = loaded.recipe;
   const origin = (path: (string | number)[]) => loaded.origins.of(path).name;
   const folders: Record<string, string> = { recipe: loaded.folder, ...Object.fromEntries(loaded.layers.map((l) => [l.name, l.folder])) };
@@ -85,6 +89,9 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
     dpkgInclude: r.include,
     setupHooks: hooks.setup,
     env,
+    sourceDateEpoch: epoch ?? null,
+    // Pinned, every package would count as asked for; these are marked as dependencies again.
+    autoInstalled: (lock?.packages ?? []).filter((d) => d.auto).map((d) => d.name).sort(),
   });
   add('system', { hostname: hostname(r), timezone: r.timezone, locale: r.locale });
   add('users', {
@@ -146,8 +153,6 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
       image: disk ? `${r.name}.raw` : null,
       formats: r.outputs,
       compress: r.compress,
-      // Container images carry a creation time; a fixed one keeps them reproducible.
-      created: '1970-01-01T00:00:00Z',
     });
   }
 

@@ -1,7 +1,9 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { BuildError } from '../errors.js';
+import { paragraphs } from '../sbom/dpkg.js';
+import { releaseDate } from '../engine/preflight.js';
 import { collectPackages, packageCacheArgs } from '../store/package-cache.js';
 import { defineStage, type StageContext } from './define.js';
 import { command, hookLabel, HookScript, scriptFile } from './hook-scripts.js';
@@ -21,7 +23,7 @@ const INITRAMFS_ONCE = [
 
 export const bootstrap = defineStage({
   name: 'bootstrap',
-  version: 4,
+  version: 5,
   kind: 'tree',
   summary: "Creates the root file system from scratch with mmdebstrap and installs every package in one apt transaction, taking .debs from the machine's package cache (checked against the signed index) and building the initramfs once.",
   options: z.strictObject({
@@ -36,8 +38,14 @@ export const bootstrap = defineStage({
     /** Setup hooks: on the host, in the new root before apt runs (e.g. to add an apt source). */
     setupHooks: z.array(HookScript),
     env: z.record(z.string(), z.string()),
+    /** SOURCE_DATE_EPOCH from the environment or the lock; null: the Release file's date. */
+    sourceDateEpoch: z.number().int().nonnegative().nullable(),
+    /** Packages to mark as installed only as dependencies (from the lock). */
+    autoInstalled: z.array(z.string()),
   }),
   async run(ctx, o) {
+    const epoch = o.sourceDateEpoch ?? (await releaseDate(o.mirror, o.release, ctx.signal));
+    ctx.log(`SOURCE_DATE_EPOCH=${epoch} (${new Date(epoch * 1000).toISOString()}, ${o.sourceDateEpoch === null ? "the Release file's date" : 'given'})`);
     const collected = join(ctx.scratch, 'debs');
     await mkdir(collected);
     await mkdir(ctx.packageCache, { recursive: true });
@@ -53,22 +61,34 @@ export const bootstrap = defineStage({
       ...o.setupHooks.map((script) => `--setup-hook=${setupHook(ctx, script, o.env)}`),
       ...packageCacheArgs(ctx.packageCache, collected),
       `--customize-hook=${INITRAMFS_ONCE}`,
+      ...(o.autoInstalled.length ? [`--customize-hook=chroot "$1" apt-mark auto ${o.autoInstalled.map(quote).join(' ')} >/dev/null`] : []),
       o.release,
       ctx.root,
       o.mirror,
     ];
     try {
-      await ctx.exec('mmdebstrap', args, { env: { INITRD: 'No' } });
+      // dpkg, maintainer scripts and mkinitramfs clamp what they write to it; mmdebstrap removes its logs.
+      await ctx.exec('mmdebstrap', args, { env: { INITRD: 'No', SOURCE_DATE_EPOCH: String(epoch) } });
     } catch (err) {
       throw explain(err, o.release);
     }
     const use = await collectPackages(collected, ctx.packageCache);
     const mib = (use.downloadedBytes / 2 ** 20).toFixed(1);
     ctx.log(`packages: ${use.reused + use.downloaded} .debs, ${use.reused} from the package cache, ${use.downloaded} downloaded (${mib} MiB)`);
-    // Kept with the stage's result, so a build whose bootstrap is cached still writes its kiln.lock.
-    return { debs: use.debs };
+    // Kept with the stage's result, so a build whose bootstrap is cached still writes its kiln.lock,
+    // and every later stage (and command) gets the same SOURCE_DATE_EPOCH.
+    return { debs: use.debs, sourceDateEpoch: epoch, autoInstalled: await autoInstalled(ctx.root) };
   },
 });
+
+/** What apt installed only as a dependency, from its extended_states: kiln.lock keeps it. */
+async function autoInstalled(root: string): Promise<string[]> {
+  const states = await readFile(join(root, 'var/lib/apt/extended_states'), 'utf8').catch(() => '');
+  return paragraphs(states)
+    .filter((p) => p.get('auto-installed') === '1')
+    .map((p) => p.get('package') ?? '')
+    .sort();
+}
 
 /** A setup hook as mmdebstrap runs it: a shell command with the new root as $1. */
 function setupHook(ctx: StageContext, script: HookScript, env: Record<string, string>): string {

@@ -55,6 +55,11 @@ export function originFolder(ctx: Pick<StageContext, 'folders'>, from: string): 
   return folder;
 }
 
+/** The build's SOURCE_DATE_EPOCH: the bootstrap stage chooses it and hands it on as a fact. */
+export function sourceDateEpoch(ctx: Pick<StageContext, 'facts'>): number | undefined {
+  return typeof ctx.facts.sourceDateEpoch === 'number' ? ctx.facts.sourceDateEpoch : undefined;
+}
+
 export interface Stage<S extends z.ZodType = z.ZodType> {
   name: string;
   version: number;

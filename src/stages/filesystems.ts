@@ -1,11 +1,11 @@
-import { chmod, chown, lstat, mkdir, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readdir, readFile, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { z } from 'zod';
 import { formatBytes, MiB, type Layout, type PlacedPartition } from '../disk/layout.js';
 import { BuildError } from '../errors.js';
 import { mountOverlay } from '../engine/overlay.js';
-import { defineStage, type StageContext } from './define.js';
+import { defineStage, sourceDateEpoch, type StageContext } from './define.js';
 import { parentMount } from './partition-table.js';
 
 const Partition = z.strictObject({
@@ -19,7 +19,7 @@ type Partition = z.infer<typeof Partition>;
 
 export const filesystems = defineStage({
   name: 'filesystems',
-  version: 4,
+  version: 5,
   kind: 'image',
   summary: 'Builds each file system into the disk image at its partition offset from a read-only view of its part of the root, with no loop device and no copy of the tree: ext4/ext2 (mkfs -d -E offset) and vfat (mkfs.fat --offset + mtools) in place; btrfs (--rootdir), squashfs, erofs and swap as files put in place with dd.',
   options: z.strictObject({ partitions: z.array(Partition) }),
@@ -27,11 +27,12 @@ export const filesystems = defineStage({
     const layout = ctx.facts.layout as Layout | undefined;
     if (!layout || typeof ctx.facts.image !== 'string') throw new Error('filesystems needs the partition-table stage to run first');
     const image = join(ctx.work, ctx.facts.image);
+    const epoch = sourceDateEpoch(ctx);
     for (const [i, part] of o.partitions.entries()) {
       const placed = layout.partitions[i];
       if (!part.fs || !placed) continue;
       const source = part.mount === undefined ? undefined : await view(ctx, part, o.partitions);
-      await mkfs(ctx, part, image, placed, source);
+      await mkfs(ctx, part, image, placed, source, epoch);
       ctx.log(`${part.name}: ${part.fs} ${formatBytes(placed.size)} at ${formatBytes(placed.offset)}`);
     }
   },
@@ -85,7 +86,9 @@ export function fatGeometry(size: number): string[] {
   return ['-F', '32', '-s', String(sectorsPerCluster)];
 }
 
-async function mkfs(ctx: StageContext, part: Partition, image: string, at: PlacedPartition, source: string | undefined): Promise<void> {
+async function mkfs(ctx: StageContext, part: Partition, image: string, at: PlacedPartition, source: string | undefined, epoch: number | undefined): Promise<void> {
+  // mke2fs and debugfs take "now" from E2FSPROGS_FAKE_TIME (the superblock's times, new inodes).
+  const fakeTime = epoch === undefined ? {} : { env: { E2FSPROGS_FAKE_TIME: String(epoch) } };
   if (part.fs === 'ext4' || part.fs === 'ext2') {
     // The partition-table stage made the disk a sparse file, so every block already reads as zero:
     // mke2fs need not write zeros over the journal and inode tables (about 30 MiB).
@@ -97,10 +100,13 @@ async function mkfs(ctx: StageContext, part: Partition, image: string, at: Place
       ...(source ? ['-d', source] : []),
       image,
       `${at.size / 1024}k`,
-    ]);
+    ], fakeTime);
+    if (source && epoch !== undefined) await clampExtTimes(ctx, source, `${image}?offset=${at.offset}`, epoch);
   } else if (part.fs === 'vfat') {
     const volumeId = part.uuid.replace('-', '');
     await ctx.exec('mkfs.fat', [
+      // Fixed times for what mkfs.fat writes itself (the volume label's folder entry); -i still sets the id.
+      ...(epoch === undefined ? [] : ['--invariant']),
       '--offset', String(at.offset / 512),
       ...fatGeometry(at.size),
       '-i', volumeId,
@@ -108,8 +114,9 @@ async function mkfs(ctx: StageContext, part: Partition, image: string, at: Place
       image,
       String(at.size / 1024),
     ]);
-    const entries = source ? readdirSync(source).map((e) => join(source, e)) : [];
-    if (entries.length) await ctx.exec('mcopy', ['-s', '-p', '-Q', '-i', `${image}@@${at.offset}`, ...entries, '::/'], { env: { MTOOLS_SKIP_CHECK: '1' } });
+    const from = source && epoch !== undefined ? await clampedCopy(ctx, source, part.name, epoch) : source;
+    const entries = from ? readdirSync(from).sort().map((e) => join(from, e)) : [];
+    if (entries.length) await ctx.exec('mcopy', ['-s', '-p', '-m', '-Q', '-i', `${image}@@${at.offset}`, ...entries, '::/'], { env: { MTOOLS_SKIP_CHECK: '1' } });
   } else {
     // These tools write only whole files: build the file system alone, then put it in place.
     const file = join(ctx.scratch, `${part.name}.${part.fs ?? 'fs'}`);
@@ -122,6 +129,49 @@ async function mkfs(ctx: StageContext, part: Partition, image: string, at: Place
     await ctx.exec('dd', [`if=${file}`, `of=${image}`, 'bs=1M', `seek=${at.offset / MiB}`, 'conv=notrunc,sparse', 'status=none']);
     await rm(file);
   }
+}
+
+/**
+ * mke2fs -d copies each file's atime and ctime as the build left them: the moment the build read or
+ * made it. debugfs sets every inode's atime and ctime to its mtime, and clamps mtimes newer than
+ * SOURCE_DATE_EPOCH to it, in one run over the whole file system (about 2 s for a Debian root).
+ */
+async function clampExtTimes(ctx: StageContext, source: string, spec: string, epoch: number): Promise<void> {
+  const commands: string[] = [];
+  let skipped = 0;
+  const visit = async (rel: string): Promise<void> => {
+    const st = await lstat(join(source, rel));
+    // debugfs reads one command a line: a name with a line break in it cannot be written.
+    if (rel.includes('\n')) return void skipped++;
+    const at = `"/${rel.replace(/"/g, '""')}"`;
+    const time = Math.min(Math.floor(st.mtimeMs / 1000), epoch);
+    commands.push(`sif ${at} atime @${time}`, `sif ${at} ctime @${time}`);
+    if (Math.floor(st.mtimeMs / 1000) !== time) commands.push(`sif ${at} mtime @${time}`);
+    if (st.isDirectory()) for (const name of (await readdir(join(source, rel))).sort()) await visit(rel ? `${rel}/${name}` : name);
+  };
+  await visit('');
+  const file = join(ctx.scratch, 'clamp-times.debugfs');
+  await writeFile(file, `${commands.join('\n')}\n`);
+  // debugfs echoes every command and exits 0 even when one fails: keep quiet, then read its errors.
+  const errors = join(ctx.scratch, 'clamp-times.errors');
+  await ctx.exec('sh', ['-c', 'debugfs -w -f "$1" "$2" >/dev/null 2>"$3"', 'debugfs', file, spec, errors], { env: { E2FSPROGS_FAKE_TIME: String(epoch) }, label: `debugfs -w -f ${file} ${spec}` });
+  const failed = (await readFile(errors, 'utf8')).split('\n').filter((l) => l && !/^debugfs \d/.test(l));
+  if (failed.length) throw new BuildError(`debugfs could not set the times of every file: ${failed.slice(0, 3).join('; ')}`, undefined, `debugfs -w -f ${file} ${spec}`);
+  if (skipped) ctx.log(`${skipped} names with a line break keep the times the build gave them`);
+}
+
+/** A copy of a (small) FAT partition's files with every time clamped to SOURCE_DATE_EPOCH: FAT keeps mtime, creation and access dates. */
+async function clampedCopy(ctx: StageContext, source: string, name: string, epoch: number): Promise<string> {
+  const copy = join(ctx.scratch, `clamped-${name}`);
+  await ctx.exec('cp', ['-a', '--reflink=auto', source, copy]);
+  const visit = async (path: string): Promise<void> => {
+    const st = await lstat(path);
+    if (st.isDirectory()) for (const entry of await readdir(path)) await visit(join(path, entry));
+    const time = Math.min(Math.floor(st.mtimeMs / 1000), epoch);
+    if (!st.isSymbolicLink()) await utimes(path, time, time);
+  };
+  await visit(copy);
+  return copy;
 }
 
 /** btrfs, swap, squashfs and erofs as a file of their own; read-only ones are as small as their content. */

@@ -10,7 +10,7 @@ import { digestFile } from '../engine/sparse-hash.js';
 import { DISK_FORMATS } from '../recipe/schema.js';
 import { bmapXml } from '../outputs/bmap.js';
 import { writeDockerArchiveTree, writeOciLayout } from '../outputs/oci.js';
-import { defineStage, type StageContext } from './define.js';
+import { defineStage, sourceDateEpoch, type StageContext } from './define.js';
 
 export const COMPRESSORS: Record<string, { ext: string; command: string; args: string[] }> = {
   zstd: { ext: 'zst', command: 'zstd', args: ['-q', '-T0', '--rm'] },
@@ -32,13 +32,11 @@ const Options = z.strictObject({
   image: z.string().nullable(),
   formats: z.array(z.string()),
   compress: z.string(),
-  /** ISO time written into container image configs. */
-  created: z.string(),
 });
 
 export const outputs = defineStage({
   name: 'outputs',
-  version: 1,
+  version: 2,
   kind: 'image',
   summary: 'Writes every output: the raw image and its bmap, qemu-img conversions (qcow2, vmdk, vhdx, vdi), a tar of the root tree, an OCI image layout and a docker-archive; compresses raw and tar if asked.',
   options: Options,
@@ -84,8 +82,10 @@ async function compress(ctx: StageContext, file: string, method: string): Promis
  * names; the contents of /dev, /proc, /sys, /run and /tmp stay out, as container runtimes mount them.
  */
 async function rootTar(ctx: StageContext, target: string): Promise<void> {
+  const epoch = sourceDateEpoch(ctx);
   await ctx.exec('tar', [
     '--create', '--file', target, '--directory', ctx.root,
+    ...(epoch === undefined ? [] : [`--mtime=@${epoch}`, '--clamp-mtime']),
     '--format=posix', '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime',
     '--sort=name', '--numeric-owner', '--xattrs', '--xattrs-include=*', '--acls', '--one-file-system',
     '--exclude=./dev/*', '--exclude=./proc/*', '--exclude=./sys/*', '--exclude=./run/*', '--exclude=./tmp/*',
@@ -97,7 +97,7 @@ async function containerImages(ctx: StageContext, o: z.output<typeof Options>): 
   const layer = join(ctx.scratch, 'layer.tar');
   await rootTar(ctx, layer);
   const oci = `${o.name}.oci`;
-  const digests = await writeOciLayout(join(ctx.work, oci), layer, { name: o.name, arch: o.arch, created: o.created });
+  const digests = await writeOciLayout(join(ctx.work, oci), layer, { name: o.name, arch: o.arch, created: new Date((sourceDateEpoch(ctx) ?? 0) * 1000).toISOString().replace(/\.000Z$/, 'Z') });
   const tree = join(ctx.scratch, 'docker-archive');
   const members = await writeDockerArchiveTree(tree, layer, o.name, digests);
   const archive = `${o.name}.docker.tar`;

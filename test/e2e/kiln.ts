@@ -56,7 +56,8 @@ export function partitions(image: string): SfdiskPartition[] {
 
 /** Reads inside an image's ext4 partition with debugfs, without mounting anything. */
 export class Ext4 {
-  private readonly spec: string;
+  /** debugfs's name for the partition: the image with its byte offset. */
+  readonly spec: string;
   constructor(image: string, partition: SfdiskPartition) {
     this.spec = `${image}?offset=${partition.start * 512}`;
   }

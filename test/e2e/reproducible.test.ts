@@ -1,0 +1,90 @@
+/**
+ * Reproducible images: a build and a rebuild from its kiln.lock, both with the cache off, give
+ * byte-identical raw, qcow2 and tar outputs; `kiln diff` says so, and names the package and file
+ * that set a third build apart.
+ */
+import assert from 'node:assert/strict';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Ext4, kiln, partitions, readJson, REPO, run, scratch } from './kiln.js';
+
+const FIXTURE = join(REPO, 'test/e2e/fixtures/reproducible');
+const cache = scratch('repro-cache');
+
+interface Lock {
+  sourceDateEpoch: number;
+  packages: { name: string; auto?: true }[];
+}
+
+interface DiffJson {
+  identical: boolean;
+  packages: { added: { name: string }[]; removed: unknown[]; changed: unknown[] };
+  files: { added: string[]; removed: string[]; changed: { path: string; changes: string[] }[] };
+  regions: { name: string; same: boolean }[];
+}
+
+const sums = (dir: string) => Object.fromEntries(readFileSync(join(dir, 'SHA256SUMS'), 'utf8').trim().split('\n').map((l) => l.split(/\s+/).reverse()));
+
+async function build(out: string, ...args: string[]): Promise<void> {
+  const result = await kiln(['build', join(FIXTURE, 'recipe.yaml'), '-o', out, '--no-cache', ...args], { KILN_CACHE: cache });
+  assert.equal(result.code, 0, result.stderr.slice(-3000));
+}
+
+void test('reproducible: a build and its rebuild from kiln.lock are byte-identical; kiln diff explains a third', async () => {
+  const a = join(scratch('repro'), 'a');
+  const b = join(scratch('repro'), 'b');
+  await build(a);
+  const lock = readJson<Lock>(join(a, 'kiln.lock'));
+  // The Release file's date, kept in the lock; dependencies are marked so a locked build marks them alike.
+  assert.ok(lock.sourceDateEpoch > 1.6e9 && lock.sourceDateEpoch < Date.now() / 1000, String(lock.sourceDateEpoch));
+  assert.ok(lock.packages.some((p) => p.auto) && lock.packages.some((p) => !p.auto));
+  await build(b, '--lock', join(a, 'kiln.lock'));
+
+  const [sa, sb] = [sums(a), sums(b)];
+  for (const file of ['repro.raw', 'repro.qcow2', 'repro.tar', 'repro.raw.bmap', 'repro.spdx.json', 'repro.cdx.json']) {
+    assert.ok(sa[file], `${file} is an output`);
+    assert.equal(sa[file], sb[file], `${file} differs between the build and its rebuild`);
+  }
+  const same = await kiln(['diff', a, b]);
+  assert.equal(same.code, 0, same.stderr);
+  assert.match(same.stdout, /are identical \(every partition and every byte of the disk\)/);
+
+  // What makes it so, seen in the image: clamped times, an empty machine-id, no logs or seeds.
+  const epoch = lock.sourceDateEpoch;
+  const image = join(a, 'repro.raw');
+  const root = new Ext4(image, partitions(image).find((p) => p.name === 'root') ?? assert.fail('no root partition'));
+  assert.equal(root.cat('/etc/machine-id'), '');
+  for (const gone of ['/var/log/dpkg.log', '/var/log/apt/history.log', '/var/cache/ldconfig/aux-cache', '/var/lib/systemd/random-seed']) assert.ok(!root.exists(gone), `${gone} is in the image`);
+  const hostname = run('debugfs', ['-R', 'stat /etc/hostname', root.spec]);
+  for (const field of ['ctime', 'atime', 'mtime', 'crtime']) {
+    const seconds = parseInt(new RegExp(`${field}: 0x([0-9a-f]+)`).exec(hostname)?.[1] ?? '', 16);
+    assert.equal(seconds, epoch, `/etc/hostname ${field} is the build's SOURCE_DATE_EPOCH`);
+  }
+  const newest = Math.max(...run('tar', ['--list', '--verbose', '--full-time', '--file', join(a, 'repro.tar')]).trim().split('\n').map((l) => Date.parse(`${l.split(/\s+/).slice(3, 5).join('T')}Z`) / 1000));
+  assert.ok(newest <= epoch, `a tar entry is newer (${newest}) than SOURCE_DATE_EPOCH (${epoch})`);
+
+  // A third build with one package (tree: a program and nothing else) and one file more: kiln diff names both, and little else.
+  const other = join(scratch('repro'), 'recipe');
+  cpSync(FIXTURE, other, { recursive: true });
+  const recipe = join(other, 'recipe.yaml');
+  writeFileSync(recipe, readFileSync(recipe, 'utf8').replace('packages: [sudo]', 'packages: [sudo, tree]').replace('files:\n', 'files:\n  - { dst: /etc/kiln-extra, content: "one more\\n" }\n'));
+  const c = join(scratch('repro'), 'c');
+  const third = await kiln(['build', recipe, '-o', c, '--lock', join(a, 'kiln.lock')], { KILN_CACHE: cache });
+  assert.equal(third.code, 0, third.stderr.slice(-3000));
+  const diff = await kiln(['diff', a, c, '--json']);
+  assert.equal(diff.code, 1, diff.stderr);
+  const d = JSON.parse(diff.stdout) as DiffJson;
+  assert.equal(d.identical, false);
+  assert.deepEqual(d.packages.added.map((p) => p.name), ['tree']);
+  assert.deepEqual([d.packages.removed, d.packages.changed], [[], []]);
+  assert.ok(d.files.added.includes('/etc/kiln-extra') && d.files.added.includes('/usr/bin/tree'), d.files.added.join(' '));
+  assert.deepEqual(d.files.removed, []);
+  // Only dpkg's and apt's own records change besides what was added.
+  const changed = d.files.changed.map((f) => f.path).filter((p) => !/^\/var\/lib\/(dpkg|apt)\/|^\/etc$|^\/usr\/bin$|^\/usr\/share\/(doc|man\/man1)$/.test(p));
+  assert.deepEqual(changed, [], JSON.stringify(d.files.changed.slice(0, 20)));
+  assert.deepEqual(d.regions.filter((r) => !r.same).map((r) => r.name), ['partition 2 (root)']);
+  const text = await kiln(['diff', a, c]);
+  assert.match(text.stdout, /packages: 1 added, 0 removed, 0 changed\n {2}\+ tree /);
+  assert.match(text.stdout, /\+ \/etc\/kiln-extra/);
+});
