@@ -1,6 +1,8 @@
 /** `kiln doctor [--install]`: which host tools are missing, and apt-get to install them. */
 import { spawnSync } from 'node:child_process';
 import pc from 'picocolors';
+import { canRun, enableBinfmt } from '../arch/binfmt.js';
+import { ARCH_NAMES } from '../arch/table.js';
 import { BuildError } from '../errors.js';
 import { isPresent, TOOLS } from '../engine/tools.js';
 
@@ -19,11 +21,35 @@ export function doctor(install: boolean, out: NodeJS.WritableStream = process.st
     }
     missing = TOOLS.filter((t) => !isPresent(t));
   }
-  if (missing.length) {
+  const foreign = foreignArches(install, out);
+  if (missing.length || foreign) {
     const packages = [...new Set(missing.map((t) => t.package))].sort().join(' ');
-    out.write(`\n${missing.length} missing; install with: kiln doctor --install (or apt-get install ${packages})\n`);
+    const what = [missing.length ? `${missing.length} missing` : '', foreign ? `${foreign} architectures cannot run` : ''].filter(Boolean).join(', ');
+    out.write(`\n${what}; fix with: kiln doctor --install${packages ? ` (or apt-get install ${packages})` : ''}\n`);
     return 1;
   }
-  out.write('all host tools are present\n');
+  out.write('all host tools are present and every architecture runs\n');
   return 0;
+}
+
+/**
+ * Whether this host runs each architecture's programs, proven by running a tiny one; with
+ * --install, binfmt_misc is mounted and qemu-user registered first. Returns how many cannot run.
+ */
+function foreignArches(install: boolean, out: NodeJS.WritableStream): number {
+  let failing = 0;
+  for (const arch of ARCH_NAMES) {
+    let note = '';
+    if (install && !canRun(arch)) {
+      try {
+        note = enableBinfmt(arch).join(', ');
+      } catch (err) {
+        note = err instanceof Error ? err.message : String(err);
+      }
+    }
+    const ok = canRun(arch);
+    if (!ok) failing++;
+    out.write(`${ok ? pc.green('ok     ') : pc.red('missing')} ${`runs ${arch} programs`.padEnd(20)} ${'binfmt_misc'.padEnd(16)} (foreign)${note ? ` ${note}` : ''}\n`);
+  }
+  return failing;
 }

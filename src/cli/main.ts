@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import pc from 'picocolors';
 import { build } from '../engine/executor.js';
 import { isIsolated, runIsolated } from '../engine/isolate.js';
+import type { ArchName } from '../arch/table.js';
 import { checkHost } from '../engine/preflight.js';
 import { cacheDir } from '../engine/workspace.js';
 import { parseSize } from '../recipe/sizes.js';
@@ -70,7 +71,7 @@ program
     }
     if (!isIsolated()) {
       // Everything a user can get wrong is checked out here; the build itself runs isolated.
-      checkHost();
+      checkHost(manifest.arch as ArchName);
       process.exitCode = await runIsolated();
       return;
     }

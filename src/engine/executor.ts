@@ -17,6 +17,7 @@ import { makeExec } from './exec.js';
 import { ImageRoot } from './image-root.js';
 import { unmountAll } from './overlay.js';
 import { installedPackages, type InstalledPackage } from './packages.js';
+import type { ArchName } from '../arch/table.js';
 import { checkHost, checkOutputDir } from './preflight.js';
 import { outputsOf, publishOutput, Staging, type PublishedFile } from './publish.js';
 import { elapsed, StageSteps, type StageRecord } from './stage-steps.js';
@@ -61,7 +62,7 @@ export async function build(o: BuildOptions): Promise<BuildRecord> {
   const t0 = performance.now();
   const emit = (event: BuildEventInput) => o.listener({ ...event, time: new Date().toISOString() });
 
-  checkHost();
+  checkHost(manifest.arch as ArchName);
   await checkOutputDir(o.outputDir);
   const store = new Store(o.cacheDir ?? cacheDir());
   await mkdir(store.dir, { recursive: true });

@@ -2,9 +2,11 @@
 import { constants, existsSync } from 'node:fs';
 import { access, mkdir, readFile } from 'node:fs/promises';
 import { BuildError } from '../errors.js';
+import { canRun } from '../arch/binfmt.js';
+import { archInfo, type ArchName } from '../arch/table.js';
 import { missingTools } from './tools.js';
 
-export function checkHost(): void {
+export function checkHost(arch: ArchName = 'amd64'): void {
   if (process.getuid?.() !== 0) {
     throw new BuildError('kiln build must run as root (mmdebstrap --mode=root, chroot and mkfs need it); try: sudo kiln build ...');
   }
@@ -12,6 +14,10 @@ export function checkHost(): void {
   if (missing.length) {
     const names = missing.map((t) => `${t.name} (Debian package ${t.package})`).join(', ');
     throw new BuildError(`missing host tools: ${names}; install them with: kiln doctor --install`);
+  }
+  if (!canRun(arch)) {
+    const how = archInfo(arch).binfmt ? 'qemu-user-static through binfmt_misc' : 'a kernel with IA32 emulation';
+    throw new BuildError(`this machine cannot run ${arch} programs, which building an ${arch} image needs (${how}); fix it with: kiln doctor --install`);
   }
 }
 

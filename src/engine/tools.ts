@@ -10,7 +10,7 @@ export interface Tool {
   name: string;
   files?: string[];
   package: string;
-  for: 'build' | 'boot' | 'verify';
+  for: 'build' | 'boot' | 'verify' | 'foreign';
 }
 
 export const TOOLS: readonly Tool[] = [
@@ -35,6 +35,12 @@ export const TOOLS: readonly Tool[] = [
   { name: 'filefrag', package: 'e2fsprogs', for: 'build' },
   { name: 'qemu-system-x86_64', package: 'qemu-system-x86', for: 'boot' },
   { name: 'OVMF firmware', files: ['/usr/share/OVMF/OVMF_CODE_4M.fd', '/usr/share/OVMF/OVMF_CODE.fd'], package: 'ovmf', for: 'boot' },
+  // Other architectures: qemu-user runs their programs while building, QEMU and UEFI boot them.
+  { name: 'qemu-aarch64-static', package: 'qemu-user-static', for: 'foreign' },
+  { name: 'qemu-system-aarch64', package: 'qemu-system-arm', for: 'foreign' },
+  { name: 'AAVMF firmware', files: ['/usr/share/AAVMF/AAVMF_CODE.fd'], package: 'qemu-efi-aarch64', for: 'foreign' },
+  { name: 'AAVMF32 firmware', files: ['/usr/share/AAVMF/AAVMF32_CODE.fd'], package: 'qemu-efi-arm', for: 'foreign' },
+  { name: 'OVMF32 firmware', files: ['/usr/share/OVMF/OVMF32_CODE_4M.secboot.fd'], package: 'ovmf-ia32', for: 'foreign' },
   { name: 'sfdisk', package: 'fdisk', for: 'verify' },
   { name: 'sgdisk', package: 'gdisk', for: 'verify' },
   { name: 'debugfs', package: 'e2fsprogs', for: 'build' },

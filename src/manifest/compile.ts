@@ -10,6 +10,7 @@ import { BUILTIN_LOCALES } from '../stages/system.js';
 import { canonicalJson, idOf, sha256 } from './canonical.js';
 import { hashFile, hashTree } from './content-hash.js';
 import type { LockFile } from '../lockfile/lockfile.js';
+import { archInfo } from '../arch/table.js';
 import { diskId, fstabEntries, grubPlatforms, hasDisk, partitions } from './disk-plan.js';
 import { provenanceOf, type HookScript, type Provenance } from './provenance.js';
 import { resolveInside } from '../recipe/files.js';
@@ -38,11 +39,6 @@ export interface Manifest {
   /** Who asked for each package the recipe and its layers name, and every operation. */
   provenance: Provenance;
 }
-
-/** Per-architecture facts; the cross-architecture work extends this one table. */
-export const ARCHES: Record<string, { efi: string; kernel: string }> = {
-  amd64: { efi: 'x64', kernel: 'linux-image-amd64' },
-};
 
 /**
  * With a lock, every package the lock names is installed at its locked version. `epoch` is
@@ -113,7 +109,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
   if (disk && r.bootloader === 'systemd-boot' && esp && rootPart) {
     add('systemd-boot', {
       esp: esp.mount,
-      efiArch: ARCHES[r.arch]?.efi ?? '',
+      efiArch: archInfo(r.arch).efi,
       entry: r.name,
       title: r.name,
       cmdline: [`root=PARTUUID=${rootPart.partUuid}`, 'rw', ...r.kernel.cmdline],
@@ -122,8 +118,8 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
   if (disk && r.bootloader.startsWith('grub-') && rootPart) {
     const boot = parts.find((p) => p.mount === '/boot') ?? rootPart;
     add('grub', {
-      platforms: grubPlatforms(r.bootloader),
-      efiArch: ARCHES[r.arch]?.efi ?? '',
+      platforms: grubPlatforms(r.bootloader, r.arch),
+      efiArch: archInfo(r.arch).efi,
       esp: esp?.mount ?? null,
       bootUuid: boot.uuid,
       // Paths grub reads are relative to the file system that holds /boot.
@@ -189,7 +185,7 @@ function implicitPackages(r: Recipe): string[] {
   if (r.kernel.package !== 'none') out.push(r.kernel.package, 'systemd-sysv', 'udev', 'zstd');
   if (r.bootloader === 'systemd-boot') out.push('systemd-boot-efi');
   if (r.bootloader === 'grub-bios' || r.bootloader === 'grub-hybrid') out.push('grub-pc-bin');
-  if (r.bootloader === 'grub-efi' || r.bootloader === 'grub-hybrid') out.push('grub-efi-amd64-bin');
+  if (r.bootloader === 'grub-efi' || r.bootloader === 'grub-hybrid') out.push(archInfo(r.arch).grubEfi.package);
   if (!BUILTIN_LOCALES.includes(r.locale)) out.push('locales');
   return out;
 }

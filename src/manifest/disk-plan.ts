@@ -3,6 +3,7 @@
  * kernel and fstab find them by, and the fstab itself. Pure: everything derives from the recipe.
  */
 import { guidFromSeed, resolveGptType } from '../disk/guid.js';
+import { archInfo } from '../arch/table.js';
 import { resolveMbrType } from '../disk/mbr.js';
 import { DISK_FORMATS, type Recipe } from '../recipe/index.js';
 
@@ -29,10 +30,11 @@ export function fstabEntries(parts: ReturnType<typeof partitions>) {
   return [...mounted, ...swap];
 }
 
-export function grubPlatforms(bootloader: string): string[] {
+export function grubPlatforms(bootloader: string, arch: string): string[] {
+  const efi = archInfo(arch).grubEfi.platform;
   if (bootloader === 'grub-bios') return ['i386-pc'];
-  if (bootloader === 'grub-efi') return ['x86_64-efi'];
-  return ['i386-pc', 'x86_64-efi'];
+  if (bootloader === 'grub-efi') return [efi];
+  return ['i386-pc', efi];
 }
 
 /** The disk's id: a GUID on GPT, a 32-bit signature (8 hex digits) on MBR; derived from the name. */

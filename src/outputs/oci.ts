@@ -4,6 +4,7 @@
  * tar itself; every JSON document is written with sorted keys so the same tar gives the same bytes.
  */
 import { link, mkdir, stat, writeFile } from 'node:fs/promises';
+import { ARCH_NAMES, archInfo } from '../arch/table.js';
 import { join } from 'node:path';
 import { sha256File } from '../engine/sparse-hash.js';
 import { canonicalJson, sha256 } from '../manifest/canonical.js';
@@ -15,15 +16,9 @@ export interface ImageConfig {
   created: string;
 }
 
-const GOARCH: Record<string, { architecture: string; variant?: string }> = {
-  amd64: { architecture: 'amd64' },
-  arm64: { architecture: 'arm64', variant: 'v8' },
-  armhf: { architecture: 'arm', variant: 'v7' },
-  i386: { architecture: '386' },
-};
 
 function configJson(config: ImageConfig, layerDigest: string): string {
-  const arch = GOARCH[config.arch] ?? { architecture: config.arch };
+  const arch = (ARCH_NAMES as readonly string[]).includes(config.arch) ? archInfo(config.arch).oci : { architecture: config.arch };
   return canonicalJson({
     ...arch,
     os: 'linux',

@@ -56,8 +56,8 @@ const CASES: [string, string, string][] = [
   ['unset variable', 'name: a\nhostname: ${HOST}\n', 'r.yaml:2:11 hostname: variable HOST is not set (set it with --set HOST=VALUE or KILN_VAR_HOST=VALUE, or write ${HOST:-default})'],
   ['bad user name', 'name: a\nusers:\n  - name: Admin\n', 'r.yaml:3:11 users[0].name: "Admin" is not a valid user name (lowercase letters, digits, "_" and "-", starting with a letter; not root)'],
   ['bad hostname', 'name: a\nhostname: -bad-\n', 'r.yaml:2:11 hostname: "-bad-" is not a valid hostname (letters, digits and "-", at most 63 per dot-separated label)'],
-  ['arch not yet supported', 'name: a\narch: arm64\n', 'r.yaml:2:7 arch: "arm64" is not yet supported (supported: amd64)'],
-  ['unknown arch', 'name: a\narch: sparc\n', 'r.yaml:2:7 arch: "sparc" is not valid (supported: amd64)'],
+  ['grub-bios on arm64', 'name: a\narch: arm64\nbootloader: grub-bios\ndisk:\n  table: mbr\n  partitions:\n    - { name: root, size: rest, fs: ext4, mount: / }\n', 'r.yaml:3:13 bootloader: grub-bios boots PCs with a BIOS; arm64 machines have none (use systemd-boot or grub-efi)'],
+  ['unknown arch', 'name: a\narch: sparc\n', 'r.yaml:2:7 arch: "sparc" is not valid (supported: amd64, arm64, armhf, i386)'],
   ['bootloader not yet supported', 'name: a\nbootloader: rpi-firmware\n', 'r.yaml:2:13 bootloader: "rpi-firmware" is not yet supported (supported: systemd-boot, grub-efi, grub-bios, grub-hybrid, none)'],
   [
     'more than four MBR partitions',

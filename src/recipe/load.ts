@@ -1,5 +1,6 @@
 /** Reads a recipe file: YAML with positions → variables → schema → layers → semantic rules. */
 import { readFileSync } from 'node:fs';
+import { ARCH_NAMES, archInfo, defaultCmdline } from '../arch/table.js';
 import { dirname, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { lexical } from './hook-names.js';
@@ -57,6 +58,9 @@ export function parseRecipe(file: string, text: string, folder: string, options:
 
   const input: unknown = source.doc.toJS() ?? {};
   if (options.arch !== undefined && input && typeof input === 'object') (input as Record<string, unknown>).arch = options.arch;
+  // What the recipe itself says, before the architecture's defaults fill in the kernel.
+  const given = structuredClone(input);
+  archDefaults(input);
   const parsed = RecipeSchema.safeParse(input);
   if (!parsed.success) {
     if (input === null || typeof input !== 'object' || Array.isArray(input)) {
@@ -69,11 +73,22 @@ export function parseRecipe(file: string, text: string, folder: string, options:
   const layers = resolveLayers(source, recipe, folder, options.set ?? {}, env);
   const own: Part = { name: 'recipe', folder, source, data: ownLists(recipe), hooks: ownHooks(recipe), overlay: false };
   const parts = layers.map((l): Part => ({ name: l.name, folder: l.folder, source: l.source, data: l.layer, hooks: l.hooks, overlay: l.hasOverlay }));
-  const merged = mergeLayers(recipe, own, parts, (path) => valueAt(input, path) !== undefined);
+  const merged = mergeLayers(recipe, own, parts, (path) => valueAt(given, path) !== undefined);
   if (merged.errors.length) throw new UserError(merged.errors.join('\n'));
   const issues = validate(merged.recipe, (path) => merged.origins.of(path));
   if (issues.length) throw new UserError(issues.map((i) => merged.origins.format(i)).join('\n'));
   return { recipe: merged.recipe, layers, origins: merged.origins, file, folder };
+}
+
+/** The kernel package and serial console of the recipe's architecture, where the recipe names none. */
+function archDefaults(input: unknown): void {
+  if (!input || typeof input !== 'object' || Array.isArray(input)) return;
+  const recipe = input as Record<string, unknown>;
+  const arch = recipe.arch ?? 'amd64';
+  if (typeof arch !== 'string' || !(ARCH_NAMES as readonly string[]).includes(arch)) return;
+  const kernel = recipe.kernel ?? {};
+  if (!kernel || typeof kernel !== 'object' || Array.isArray(kernel)) return;
+  recipe.kernel = { package: archInfo(arch).kernel, cmdline: defaultCmdline(arch), ...kernel };
 }
 
 /**

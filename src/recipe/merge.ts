@@ -4,10 +4,10 @@
  * that layers set must be set alike by all of them, or the recipe must choose.
  */
 import { HOOK_PHASES, type HookPhase, type LayerInput, type Recipe, type RecipeInput } from './schema.js';
+import { ARCH_NAMES } from '../arch/table.js';
 import { Origins, type Origin } from './origins.js';
 import { formatPath, show, type Issue, type KeyPath, type SourceFile } from './source.js';
 
-export const ARCH_NAMES = ['amd64', 'arm64', 'armhf', 'i386'];
 
 export interface Part {
   /** "recipe", or the layer's name. */
@@ -76,7 +76,7 @@ export function mergeLayers(recipe: RecipeInput, own: Part, layers: readonly Par
     (part) =>
       (part.data.packages ?? []).flatMap((p, i): Entry<string>[] => {
         if (typeof p === 'string') return [{ value: p, origin: originOf(part, ['packages', i]) }];
-        p.arch.forEach((a, j) => ARCH_NAMES.includes(a) || fail(part, { path: ['packages', i, 'arch', j], message: `${show(a)} is not an architecture (${ARCH_NAMES.join(', ')})` }));
+        p.arch.forEach((a, j) => (ARCH_NAMES as readonly string[]).includes(a) || fail(part, { path: ['packages', i, 'arch', j], message: `${show(a)} is not an architecture (${ARCH_NAMES.join(', ')})` }));
         return p.arch.includes(recipe.arch) ? [{ value: p.name, origin: originOf(part, ['packages', i, 'name']) }] : [];
       }),
     (name) => name.replace(/[:=].*$/, ''),

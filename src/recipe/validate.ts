@@ -2,6 +2,7 @@
  * Rules that the schema alone cannot say: supported values, names, sizes, the disk layout as a
  * whole, and files that must exist. Every rule reports the key path; nothing here runs a command.
  */
+import { ARCH_NAMES, archInfo } from '../arch/table.js';
 import { resolveGptType } from '../disk/guid.js';
 import { resolveMbrType } from '../disk/mbr.js';
 import { LayoutError, resolveLayout, MiB } from '../disk/layout.js';
@@ -14,7 +15,7 @@ import { show, type Issue, type KeyPath } from './source.js';
 
 /** Values a later kiln will accept: named so the user learns "not yet" rather than "wrong". */
 const SUPPORTED = {
-  arch: { now: ['amd64'], later: ['arm64', 'armhf', 'i386'] },
+  arch: { now: ['amd64', 'arm64', 'armhf', 'i386'], later: [] as string[] },
   bootloader: { now: ['systemd-boot', 'grub-efi', 'grub-bios', 'grub-hybrid', 'none'], later: ['rpi-firmware'] },
   output: { now: ['raw', 'qcow2', 'vmdk', 'vhdx', 'vdi', 'tar', 'oci'], later: ['iso'] },
   compress: { now: ['none', 'zstd', 'xz', 'gzip'], later: [] },
@@ -206,7 +207,9 @@ function validateDisk(recipe: Recipe, fail: Fail): void {
   else if (disk.partitions[root]?.fs !== 'ext4') fail(['disk', 'partitions', root, 'fs'], 'the root file system must be ext4');
   const uefi = ['systemd-boot', 'grub-efi', 'grub-hybrid'].includes(recipe.bootloader);
   const bios = ['grub-bios', 'grub-hybrid'].includes(recipe.bootloader);
-  if (recipe.bootloader === 'grub-hybrid' && mbr) fail(['bootloader'], 'grub-hybrid makes one GPT disk that boots with BIOS and UEFI; it needs table: gpt');
+  if (bios && (ARCH_NAMES as readonly string[]).includes(recipe.arch) && !archInfo(recipe.arch).grubBios) {
+    fail(['bootloader'], `${recipe.bootloader} boots PCs with a BIOS; ${recipe.arch} machines have none (use systemd-boot or grub-efi)`);
+  } else if (recipe.bootloader === 'grub-hybrid' && mbr) fail(['bootloader'], 'grub-hybrid makes one GPT disk that boots with BIOS and UEFI; it needs table: gpt');
   else if (bios && !mbr && !disk.partitions.some((p) => resolveGptType(p.type) === resolveGptType('bios-boot'))) {
     fail(['disk', 'partitions'], `${recipe.bootloader} on a GPT disk needs a bios-boot partition for its core image (add { name: bios, type: bios-boot, size: 1M } first, or use table: mbr)`);
   }

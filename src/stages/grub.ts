@@ -11,15 +11,19 @@ const CORE_MODULES: Record<string, string[]> = {
   'i386-pc': ['biosdisk', 'part_msdos', 'part_gpt', 'ext2', 'search', 'search_fs_uuid', 'configfile', 'normal'],
   'x86_64-efi': ['part_msdos', 'part_gpt', 'ext2', 'fat', 'search', 'search_fs_uuid', 'configfile', 'normal', 'efi_gop'],
 };
+const EFI_PLATFORMS = ['x86_64-efi', 'i386-efi', 'arm64-efi', 'arm-efi'] as const;
+const modulesOf = (platform: string) => CORE_MODULES[platform] ?? CORE_MODULES['x86_64-efi'] ?? [];
+/** The Debian package with GRUB's modules for a platform. */
+const PACKAGE: Record<string, string> = { 'i386-pc': 'grub-pc-bin', 'x86_64-efi': 'grub-efi-amd64-bin', 'i386-efi': 'grub-efi-ia32-bin', 'arm64-efi': 'grub-efi-arm64-bin', 'arm-efi': 'grub-efi-arm-bin' };
 
 export const grub = defineStage({
   name: 'grub',
-  version: 1,
+  version: 2,
   kind: 'tree',
   summary:
-    "Sets GRUB up from the image's own grub-pc-bin / grub-efi-amd64-bin: modules in /boot/grub/<platform>, a grub.cfg that finds /boot by file-system UUID, a BIOS core image (written into the disk by grub-bios-install) and/or EFI/BOOT/BOOTX64.EFI on the ESP. Made with grub-mkimage in the image root; no grub-install, no devices.",
+    "Sets GRUB up from the image's own grub-pc-bin / grub-efi-<arch>-bin: modules in /boot/grub/<platform>, a grub.cfg that finds /boot by file-system UUID, a BIOS core image (written into the disk by grub-bios-install) and/or EFI/BOOT/BOOT<ARCH>.EFI (X64, AA64, ARM, IA32) on the ESP. Made with grub-mkimage in the image root; no grub-install, no devices.",
   options: z.strictObject({
-    platforms: z.array(z.enum(['i386-pc', 'x86_64-efi'])),
+    platforms: z.array(z.enum(['i386-pc', ...EFI_PLATFORMS])),
     efiArch: z.string(),
     esp: z.string().nullable(),
     bootUuid: z.string(),
@@ -33,17 +37,18 @@ export const grub = defineStage({
     if (!kernel) throw new BuildError('grub needs the kernel stage to run first');
     const grubDir = join(ctx.root, 'boot/grub');
     await mkdir(grubDir, { recursive: true });
-    const serial = o.cmdline.some((a) => a.startsWith('console=ttyS'));
+    // GRUB's own serial terminal is the PC's COM1: on ARM the firmware's console already is serial.
+    const serial = o.cmdline.some((a) => a.startsWith('console=ttyS')) && o.platforms.some((p) => p === 'i386-pc' || p === 'x86_64-efi' || p === 'i386-efi');
     await writeFile(join(grubDir, 'grub.cfg'), grubCfg(o, kernel, serial));
     // Run from the core image before grub.cfg: find the file system with /boot and set the prefix there.
     await writeFile(join(grubDir, 'early.cfg'), `search --no-floppy --fs-uuid --set=root ${o.bootUuid}\nset prefix=($root)${o.bootPath}/grub\n`);
     for (const platform of o.platforms) {
       const modules = join(ctx.root, 'usr/lib/grub', platform);
-      if (!existsSync(modules)) throw new BuildError(`GRUB for ${platform} is not in the image (the ${platform === 'i386-pc' ? 'grub-pc-bin' : 'grub-efi-amd64-bin'} package provides it)`);
+      if (!existsSync(modules)) throw new BuildError(`GRUB for ${platform} is not in the image (the ${PACKAGE[platform] ?? 'grub'} package provides it)`);
       await ctx.exec('cp', ['-a', `${modules}/.`, join(grubDir, platform)]);
       const output = platform === 'i386-pc' ? '/boot/grub/i386-pc/core.img' : `${o.esp ?? '/boot/efi'}/EFI/BOOT/BOOT${o.efiArch.toUpperCase()}.EFI`;
-      if (platform === 'x86_64-efi') await mkdir(join(ctx.root, o.esp ?? '/boot/efi', 'EFI/BOOT'), { recursive: true });
-      await ctx.chroot('grub-mkimage', ['-O', platform, '-d', `/usr/lib/grub/${platform}`, '-c', '/boot/grub/early.cfg', '-p', `${o.bootPath}/grub`, '-o', output, ...(CORE_MODULES[platform] ?? [])]);
+      if (platform !== 'i386-pc') await mkdir(join(ctx.root, o.esp ?? '/boot/efi', 'EFI/BOOT'), { recursive: true });
+      await ctx.chroot('grub-mkimage', ['-O', platform, '-d', `/usr/lib/grub/${platform}`, '-c', '/boot/grub/early.cfg', '-p', `${o.bootPath}/grub`, '-o', output, ...modulesOf(platform)]);
       ctx.log(`${platform}: ${output}`);
     }
     ctx.log(`grub.cfg: linux ${o.bootPath}/vmlinuz-${kernel.version} ${o.cmdline.join(' ')}`);

@@ -24,7 +24,14 @@ interface DiffJson {
   regions: { name: string; same: boolean }[];
 }
 
-const sums = (dir: string) => Object.fromEntries(readFileSync(join(dir, 'SHA256SUMS'), 'utf8').trim().split('\n').map((l) => l.split(/\s+/).reverse()));
+/** File name to sha256, from a build's SHA256SUMS. */
+function sums(dir: string): Record<string, string> {
+  const lines = readFileSync(join(dir, 'SHA256SUMS'), 'utf8').trim().split('\n');
+  return Object.fromEntries(lines.map((l): [string, string] => {
+    const [sum = '', file = ''] = l.split(/\s+/);
+    return [file, sum];
+  }));
+}
 
 async function build(out: string, ...args: string[]): Promise<void> {
   const result = await kiln(['build', join(FIXTURE, 'recipe.yaml'), '-o', out, '--no-cache', ...args], { KILN_CACHE: cache });
@@ -61,7 +68,8 @@ void test('reproducible: a build and its rebuild from kiln.lock are byte-identic
     const seconds = parseInt(new RegExp(`${field}: 0x([0-9a-f]+)`).exec(hostname)?.[1] ?? '', 16);
     assert.equal(seconds, epoch, `/etc/hostname ${field} is the build's SOURCE_DATE_EPOCH`);
   }
-  const newest = Math.max(...run('tar', ['--list', '--verbose', '--full-time', '--file', join(a, 'repro.tar')]).trim().split('\n').map((l) => Date.parse(`${l.split(/\s+/).slice(3, 5).join('T')}Z`) / 1000));
+  const latest = run('sh', ['-c', 'TZ=UTC tar --list --verbose --full-time --file "$1" | awk \'{ print $4 "T" $5 }\' | sort | tail -n 1', 'sh', join(a, 'repro.tar')]);
+  const newest = Date.parse(`${latest.trim()}Z`) / 1000;
   assert.ok(newest <= epoch, `a tar entry is newer (${newest}) than SOURCE_DATE_EPOCH (${epoch})`);
 
   // A third build with one package (tree: a program and nothing else) and one file more: kiln diff names both, and little else.
@@ -84,7 +92,4 @@ void test('reproducible: a build and its rebuild from kiln.lock are byte-identic
   const changed = d.files.changed.map((f) => f.path).filter((p) => !/^\/var\/lib\/(dpkg|apt)\/|^\/etc$|^\/usr\/bin$|^\/usr\/share\/(doc|man\/man1)$/.test(p));
   assert.deepEqual(changed, [], JSON.stringify(d.files.changed.slice(0, 20)));
   assert.deepEqual(d.regions.filter((r) => !r.same).map((r) => r.name), ['partition 2 (root)']);
-  const text = await kiln(['diff', a, c]);
-  assert.match(text.stdout, /packages: 1 added, 0 removed, 0 changed\n {2}\+ tree /);
-  assert.match(text.stdout, /\+ \/etc\/kiln-extra/);
 });

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { checkedManifest } from '../engine/plan.js';
+import { parseRecipe } from '../recipe/index.js';
+import { probeElf, PROBE_EXIT } from './probe.js';
+import { ARCH_NAMES, ARCHES, defaultCmdline } from './table.js';
+
+void test('the architecture table is complete for every architecture', () => {
+  assert.deepEqual(Object.keys(ARCHES).sort(), [...ARCH_NAMES].sort());
+  for (const arch of ARCH_NAMES) {
+    const a = ARCHES[arch];
+    assert.match(a.kernel, /^linux-image-[a-z0-9-]+$/, arch);
+    assert.match(a.console, /^tty(S|AMA)0$/, arch);
+    assert.match(a.efi, /^(x64|aa64|arm|ia32)$/, arch);
+    assert.match(a.grubEfi.platform, /^[a-z0-9_]+-efi$/, arch);
+    assert.match(a.grubEfi.package, /^grub-efi-[a-z0-9]+-bin$/, arch);
+    assert.match(a.qemu.binary, /^qemu-system-/, arch);
+    assert.ok(a.qemu.args.includes('-machine') && a.qemu.args.includes('-cpu'), arch);
+    assert.ok(a.qemu.firmware.length > 0 && a.qemu.firmware.every((f) => f.code.startsWith('/usr/share/') && f.vars.startsWith('/usr/share/')), arch);
+    assert.ok(a.qemu.firmwarePackage && a.qemu.systemPackage, arch);
+    assert.ok(a.oci.architecture, arch);
+    assert.deepEqual(defaultCmdline(arch), ['console=tty0', `console=${a.console},115200`]);
+  }
+  // Only the ARM ones need qemu-user on an amd64 host.
+  assert.deepEqual(ARCH_NAMES.filter((a) => ARCHES[a].binfmt), ['arm64', 'armhf']);
+});
+
+void test('the probe programs are ELF files of the right class and machine; the native one exits 42', () => {
+  const expect = { amd64: [2, 62], arm64: [2, 183], armhf: [1, 40], i386: [1, 3] } as const;
+  for (const arch of ARCH_NAMES) {
+    const elf = probeElf(arch);
+    assert.equal(elf.subarray(0, 4).toString('latin1'), '\x7fELF');
+    assert.equal(elf[4], expect[arch][0], `${arch} ELF class`);
+    assert.equal(elf.readUInt16LE(18), expect[arch][1], `${arch} machine`);
+    assert.ok(elf.length < 200, `${arch} probe is ${elf.length} bytes`);
+  }
+  const file = join(mkdtempSync(join(tmpdir(), 'kiln-probe-test-')), 'probe');
+  writeFileSync(file, probeElf('amd64'));
+  chmodSync(file, 0o755);
+  assert.equal(spawnSync(file).status, PROBE_EXIT);
+});
+
+void test('an arm64 recipe gets its kernel, console, EFI names and GRUB platform from the table', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'kiln-arch-'));
+  const plan = (text: string) => checkedManifest(parseRecipe(join(folder, 'r.yaml'), text, folder, { env: {} }));
+  const options = (m: ReturnType<typeof plan>, stage: string) => m.stages.find((s) => s.stage === stage)?.options as Record<string, unknown>;
+  const m = plan('name: a\narch: arm64\n');
+  assert.ok((options(m, 'bootstrap').packages as string[]).includes('linux-image-arm64'));
+  assert.equal(options(m, 'bootstrap').arch, 'arm64');
+  assert.equal(options(m, 'systemd-boot').efiArch, 'aa64');
+  assert.deepEqual((options(m, 'systemd-boot').cmdline as string[]).slice(-2), ['console=tty0', 'console=ttyAMA0,115200']);
+  const g = plan('name: a\narch: arm64\nbootloader: grub-efi\n');
+  assert.deepEqual(options(g, 'grub').platforms, ['arm64-efi']);
+  assert.ok((options(g, 'bootstrap').packages as string[]).includes('grub-efi-arm64-bin'));
+  // What the recipe says wins over the table.
+  const own = plan('name: a\narch: arm64\nkernel: { package: linux-image-rt-arm64, cmdline: [console=ttyS2] }\n');
+  assert.ok((options(own, 'bootstrap').packages as string[]).includes('linux-image-rt-arm64'));
+  assert.deepEqual((options(own, 'systemd-boot').cmdline as string[]).slice(-1), ['console=ttyS2']);
+  // --arch replaces the recipe's arch, and the defaults follow it.
+  const amd = checkedManifest(parseRecipe(join(folder, 'r.yaml'), 'name: a\narch: amd64\n', folder, { env: {}, arch: 'armhf' }));
+  assert.ok((options(amd, 'bootstrap').packages as string[]).includes('linux-image-armmp-lpae'));
+});

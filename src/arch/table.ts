@@ -1,0 +1,117 @@
+/**
+ * Everything kiln knows per target architecture, in one table: the kernel package, the serial
+ * console, the EFI file names, GRUB's EFI platform, how QEMU boots it, and whether this amd64 host
+ * needs qemu-user (binfmt_misc) to run its programs. Pure.
+ */
+
+export const ARCH_NAMES = ['amd64', 'arm64', 'armhf', 'i386'] as const;
+export type ArchName = (typeof ARCH_NAMES)[number];
+
+export interface ArchInfo {
+  /** Debian's kernel metapackage. */
+  kernel: string;
+  /** The serial console the default kernel command line names. */
+  console: string;
+  /** EFI file suffix: BOOT<X>.EFI, systemd-boot<x>.efi. */
+  efi: string;
+  /** GRUB's EFI platform and the Debian package with its modules. */
+  grubEfi: { platform: string; package: string };
+  /** GRUB for BIOS PCs (i386-pc), where the architecture has BIOS machines. */
+  grubBios: boolean;
+  qemu: {
+    binary: string;
+    /** Machine and CPU flags (TCG: a named CPU is faster to emulate than "max"). */
+    args: string[];
+    /** UEFI firmware: read-only code and a template for the variable store, first match wins. */
+    firmware: { code: string; vars: string }[];
+    /** The Debian package with that firmware. */
+    firmwarePackage: string;
+    systemPackage: string;
+  };
+  /** qemu-user's name for it (binfmt_misc entry qemu-<name>); null: an amd64 host runs it natively. */
+  binfmt: string | null;
+  /** The OCI platform. */
+  oci: { architecture: string; variant?: string };
+}
+
+export const ARCHES: Record<ArchName, ArchInfo> = {
+  amd64: {
+    kernel: 'linux-image-amd64',
+    console: 'ttyS0',
+    efi: 'x64',
+    grubEfi: { platform: 'x86_64-efi', package: 'grub-efi-amd64-bin' },
+    grubBios: true,
+    qemu: {
+      binary: 'qemu-system-x86_64',
+      args: ['-machine', 'q35', '-cpu', 'max'],
+      firmware: [
+        { code: '/usr/share/OVMF/OVMF_CODE_4M.fd', vars: '/usr/share/OVMF/OVMF_VARS_4M.fd' },
+        { code: '/usr/share/OVMF/OVMF_CODE.fd', vars: '/usr/share/OVMF/OVMF_VARS.fd' },
+      ],
+      firmwarePackage: 'ovmf',
+      systemPackage: 'qemu-system-x86',
+    },
+    binfmt: null,
+    oci: { architecture: 'amd64' },
+  },
+  arm64: {
+    kernel: 'linux-image-arm64',
+    console: 'ttyAMA0',
+    efi: 'aa64',
+    grubEfi: { platform: 'arm64-efi', package: 'grub-efi-arm64-bin' },
+    grubBios: false,
+    qemu: {
+      binary: 'qemu-system-aarch64',
+      args: ['-machine', 'virt', '-cpu', 'cortex-a72'],
+      firmware: [{ code: '/usr/share/AAVMF/AAVMF_CODE.fd', vars: '/usr/share/AAVMF/AAVMF_VARS.fd' }],
+      firmwarePackage: 'qemu-efi-aarch64',
+      systemPackage: 'qemu-system-arm',
+    },
+    binfmt: 'aarch64',
+    oci: { architecture: 'arm64', variant: 'v8' },
+  },
+  armhf: {
+    kernel: 'linux-image-armmp-lpae',
+    console: 'ttyAMA0',
+    efi: 'arm',
+    grubEfi: { platform: 'arm-efi', package: 'grub-efi-arm-bin' },
+    grubBios: false,
+    qemu: {
+      binary: 'qemu-system-arm',
+      args: ['-machine', 'virt', '-cpu', 'cortex-a15'],
+      firmware: [{ code: '/usr/share/AAVMF/AAVMF32_CODE.fd', vars: '/usr/share/AAVMF/AAVMF32_VARS.fd' }],
+      firmwarePackage: 'qemu-efi-arm',
+      systemPackage: 'qemu-system-arm',
+    },
+    binfmt: 'arm',
+    oci: { architecture: 'arm', variant: 'v7' },
+  },
+  i386: {
+    kernel: 'linux-image-686-pae',
+    console: 'ttyS0',
+    efi: 'ia32',
+    grubEfi: { platform: 'i386-efi', package: 'grub-efi-ia32-bin' },
+    grubBios: true,
+    qemu: {
+      binary: 'qemu-system-i386',
+      args: ['-machine', 'q35', '-cpu', 'max'],
+      firmware: [{ code: '/usr/share/OVMF/OVMF32_CODE_4M.secboot.fd', vars: '/usr/share/OVMF/OVMF32_VARS_4M.fd' }],
+      firmwarePackage: 'ovmf-ia32',
+      systemPackage: 'qemu-system-x86',
+    },
+    // amd64 kernels run i386 programs themselves (IA32 emulation), when built with it.
+    binfmt: null,
+    oci: { architecture: '386' },
+  },
+};
+
+export function archInfo(arch: string): ArchInfo {
+  const info = (ARCHES as Record<string, ArchInfo | undefined>)[arch];
+  if (!info) throw new Error(`no architecture table entry for ${arch}`);
+  return info;
+}
+
+/** The kernel command line a recipe gets when it names none: the screen and the serial console. */
+export function defaultCmdline(arch: string): string[] {
+  return ['console=tty0', `console=${archInfo(arch).console},115200`];
+}
