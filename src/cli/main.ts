@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 /** The kiln command. The only module that calls process.exit. */
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import pc from 'picocolors';
 import { build } from '../engine/executor.js';
 import { isIsolated, runIsolated } from '../engine/isolate.js';
-import type { ArchName } from '../arch/table.js';
+import { ARCH_NAMES, type ArchName } from '../arch/table.js';
 import { checkHost } from '../engine/preflight.js';
 import { cacheDir } from '../engine/workspace.js';
 import { parseSize } from '../recipe/sizes.js';
@@ -15,6 +15,7 @@ import { Store } from '../store/store.js';
 import { listCache, pruneCache } from './cache.js';
 import { layersTable, showLayer } from './layers.js';
 import { sbomCommand } from './sbom.js';
+import { parseMatrix } from './matrix.js';
 import { diffCommand } from './diff.js';
 import { readLock } from '../lockfile/lockfile.js';
 import { searchPath } from '../recipe/layers.js';
@@ -31,6 +32,10 @@ function collectSet(value: string, previous: Record<string, string>): Record<str
   const at = value.indexOf('=');
   if (at < 1) throw new UserError(`--set ${value}: expected NAME=VALUE`);
   return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };
+}
+
+function collectList(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 function interruptible(): AbortSignal {
@@ -62,36 +67,54 @@ program
   .option('--rebuild-from <stage>', 'run this stage and all later ones even if they are cached')
   .option('--no-cache', 'run every stage; the fresh results replace the cached ones')
   .option('--lock <file>', 'install exactly the package versions of this kiln.lock (written by every build)')
+  .option('--matrix <KEY=V1,V2>', 'build one variant per value, each into <output>/<value>: arch, or a recipe variable (repeatable: every combination)', collectList, [] as string[])
   .option('--json', 'print one JSON event per line instead of progress')
   .action(async (recipe, opts) => {
     const lock = opts.lock === undefined ? undefined : readLock(opts.lock);
-    const { manifest } = planRecipe(recipe, { set: opts.set, ...(opts.arch ? { arch: opts.arch } : {}), ...(lock ? { lock } : {}) });
-    if (opts.rebuildFrom !== undefined && !manifest.stages.some((s) => s.stage === opts.rebuildFrom)) {
-      throw new UserError(`--rebuild-from ${opts.rebuildFrom}: this recipe has no such stage; its stages are: ${manifest.stages.map((s) => s.stage).join(', ')}`);
+    const variants = parseMatrix(opts.matrix).map((v) => {
+      const arch = v.arch ?? opts.arch;
+      const { manifest } = planRecipe(recipe, { set: { ...opts.set, ...v.set }, ...(arch ? { arch } : {}), ...(lock ? { lock } : {}) });
+      return { label: v.label, manifest };
+    });
+    for (const { manifest } of variants) {
+      if (opts.rebuildFrom !== undefined && !manifest.stages.some((s) => s.stage === opts.rebuildFrom)) {
+        throw new UserError(`--rebuild-from ${opts.rebuildFrom}: this recipe has no such stage; its stages are: ${manifest.stages.map((s) => s.stage).join(', ')}`);
+      }
     }
     if (!isIsolated()) {
-      // Everything a user can get wrong is checked out here; the build itself runs isolated.
-      checkHost(manifest.arch as ArchName);
+      // Everything a user can get wrong is checked out here; the builds themselves run isolated.
+      for (const { manifest } of variants) checkHost(manifest.arch as ArchName);
       process.exitCode = await runIsolated();
       return;
     }
-    const reporter = pickReporter(opts.json ?? false);
-    const outputDir = resolve(opts.output ?? `out/${manifest.name}`);
-    try {
-      await build({
-        manifest,
-        recipeFile: resolve(recipe),
-        outputDir,
-        listener: reporter.listener,
-        signal: interruptible(),
-        kilnVersion: VERSION,
-        noCache: !opts.cache,
-        ...(lock ? { lock } : {}),
-        ...(opts.rebuildFrom ? { rebuildFrom: opts.rebuildFrom } : {}),
-      });
-    } finally {
-      await reporter.done();
+    const signal = interruptible();
+    const failed: string[] = [];
+    for (const { label, manifest } of variants) {
+      const reporter = pickReporter(opts.json ?? false);
+      const base = resolve(opts.output ?? `out/${manifest.name}`);
+      try {
+        await build({
+          manifest,
+          recipeFile: resolve(recipe),
+          outputDir: label ? join(base, label) : base,
+          listener: reporter.listener,
+          signal,
+          kilnVersion: VERSION,
+          noCache: !opts.cache,
+          ...(lock ? { lock } : {}),
+          ...(opts.rebuildFrom ? { rebuildFrom: opts.rebuildFrom } : {}),
+        });
+      } catch (err) {
+        // One variant's failure does not stop the others; the matrix fails at the end.
+        if (!label || err instanceof InterruptedError) throw err;
+        process.stderr.write(`variant ${label}:\n`);
+        report(err);
+        failed.push(label);
+      } finally {
+        await reporter.done();
+      }
     }
+    if (failed.length) throw new BuildError(`the matrix built ${variants.length - failed.length} of ${variants.length} variants; failed: ${failed.join(', ')}`);
   });
 
 const cache = program.command('cache').description(`the stage store and package cache (${cacheDir()}; set KILN_CACHE to move it)`);
@@ -189,7 +212,8 @@ program
   .command('boot')
   .description('boot an image in QEMU (UEFI or BIOS, software emulation) with its serial console on this terminal')
   .argument('<image>', 'disk image (raw or qcow2)')
-  .addOption(new Option('--firmware <firmware>', 'uefi (OVMF) or bios (SeaBIOS)').choices(['uefi', 'bios'] as const).default('uefi' as const))
+  .addOption(new Option('--firmware <firmware>', 'uefi (OVMF, AAVMF on ARM) or bios (SeaBIOS)').choices(['uefi', 'bios'] as const).default('uefi' as const))
+  .addOption(new Option('--arch <arch>', "the image's architecture (default: from build.json beside the image, else amd64)").choices(ARCH_NAMES))
   .option('--check', 'do not attach: exit 0 when a login prompt appears, 1 on kernel panic or timeout')
   .addOption(new Option('--timeout <seconds>', 'give up after this long (with --check)').default('600').argParser((v) => positive(v, '--timeout')))
   .addOption(new Option('--memory <MiB>', 'guest memory').default('1024').argParser((v) => positive(v, '--memory')))
@@ -197,6 +221,7 @@ program
   .action(async (image, opts) => {
     const result = await boot({
       image,
+      ...(opts.arch ? { arch: opts.arch } : {}),
       firmware: opts.firmware,
       check: opts.check ?? false,
       timeoutSeconds: Number(opts.timeout),

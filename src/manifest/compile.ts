@@ -88,6 +88,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
     sourceDateEpoch: epoch ?? null,
     // Pinned, every package would count as asked for; these are marked as dependencies again.
     autoInstalled: (lock?.packages ?? []).filter((d) => d.auto).map((d) => d.name).sort(),
+    initramfsModules: r.kernel.initramfs_modules,
   });
   add('system', { hostname: hostname(r), timezone: r.timezone, locale: r.locale });
   add('users', {

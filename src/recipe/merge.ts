@@ -104,6 +104,7 @@ export function mergeLayers(recipe: RecipeInput, own: Part, layers: readonly Par
     kernel: {
       package: scalar(['kernel', 'package'], (d) => d.kernel?.package, recipe.kernel.package),
       cmdline: list(['kernel', 'cmdline'], plain(['kernel', 'cmdline'], (d) => d.kernel?.cmdline), same),
+      initramfs_modules: list(['kernel', 'initramfs_modules'], plain(['kernel', 'initramfs_modules'], (d) => d.kernel?.initramfs_modules), same),
     },
     sbom: list(['sbom'], plain(['sbom'], (d) => d.sbom), same),
     timezone: scalar(['timezone'], (d) => d.timezone, recipe.timezone),

@@ -117,8 +117,10 @@ export const RecipeSchema = z.strictObject({
     .strictObject({
       package: str.default('linux-image-amd64'),
       cmdline: strList.default(['console=tty0', 'console=ttyS0,115200']),
+      /** The initramfs holds exactly these modules (and what they need); empty: Debian's MODULES=most. */
+      initramfs_modules: strList.default([]),
     })
-    .default({ package: 'linux-image-amd64', cmdline: ['console=tty0', 'console=ttyS0,115200'] }),
+    .default({ package: 'linux-image-amd64', cmdline: ['console=tty0', 'console=ttyS0,115200'], initramfs_modules: [] }),
   disk: DiskSchema.default({ table: 'gpt', size: 'auto', partitions: DEFAULT_PARTITIONS }),
   bootloader: str.default('systemd-boot'),
   outputs: strList.default(['raw']),
@@ -152,7 +154,7 @@ export const LayerSchema = z.strictObject({
   services: z.strictObject({ enable: strList.optional(), disable: strList.optional() }).optional(),
   files: z.array(FileSchema).optional(),
   hooks: z.strictObject({ setup: strList.optional(), customize: strList.optional(), cleanup: strList.optional(), image: strList.optional() }).optional(),
-  kernel: z.strictObject({ package: str.optional(), cmdline: strList.optional() }).optional(),
+  kernel: z.strictObject({ package: str.optional(), cmdline: strList.optional(), initramfs_modules: strList.optional() }).optional(),
   bootloader: str.optional(),
   compress: str.optional(),
   sbom: strList.optional(),

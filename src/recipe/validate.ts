@@ -88,6 +88,7 @@ export function validate(recipe: Recipe, originOf: (path: KeyPath) => Origin): I
       else if (found.kind !== 'file') fail(path, `${show(hook)} is a directory, not a script`);
     }),
   );
+  recipe.kernel.initramfs_modules.forEach((m, i) => /^[A-Za-z0-9_-]+$/.test(m) || fail(['kernel', 'initramfs_modules', i], `${show(m)} is not a kernel module name (e.g. virtio_blk)`));
   recipe.kernel.cmdline.forEach((arg, i) => /^\S+$/.test(arg) || fail(['kernel', 'cmdline', i], `${show(arg)} contains spaces; give one argument per list item`));
   if (recipe.kernel.package === 'none' && recipe.bootloader !== 'none') {
     fail(['kernel', 'package'], `"none" needs bootloader: none (a ${recipe.bootloader} image boots a kernel)`);

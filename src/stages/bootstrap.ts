@@ -21,6 +21,18 @@ const INITRAMFS_ONCE = [
   'done',
 ].join('\n');
 
+/**
+ * MODULES=list with the recipe's modules, kept in the image so later kernel updates make the same
+ * small initramfs. Under qemu-user it is also the difference between about 25 s and 9 minutes.
+ */
+function initramfsList(modules: string[]): string {
+  return [
+    'mkdir -p "$1/etc/initramfs-tools/conf.d"',
+    `printf '# Written by kiln from kernel.initramfs_modules in the recipe.\\nMODULES=list\\n' > "$1/etc/initramfs-tools/conf.d/kiln.conf"`,
+    `printf '%s\\n' ${modules.join(' ')} >> "$1/etc/initramfs-tools/modules"`,
+  ].join(' && ');
+}
+
 export const bootstrap = defineStage({
   name: 'bootstrap',
   version: 5,
@@ -42,6 +54,8 @@ export const bootstrap = defineStage({
     sourceDateEpoch: z.number().int().nonnegative().nullable(),
     /** Packages to mark as installed only as dependencies (from the lock). */
     autoInstalled: z.array(z.string()),
+    /** The initramfs's modules (MODULES=list); empty: Debian's default, every storage driver (MODULES=most). */
+    initramfsModules: z.array(z.string()),
   }),
   async run(ctx, o) {
     const epoch = o.sourceDateEpoch ?? (await releaseDate(o.mirror, o.release, ctx.signal));
@@ -60,6 +74,7 @@ export const bootstrap = defineStage({
       // Before the package cache's hook, whose apt-get update must see any source a hook adds.
       ...o.setupHooks.map((script) => `--setup-hook=${setupHook(ctx, script, o.env)}`),
       ...packageCacheArgs(ctx.packageCache, collected),
+      ...(o.initramfsModules.length ? [`--customize-hook=${initramfsList(o.initramfsModules)}`] : []),
       `--customize-hook=${INITRAMFS_ONCE}`,
       ...(o.autoInstalled.length ? [`--customize-hook=chroot "$1" apt-mark auto ${o.autoInstalled.map(quote).join(' ')} >/dev/null`] : []),
       o.release,

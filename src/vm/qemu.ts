@@ -7,12 +7,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { BuildError, InterruptedError, UserError } from '../errors.js';
+import { ARCH_NAMES, archInfo, type ArchName } from '../arch/table.js';
 import { ConsoleWatcher } from './console-watch.js';
 
 export type Firmware = 'uefi' | 'bios';
 
 export interface BootOptions {
   image: string;
+  /** The image's architecture: QEMU binary, machine and firmware come from the table. */
+  arch?: ArchName;
   /** uefi: OVMF; bios: QEMU's SeaBIOS. */
   firmware?: Firmware;
   check: boolean;
@@ -30,6 +33,7 @@ export interface BootResult {
 }
 
 export interface QemuArgsOptions {
+  arch?: ArchName;
   image: string;
   format: 'raw' | 'qcow2';
   /** OVMF's code and a private copy of its variables; absent: boot with SeaBIOS. */
@@ -40,24 +44,30 @@ export interface QemuArgsOptions {
   logFile?: string;
 }
 
-const QEMU = 'qemu-system-x86_64';
-const OVMF_DIR = '/usr/share/OVMF';
-const OVMF_CANDIDATES = [
-  { code: `${OVMF_DIR}/OVMF_CODE_4M.fd`, vars: `${OVMF_DIR}/OVMF_VARS_4M.fd` },
-  { code: `${OVMF_DIR}/OVMF_CODE.fd`, vars: `${OVMF_DIR}/OVMF_VARS.fd` },
-];
 const KILL_GRACE_MS = 5000;
 const STDERR_TAIL_LINES = 20;
 
-/** Locates the UEFI firmware from Debian's `ovmf` package. */
-export function findOvmf(): { code: string; vars: string } {
-  for (const pair of OVMF_CANDIDATES) {
+/** Locates the UEFI firmware of an architecture (OVMF for PCs, AAVMF for ARM). */
+export function findOvmf(arch: ArchName = 'amd64'): { code: string; vars: string } {
+  const { firmware, firmwarePackage } = archInfo(arch).qemu;
+  for (const pair of firmware) {
     if (fs.existsSync(pair.code) && fs.existsSync(pair.vars)) return pair;
   }
   throw new UserError(
-    `UEFI firmware not found (looked for ${OVMF_CANDIDATES.map((p) => p.code).join(', ')})\n` +
-      `  hint: install the Debian package 'ovmf', e.g. with 'kiln doctor --install'`,
+    `UEFI firmware for ${arch} not found (looked for ${firmware.map((p) => p.code).join(', ')})\n` +
+      `  hint: install the Debian package '${firmwarePackage}', e.g. with 'kiln doctor --install'`,
   );
+}
+
+/** The architecture of an image kiln built: build.json beside it says; amd64 otherwise. */
+export function archOfImage(image: string): ArchName {
+  try {
+    const record = JSON.parse(fs.readFileSync(path.join(path.dirname(image), 'build.json'), 'utf8')) as { arch?: string };
+    if ((ARCH_NAMES as readonly string[]).includes(record.arch ?? '')) return record.arch as ArchName;
+  } catch {
+    // No build record beside it: an image from elsewhere.
+  }
+  return 'amd64';
 }
 
 /** qcow2 images start with the magic "QFI\xfb"; anything else is treated as a raw disk. */
@@ -80,7 +90,7 @@ function optValue(value: string): string {
 export function qemuArgs(opts: QemuArgsOptions): string[] {
   const args = [
     // KVM hangs on the build hosts we target; TCG is slower but always works.
-    '-machine', 'q35', '-accel', 'tcg', '-cpu', 'max', '-smp', '2', '-m', String(opts.memoryMiB),
+    ...archInfo(opts.arch ?? 'amd64').qemu.args, '-accel', 'tcg', '-smp', '2', '-m', String(opts.memoryMiB),
     ...(opts.ovmf
       ? ['-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${optValue(opts.ovmf.code)}`, '-drive', `if=pflash,format=raw,unit=1,file=${optValue(opts.ovmf.varsCopy)}`]
       : []),
@@ -132,13 +142,14 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
   if (!fs.statSync(opts.image).isFile() && !fs.statSync(opts.image).isBlockDevice()) {
     throw new UserError(`${opts.image}: not a disk image file`);
   }
-  const qemu = findOnPath(QEMU);
+  const arch = opts.arch ?? archOfImage(opts.image);
+  const { binary, systemPackage } = archInfo(arch).qemu;
+  const qemu = findOnPath(binary);
   if (qemu === undefined) {
-    throw new UserError(
-      `${QEMU} not found on PATH\n  hint: install the Debian package 'qemu-system-x86', e.g. with 'kiln doctor --install'`,
-    );
+    throw new UserError(`${binary} not found on PATH\n  hint: install the Debian package '${systemPackage}', e.g. with 'kiln doctor --install'`);
   }
-  const ovmf = opts.firmware === 'bios' ? undefined : findOvmf();
+  if (opts.firmware === 'bios' && !archInfo(arch).grubBios) throw new UserError(`--firmware bios: ${arch} machines have no BIOS; they boot with UEFI`);
+  const ovmf = opts.firmware === 'bios' ? undefined : findOvmf(arch);
   if (opts.signal?.aborted) throw abortError(opts.signal);
 
   const logFile = opts.logFile ?? `${opts.image}.boot.log`;
@@ -148,6 +159,7 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
     const varsCopy = path.join(tmp, 'OVMF_VARS.fd');
     if (ovmf) fs.copyFileSync(ovmf.vars, varsCopy);
     const args = qemuArgs({
+      arch,
       image: opts.image,
       format: detectFormat(opts.image),
       ...(ovmf ? { ovmf: { code: ovmf.code, varsCopy } } : {}),
@@ -243,7 +255,7 @@ async function runQemu(
           : result.exitCode !== undefined
             ? `exited with code ${result.exitCode}`
             : `could not be started: ${result.shortMessage}`;
-      throw new BuildError(`${QEMU} ${how}`, 'boot', [QEMU, ...args].join(' '), stderrTail);
+      throw new BuildError(`${path.basename(qemu)} ${how}`, 'boot', [qemu, ...args].join(' '), stderrTail);
     }
     return { result: 'exited', seconds, logFile };
   } finally {
