@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { checkedManifest } from '../engine/plan.js';
 import { parseRecipe } from '../recipe/index.js';
 import { probeElf, PROBE_EXIT } from './probe.js';
-import { ARCH_NAMES, ARCHES, defaultCmdline } from './table.js';
+import { ARCH_NAMES, ARCHES, defaultConsoles } from './table.js';
 
 void test('the architecture table is complete for every architecture', () => {
   assert.deepEqual(Object.keys(ARCHES).sort(), [...ARCH_NAMES].sort());
@@ -23,7 +23,7 @@ void test('the architecture table is complete for every architecture', () => {
     assert.ok(a.qemu.firmware.length > 0 && a.qemu.firmware.every((f) => f.code.startsWith('/usr/share/') && f.vars.startsWith('/usr/share/')), arch);
     assert.ok(a.qemu.firmwarePackage && a.qemu.systemPackage, arch);
     assert.ok(a.oci.architecture, arch);
-    assert.deepEqual(defaultCmdline(arch), ['console=tty0', `console=${a.console},115200`]);
+    assert.deepEqual(defaultConsoles(arch, 'systemd-boot'), ['console=tty0', `console=${a.console},115200`]);
   }
   // Only the ARM ones need qemu-user on an amd64 host.
   assert.deepEqual(ARCH_NAMES.filter((a) => ARCHES[a].binfmt), ['arm64', 'armhf']);
@@ -63,4 +63,36 @@ void test('an arm64 recipe gets its kernel, console, EFI names and GRUB platform
   // --arch replaces the recipe's arch, and the defaults follow it.
   const amd = checkedManifest(parseRecipe(join(folder, 'r.yaml'), 'name: a\narch: amd64\n', folder, { env: {}, arch: 'armhf' }));
   assert.ok((options(amd, 'bootstrap').packages as string[]).includes('linux-image-armmp-lpae'));
+});
+
+void test('a Raspberry Pi recipe: MBR with a FAT firmware partition, non-free-firmware, raspi-firmware, root by PARTUUID, ttyS1', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'kiln-rpi-'));
+  const m = checkedManifest(parseRecipe(join(folder, 'r.yaml'), 'name: pi\narch: arm64\nlayers: [raspberrypi]\n', folder, { env: {} }));
+  const options = (stage: string) => m.stages.find((s) => s.stage === stage)?.options as Record<string, unknown>;
+  assert.deepEqual(options('bootstrap').components, ['main', 'non-free-firmware']);
+  assert.ok((options('bootstrap').packages as string[]).includes('raspi-firmware'));
+  assert.ok((options('bootstrap').initramfsModules as string[]).includes('sdhci_iproc'));
+  const table = options('partition-table') as { table: string; diskId: string; partitions: { name: string; type: string; mount?: string; partUuid: string }[] };
+  assert.equal(table.table, 'mbr');
+  assert.deepEqual(table.partitions.map((p) => [p.name, p.type, p.mount]), [
+    ['firmware', '0c', '/boot/firmware'],
+    ['root', '83', '/'],
+  ]);
+  assert.deepEqual(options('rpi-firmware'), { root: `PARTUUID=${table.diskId}-02`, consoles: ['tty0', 'ttyS1,115200'], extra: [] });
+  assert.ok(!m.stages.some((s) => s.stage === 'systemd-boot'));
+  // The layer's board hook gets BOARD; growroot comes with it.
+  const hooks = options('customize-hooks').scripts as { path: string; env: Record<string, string> }[];
+  assert.deepEqual(hooks.map((h) => [h.path, h.env.BOARD]), [['hooks/customize/10-board', '4']]);
+  assert.ok((options('services').enable as string[]).includes('kiln-growroot'));
+});
+
+void test('the default consoles apply only when nobody names a console', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'kiln-console-'));
+  const cmdline = (text: string) => {
+    const m = checkedManifest(parseRecipe(join(folder, 'r.yaml'), text, folder, { env: {} }));
+    return (m.stages.find((s) => s.stage === 'systemd-boot')?.options as { cmdline: string[] }).cmdline.slice(2);
+  };
+  assert.deepEqual(cmdline('name: a\n'), ['console=tty0', 'console=ttyS0,115200']);
+  assert.deepEqual(cmdline('name: a\nkernel: { cmdline: [quiet] }\n'), ['console=tty0', 'console=ttyS0,115200', 'quiet']);
+  assert.deepEqual(cmdline('name: a\nkernel: { cmdline: ["console=ttyS1,9600"] }\n'), ['console=ttyS1,9600']);
 });

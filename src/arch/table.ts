@@ -111,7 +111,12 @@ export function archInfo(arch: string): ArchInfo {
   return info;
 }
 
-/** The kernel command line a recipe gets when it names none: the screen and the serial console. */
-export function defaultCmdline(arch: string): string[] {
-  return ['console=tty0', `console=${archInfo(arch).console},115200`];
+/**
+ * The consoles a kernel command line gets when neither the recipe nor a layer names one: the
+ * screen and the machine's serial port. A Raspberry Pi 3 or 4 has its GPIO serial port at ttyS1
+ * (the mini UART; the PL011 serves Bluetooth).
+ */
+export function defaultConsoles(arch: string, bootloader: string): string[] {
+  const serial = bootloader === 'rpi-firmware' ? 'ttyS1' : archInfo(arch).console;
+  return ['console=tty0', `console=${serial},115200`];
 }

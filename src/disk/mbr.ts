@@ -27,6 +27,8 @@ export interface MbrDisk {
 /** Partition type names for MBR; a raw byte is written as "0x83" or "83". */
 export const MBR_TYPES: Readonly<Record<string, number>> = Object.freeze({
   esp: 0xef,
+  /** FAT32 with LBA: what the Raspberry Pi's boot ROM and firmware look for. */
+  fat32: 0x0c,
   root: 0x83,
   linux: 0x83,
   data: 0x83,

@@ -77,7 +77,8 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
   add('bootstrap', {
     release: r.distro.release,
     mirror: r.distro.mirror ?? DEFAULT_MIRROR[r.distro.name] ?? '',
-    components: r.distro.components,
+    // Debian ships the Raspberry Pi firmware in non-free-firmware.
+    components: r.bootloader === 'rpi-firmware' && !r.distro.components.includes('non-free-firmware') ? [...r.distro.components, 'non-free-firmware'] : r.distro.components,
     variant: r.distro.variant,
     arch: r.arch,
     packages: lockedPackages([...new Set([...implicitPackages(r), ...r.packages])], lock).sort(),
@@ -115,6 +116,10 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
       title: r.name,
       cmdline: [`root=PARTUUID=${rootPart.partUuid}`, 'rw', ...r.kernel.cmdline],
     });
+  }
+  if (disk && r.bootloader === 'rpi-firmware' && rootPart) {
+    const consoles = r.kernel.cmdline.filter((a) => a.startsWith('console=')).map((a) => a.slice('console='.length));
+    add('rpi-firmware', { root: `PARTUUID=${rootPart.partUuid}`, consoles, extra: r.kernel.cmdline.filter((a) => !a.startsWith('console=')) });
   }
   if (disk && r.bootloader.startsWith('grub-') && rootPart) {
     const boot = parts.find((p) => p.mount === '/boot') ?? rootPart;
@@ -185,6 +190,7 @@ function implicitPackages(r: Recipe): string[] {
   // zstd: initramfs-tools compresses with it (and falls back to slower gzip without it).
   if (r.kernel.package !== 'none') out.push(r.kernel.package, 'systemd-sysv', 'udev', 'zstd');
   if (r.bootloader === 'systemd-boot') out.push('systemd-boot-efi');
+  if (r.bootloader === 'rpi-firmware') out.push('raspi-firmware');
   if (r.bootloader === 'grub-bios' || r.bootloader === 'grub-hybrid') out.push('grub-pc-bin');
   if (r.bootloader === 'grub-efi' || r.bootloader === 'grub-hybrid') out.push(archInfo(r.arch).grubEfi.package);
   if (!BUILTIN_LOCALES.includes(r.locale)) out.push('locales');

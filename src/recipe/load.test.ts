@@ -58,7 +58,10 @@ const CASES: [string, string, string][] = [
   ['bad hostname', 'name: a\nhostname: -bad-\n', 'r.yaml:2:11 hostname: "-bad-" is not a valid hostname (letters, digits and "-", at most 63 per dot-separated label)'],
   ['grub-bios on arm64', 'name: a\narch: arm64\nbootloader: grub-bios\ndisk:\n  table: mbr\n  partitions:\n    - { name: root, size: rest, fs: ext4, mount: / }\n', 'r.yaml:3:13 bootloader: grub-bios boots PCs with a BIOS; arm64 machines have none (use systemd-boot or grub-efi)'],
   ['unknown arch', 'name: a\narch: sparc\n', 'r.yaml:2:7 arch: "sparc" is not valid (supported: amd64, arm64, armhf, i386)'],
-  ['bootloader not yet supported', 'name: a\nbootloader: rpi-firmware\n', 'r.yaml:2:13 bootloader: "rpi-firmware" is not yet supported (supported: systemd-boot, grub-efi, grub-bios, grub-hybrid, none)'],
+  ['rpi-firmware on amd64', 'name: a\nbootloader: rpi-firmware\n', 'r.yaml:2:13 bootloader: rpi-firmware boots Raspberry Pis, which are arm64 or armhf; this recipe builds amd64 (set arch: arm64)'],
+  ['rpi-firmware on GPT', 'name: a\narch: arm64\nbootloader: rpi-firmware\ndisk:\n  partitions:\n    - { name: firmware, size: 256M, fs: vfat, mount: /boot/firmware }\n    - { name: root, size: rest, fs: ext4, mount: / }\n', 'r.yaml:5:3 disk.table: rpi-firmware needs table: mbr (the Raspberry Pi 3 boot ROM reads only MBR disks)'],
+  ['rpi-firmware without a firmware partition', 'name: a\narch: arm64\nbootloader: rpi-firmware\ndisk:\n  table: mbr\n  partitions:\n    - { name: root, size: rest, fs: ext4, mount: / }\n', 'r.yaml:7:5 disk.partitions: rpi-firmware needs a FAT partition for the firmware (add { name: firmware, type: fat32, size: 512M, fs: vfat, mount: /boot/firmware } first)'],
+  ['bad initramfs module', 'name: a\nkernel:\n  initramfs_modules: [virtio_blk, "../x"]\n', 'r.yaml:3:35 kernel.initramfs_modules[1]: "../x" is not a kernel module name (e.g. virtio_blk)'],
   [
     'more than four MBR partitions',
     'name: a\nbootloader: grub-bios\ndisk:\n  table: mbr\n  partitions:\n    - { name: a, size: 8M }\n    - { name: b, size: 8M }\n    - { name: c, size: 8M }\n    - { name: d, size: 8M }\n    - { name: root, size: rest, fs: ext4, mount: / }\n',

@@ -1,6 +1,6 @@
 /** Reads a recipe file: YAML with positions → variables → schema → layers → semantic rules. */
 import { readFileSync } from 'node:fs';
-import { ARCH_NAMES, archInfo, defaultCmdline } from '../arch/table.js';
+import { ARCH_NAMES, archInfo, defaultConsoles } from '../arch/table.js';
 import { dirname, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { lexical } from './hook-names.js';
@@ -75,12 +75,34 @@ export function parseRecipe(file: string, text: string, folder: string, options:
   const parts = layers.map((l): Part => ({ name: l.name, folder: l.folder, source: l.source, data: l.layer, hooks: l.hooks, overlay: l.hasOverlay }));
   const merged = mergeLayers(recipe, own, parts, (path) => valueAt(given, path) !== undefined);
   if (merged.errors.length) throw new UserError(merged.errors.join('\n'));
+  machineDefaults(merged.recipe, valueAt(given, ['disk']) !== undefined);
   const issues = validate(merged.recipe, (path) => merged.origins.of(path));
   if (issues.length) throw new UserError(issues.map((i) => merged.origins.format(i)).join('\n'));
   return { recipe: merged.recipe, layers, origins: merged.origins, file, folder };
 }
 
-/** The kernel package and serial console of the recipe's architecture, where the recipe names none. */
+/** The Raspberry Pi's disk: an MBR with the FAT partition its firmware boots from, and root. */
+const RPI_DISK = {
+  table: 'mbr',
+  size: 'auto',
+  partitions: [
+    { name: 'firmware', type: 'fat32', size: '512M', fs: 'vfat', mount: '/boot/firmware', grow: false },
+    { name: 'root', type: 'linux', size: 'rest', fs: 'ext4', mount: '/', grow: true },
+  ],
+};
+
+/**
+ * Defaults that depend on the merged recipe (a layer may choose the bootloader): the consoles of
+ * the machine when no console= was named, and the Raspberry Pi disk when the recipe has no disk.
+ */
+function machineDefaults(recipe: Recipe, hasDisk: boolean): void {
+  if (!recipe.kernel.cmdline.some((arg) => arg.startsWith('console=')) && (ARCH_NAMES as readonly string[]).includes(recipe.arch)) {
+    recipe.kernel.cmdline = [...defaultConsoles(recipe.arch, recipe.bootloader), ...recipe.kernel.cmdline];
+  }
+  if (recipe.bootloader === 'rpi-firmware' && !hasDisk) recipe.disk = structuredClone(RPI_DISK);
+}
+
+/** The kernel package of the recipe's architecture, where the recipe names none. */
 function archDefaults(input: unknown): void {
   if (!input || typeof input !== 'object' || Array.isArray(input)) return;
   const recipe = input as Record<string, unknown>;
@@ -88,7 +110,7 @@ function archDefaults(input: unknown): void {
   if (typeof arch !== 'string' || !(ARCH_NAMES as readonly string[]).includes(arch)) return;
   const kernel = recipe.kernel ?? {};
   if (!kernel || typeof kernel !== 'object' || Array.isArray(kernel)) return;
-  recipe.kernel = { package: archInfo(arch).kernel, cmdline: defaultCmdline(arch), ...kernel };
+  recipe.kernel = { package: archInfo(arch).kernel, ...kernel };
 }
 
 /**

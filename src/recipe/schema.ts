@@ -116,11 +116,12 @@ export const RecipeSchema = z.strictObject({
   kernel: z
     .strictObject({
       package: str.default('linux-image-amd64'),
-      cmdline: strList.default(['console=tty0', 'console=ttyS0,115200']),
+      /** Without any console= in it (from the recipe or a layer), the machine's consoles are added. */
+      cmdline: strList.default([]),
       /** The initramfs holds exactly these modules (and what they need); empty: Debian's MODULES=most. */
       initramfs_modules: strList.default([]),
     })
-    .default({ package: 'linux-image-amd64', cmdline: ['console=tty0', 'console=ttyS0,115200'], initramfs_modules: [] }),
+    .default({ package: 'linux-image-amd64', cmdline: [], initramfs_modules: [] }),
   disk: DiskSchema.default({ table: 'gpt', size: 'auto', partitions: DEFAULT_PARTITIONS }),
   bootloader: str.default('systemd-boot'),
   outputs: strList.default(['raw']),

@@ -16,7 +16,7 @@ import { show, type Issue, type KeyPath } from './source.js';
 /** Values a later kiln will accept: named so the user learns "not yet" rather than "wrong". */
 const SUPPORTED = {
   arch: { now: ['amd64', 'arm64', 'armhf', 'i386'], later: [] as string[] },
-  bootloader: { now: ['systemd-boot', 'grub-efi', 'grub-bios', 'grub-hybrid', 'none'], later: ['rpi-firmware'] },
+  bootloader: { now: ['systemd-boot', 'grub-efi', 'grub-bios', 'grub-hybrid', 'rpi-firmware', 'none'], later: [] as string[] },
   output: { now: ['raw', 'qcow2', 'vmdk', 'vhdx', 'vdi', 'tar', 'oci'], later: ['iso'] },
   compress: { now: ['none', 'zstd', 'xz', 'gzip'], later: [] },
   table: { now: ['gpt', 'mbr'], later: [] as string[] },
@@ -213,6 +213,13 @@ function validateDisk(recipe: Recipe, fail: Fail): void {
   } else if (recipe.bootloader === 'grub-hybrid' && mbr) fail(['bootloader'], 'grub-hybrid makes one GPT disk that boots with BIOS and UEFI; it needs table: gpt');
   else if (bios && !mbr && !disk.partitions.some((p) => resolveGptType(p.type) === resolveGptType('bios-boot'))) {
     fail(['disk', 'partitions'], `${recipe.bootloader} on a GPT disk needs a bios-boot partition for its core image (add { name: bios, type: bios-boot, size: 1M } first, or use table: mbr)`);
+  }
+  if (recipe.bootloader === 'rpi-firmware') {
+    if (!['arm64', 'armhf'].includes(recipe.arch)) fail(['bootloader'], `rpi-firmware boots Raspberry Pis, which are arm64 or armhf; this recipe builds ${recipe.arch} (set arch: arm64)`);
+    if (!mbr) fail(['disk', 'table'], 'rpi-firmware needs table: mbr (the Raspberry Pi 3 boot ROM reads only MBR disks)');
+    const firmware = disk.partitions.findIndex((p) => p.mount === '/boot/firmware');
+    if (firmware < 0) fail(['disk', 'partitions'], 'rpi-firmware needs a FAT partition for the firmware (add { name: firmware, type: fat32, size: 512M, fs: vfat, mount: /boot/firmware } first)');
+    else if (disk.partitions[firmware]?.fs !== 'vfat') fail(['disk', 'partitions', firmware, 'fs'], 'the Raspberry Pi firmware partition needs fs: vfat');
   }
   if (uefi) {
     const esp = disk.partitions.findIndex((p) => (mbr ? resolveMbrType(p.type) === resolveMbrType('esp') : resolveGptType(p.type) === resolveGptType('esp')));

@@ -12,6 +12,7 @@ import { grub } from './grub.js';
 import { grubBiosInstall } from './grub-bios-install.js';
 import { kernel } from './kernel.js';
 import { outputs } from './outputs.js';
+import { rpiFirmware } from './rpi-firmware.js';
 import { services } from './services.js';
 import { system } from './system.js';
 import { systemdBoot } from './systemd-boot.js';
@@ -27,6 +28,7 @@ export const STAGES: readonly Stage[] = [
   fstab,
   kernel,
   systemdBoot,
+  rpiFirmware,
   grub,
   cleanupHooks,
   partitionTable,

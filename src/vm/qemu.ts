@@ -9,6 +9,7 @@ import { execa } from 'execa';
 import { BuildError, InterruptedError, UserError } from '../errors.js';
 import { ARCH_NAMES, archInfo, type ArchName } from '../arch/table.js';
 import { ConsoleWatcher } from './console-watch.js';
+import { prepareRaspiBoot, raspiArgs, raspiFirmwareOffset } from './raspi.js';
 
 export type Firmware = 'uefi' | 'bios';
 
@@ -158,15 +159,19 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
     // OVMF writes boot entries into its VARS store; a private copy keeps the system one pristine.
     const varsCopy = path.join(tmp, 'OVMF_VARS.fd');
     if (ovmf) fs.copyFileSync(ovmf.vars, varsCopy);
-    const args = qemuArgs({
-      arch,
-      image: opts.image,
-      format: detectFormat(opts.image),
-      ...(ovmf ? { ovmf: { code: ovmf.code, varsCopy } } : {}),
-      memoryMiB: opts.memoryMiB ?? 1024,
-      interactive: !opts.check,
-      logFile,
-    });
+    const raspi = arch === 'arm64' && detectFormat(opts.image) === 'raw' ? await raspiFirmwareOffset(opts.image) : undefined;
+    const args =
+      raspi === undefined
+        ? qemuArgs({
+            arch,
+            image: opts.image,
+            format: detectFormat(opts.image),
+            ...(ovmf ? { ovmf: { code: ovmf.code, varsCopy } } : {}),
+            memoryMiB: opts.memoryMiB ?? 1024,
+            interactive: !opts.check,
+            logFile,
+          })
+        : raspiArgs(await prepareRaspiBoot(opts.image, raspi, tmp), !opts.check);
     return await runQemu(qemu, args, opts, logFile, tmp);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });

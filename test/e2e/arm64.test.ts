@@ -1,0 +1,74 @@
+/**
+ * Other architectures on this amd64 host: examples/arm64-vm.yaml built for arm64 and amd64 in one
+ * `--matrix` run, the arm64 image booted with qemu-system-aarch64 and AAVMF to a login prompt, a
+ * second matrix run taken wholly from the cache, and a host that cannot run arm64 programs
+ * refused before anything starts.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { bootCheck, Ext4, fatFile, kiln, partitions, readJson, run, scratch } from './kiln.js';
+
+const RECIPE = 'examples/arm64-vm.yaml';
+const cache = scratch('arm64-cache');
+
+interface Record {
+  arch: string;
+  stages: { name: string; cached: boolean }[];
+  packages: { name: string; arch: string }[];
+}
+
+void test('arm64: a matrix of arm64 and amd64, the arm64 image boots under AAVMF, and a rebuild is all cached', async () => {
+  const out = join(scratch('arm64'), 'out');
+  const built = await kiln(['build', RECIPE, '--matrix', 'arch=arm64,amd64', '-o', out], { KILN_CACHE: cache });
+  assert.equal(built.code, 0, built.stderr.slice(-3000));
+
+  for (const arch of ['arm64', 'amd64']) {
+    const record = readJson<Record>(join(out, arch, 'build.json'));
+    assert.equal(record.arch, arch);
+    const kernel = record.packages.find((p) => p.name === `linux-image-${arch}`);
+    assert.equal(kernel?.arch, arch, `${arch}: the kernel metapackage is the architecture's own`);
+  }
+  const image = join(out, 'arm64', 'arm64-vm.raw');
+  const [esp, rootPart] = partitions(image);
+  assert.ok(esp && rootPart);
+  // systemd-boot's arm64 loader as the removable-media path, and an arm64 kernel beside it.
+  assert.match(run('mdir', ['-b', '-i', `${image}@@${esp.start * 512}`, '::/EFI/BOOT']), /BOOTAA64\.EFI/i);
+  assert.match(fatFile(image, esp, '/loader/entries/arm64-vm.conf'), /console=ttyAMA0,115200/);
+  const root = new Ext4(image, rootPart);
+  assert.match(root.cat('/etc/initramfs-tools/conf.d/kiln.conf'), /^MODULES=list$/m);
+  assert.match(root.cat('/etc/initramfs-tools/modules'), /^virtio_blk$/m);
+
+  const console = await bootCheck(image);
+  assert.match(console, /Booting Linux on physical CPU/);
+  assert.match(console, /Linux version 6\.1\.\S+-arm64/);
+  assert.match(console, /Debian GNU\/Linux 12 arm64-vm ttyAMA0/);
+
+  // The same matrix again: every stage of both variants comes from the store.
+  const again = await kiln(['build', RECIPE, '--matrix', 'arch=arm64,amd64', '-o', out], { KILN_CACHE: cache });
+  assert.equal(again.code, 0, again.stderr.slice(-3000));
+  for (const arch of ['arm64', 'amd64']) {
+    const stages = readJson<Record>(join(out, arch, 'build.json')).stages;
+    assert.deepEqual(stages.filter((s) => !s.cached).map((s) => s.name), [], `${arch}: every stage cached`);
+  }
+});
+
+void test('arm64: a host that cannot run arm64 programs is refused before anything starts, with the fix', async () => {
+  const entry = '/proc/sys/fs/binfmt_misc/qemu-aarch64';
+  assert.ok(existsSync(entry), 'kiln doctor --install registered qemu-aarch64');
+  const out = join(scratch('arm64-refused'), 'out');
+  writeFileSync(entry, '0');
+  try {
+    const refused = await kiln(['build', RECIPE, '-o', out], { KILN_CACHE: cache });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /this machine cannot run arm64 programs, which building an arm64 image needs \(qemu-user-static through binfmt_misc\); fix it with: kiln doctor --install/);
+    assert.ok(!existsSync(out), 'nothing was created');
+    const doctor = await kiln(['doctor']);
+    assert.equal(doctor.code, 1);
+    assert.match(doctor.stdout, /missing\s+runs arm64 programs/);
+  } finally {
+    writeFileSync(entry, '1');
+  }
+  assert.match(readFileSync(entry, 'utf8'), /^enabled/);
+});
