@@ -96,3 +96,17 @@ void test('the default consoles apply only when nobody names a console', () => {
   assert.deepEqual(cmdline('name: a\nkernel: { cmdline: [quiet] }\n'), ['console=tty0', 'console=ttyS0,115200', 'quiet']);
   assert.deepEqual(cmdline('name: a\nkernel: { cmdline: ["console=ttyS1,9600"] }\n'), ['console=ttyS1,9600']);
 });
+
+void test('armhf and i386 recipes plan with their own kernel, EFI names and GRUB', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'kiln-arch32-'));
+  const plan = (text: string) => checkedManifest(parseRecipe(join(folder, 'r.yaml'), text, folder, { env: {} }));
+  const options = (m: ReturnType<typeof plan>, stage: string) => m.stages.find((s) => s.stage === stage)?.options as Record<string, unknown>;
+  const armhf = plan('name: a\narch: armhf\nbootloader: grub-efi\n');
+  assert.ok((options(armhf, 'bootstrap').packages as string[]).includes('linux-image-armmp-lpae'));
+  assert.deepEqual(options(armhf, 'grub').platforms, ['arm-efi']);
+  assert.equal(options(armhf, 'grub').efiArch, 'arm');
+  const i386 = plan('name: a\narch: i386\nbootloader: grub-hybrid\ndisk:\n  partitions:\n    - { name: bios, type: bios-boot, size: 1M }\n    - { name: esp, type: esp, size: 256M, fs: vfat, mount: /boot/efi }\n    - { name: root, size: rest, fs: ext4, mount: / }\n');
+  assert.ok((options(i386, 'bootstrap').packages as string[]).includes('linux-image-686-pae'));
+  assert.deepEqual(options(i386, 'grub').platforms, ['i386-pc', 'i386-efi']);
+  assert.ok((options(i386, 'bootstrap').packages as string[]).includes('grub-efi-ia32-bin'));
+});
