@@ -1,7 +1,7 @@
 /** Helpers for end-to-end tests: run the real kiln command and look inside the images it makes. */
 import { spawn, spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,8 +15,24 @@ export interface Run {
   stderr: string;
 }
 
+const made: string[] = [];
+// Builds leave gigabytes (images, stage caches): every test file removes its folders when it ends,
+// or a machine that runs the suite again and again fills up. KILN_E2E_KEEP=1 keeps them to look at.
+process.on('exit', () => {
+  if (process.env.KILN_E2E_KEEP) return;
+  for (const dir of made) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch (err) {
+      process.stderr.write(`could not remove ${dir}: ${String(err)}\n`);
+    }
+  }
+});
+
 export function scratch(name: string): string {
-  return mkdtempSync(join(tmpdir(), `kiln-e2e-${name}-`));
+  const dir = mkdtempSync(join(tmpdir(), `kiln-e2e-${name}-`));
+  made.push(dir);
+  return dir;
 }
 
 /** Runs kiln to completion; output is also echoed so a CI log shows what a long build did. */
