@@ -26,7 +26,7 @@ void test('kiln layers show prints variables with defaults and the values --set 
   assert.match(text, /^name: ssh-server$/m);
   assert.match(text, /SSH_PORT:\n\s+default: "22"\n\s+pattern: .*\n\s+description: .*\n\s+value: "2222"/);
   assert.match(text, /Port 2222/);
-  assert.match(text, /cleanup:\n\s+- hooks\/cleanup\/50-remove-host-keys/);
+  assert.match(showLayer('raspberrypi', searchPath(undefined, {}), {}, {}), /customize:\n\s+- hooks\/customize\/10-board/);
 });
 
 void test('kiln layers show of an unknown layer suggests the nearest', () => {

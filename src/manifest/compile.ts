@@ -135,6 +135,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
     });
   }
   if (r.hooks.cleanup.length) add('cleanup-hooks', { scripts: hooks.cleanup, env });
+  add('ssh-host-keys', {});
   if (disk) add('partition-table', {
     table: r.disk.table,
     image: `${r.name}.raw`,

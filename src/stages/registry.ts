@@ -14,6 +14,7 @@ import { kernel } from './kernel.js';
 import { outputs } from './outputs.js';
 import { rpiFirmware } from './rpi-firmware.js';
 import { services } from './services.js';
+import { sshHostKeys } from './ssh-host-keys.js';
 import { system } from './system.js';
 import { systemdBoot } from './systemd-boot.js';
 import { users } from './users.js';
@@ -31,6 +32,7 @@ export const STAGES: readonly Stage[] = [
   rpiFirmware,
   grub,
   cleanupHooks,
+  sshHostKeys,
   partitionTable,
   filesystems,
   grubBiosInstall,

@@ -140,6 +140,9 @@ void test('examples/server.yaml: user, groups, ssh key, services, overlay, hook,
   assert.match(fs.cat('/home/admin/.ssh/authorized_keys'), /^ssh-ed25519 AAAA\S+ admin@example$/m);
   assert.equal(fs.stat('/home/admin/.ssh/authorized_keys'), 'regular 0600 1000');
   assert.equal(fs.stat('/etc/systemd/system/multi-user.target.wants/ssh.service').split(' ')[0], 'symlink');
+  // openssh-server made host keys when it was installed; kiln takes them out of every image.
+  assert.equal(fs.exists('/etc/ssh/ssh_host_ed25519_key'), false);
+  assert.equal(fs.stat('/etc/systemd/system/multi-user.target.wants/kiln-ssh-host-keys.service').split(' ')[0], 'symlink');
   assert.ok(fs.exists('/etc/systemd/system/multi-user.target.wants/systemd-networkd.service'));
   assert.match(fs.cat('/etc/systemd/network/80-dhcp.network'), /DHCP=yes/);
   assert.equal(fs.stat('/etc/systemd/network/80-dhcp.network'), 'regular 0644 0');
@@ -155,5 +158,6 @@ void test('examples/server.yaml: user, groups, ssh key, services, overlay, hook,
   const console = await bootCheck(image);
   const plain = console.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
   assert.match(plain, /Started ssh\.service - OpenBSD Secure Shell server/);
+  assert.match(plain, /ssh-keygen: generating new host keys/);
   assert.match(console, /kiln-server login:/);
 });

@@ -34,7 +34,6 @@ void test('layers: a layered image with hooks in every phase grows its root and 
   const op = (stage: string, target: string) => record.operations.find((o) => o.stage === stage && o.target === target)?.layers;
   assert.deepEqual(op('bootstrap', 'hooks/setup/10-setup'), ['probe']);
   assert.deepEqual(op('customize-hooks', 'hooks/customize/10-mark'), ['probe']);
-  assert.deepEqual(op('cleanup-hooks', 'hooks/cleanup/50-remove-host-keys'), ['ssh-server']);
   assert.deepEqual(op('services', 'systemd-networkd'), ['systemd-networkd']);
   assert.deepEqual(op('files', '/etc/kiln-probe'), ['probe']);
   assert.ok(!record.operations.some((o) => o.target.includes('10-mark~') || o.target.includes('.bak')), 'backups are not hooks');
