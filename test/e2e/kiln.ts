@@ -35,10 +35,13 @@ export function scratch(name: string): string {
   return dir;
 }
 
-/** Runs kiln to completion; output is also echoed so a CI log shows what a long build did. */
+/**
+ * Runs kiln to completion; output is also echoed so a CI log shows what a long build did.
+ * NO_COLOR because a CI runner may set FORCE_COLOR, and assertions read plain text.
+ */
 export function kiln(args: string[], env: Record<string, string> = {}, onStart?: (pid: number) => void): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN, ...args], { cwd: REPO, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     if (child.pid && onStart) onStart(child.pid);
     let stdout = '';
     let stderr = '';
