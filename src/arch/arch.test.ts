@@ -25,8 +25,10 @@ void test('the architecture table is complete for every architecture', () => {
     assert.ok(a.oci.architecture, arch);
     assert.deepEqual(defaultConsoles(arch, 'systemd-boot'), ['console=tty0', `console=${a.console},115200`]);
   }
-  // Only the ARM ones need qemu-user on an amd64 host.
-  assert.deepEqual(ARCH_NAMES.filter((a) => ARCHES[a].binfmt), ['arm64', 'armhf']);
+  // Only the ARM ones always need qemu-user on an amd64 host; i386 needs it where the kernel's
+  // IA32 emulation is off, and amd64 never.
+  assert.deepEqual(ARCH_NAMES.filter((a) => !ARCHES[a].native), ['arm64', 'armhf']);
+  assert.deepEqual(ARCH_NAMES.filter((a) => ARCHES[a].binfmt), ['arm64', 'armhf', 'i386']);
 });
 
 void test('the probe programs are ELF files of the right class and machine; the native one exits 42', () => {

@@ -28,8 +28,13 @@ export interface ArchInfo {
     firmwarePackage: string;
     systemPackage: string;
   };
-  /** qemu-user's name for it (binfmt_misc entry qemu-<name>); null: an amd64 host runs it natively. */
+  /**
+   * qemu-user's name for it (binfmt_misc entry qemu-<name>); null: an amd64 host always runs it.
+   * With `native`, an amd64 kernel runs it itself when IA32 emulation is on, and qemu-user only
+   * where that is switched off (ia32_emulation=off, as on some cloud and microVM kernels).
+   */
   binfmt: string | null;
+  native: boolean;
   /** The OCI platform. */
   oci: { architecture: string; variant?: string };
 }
@@ -52,6 +57,7 @@ export const ARCHES: Record<ArchName, ArchInfo> = {
       systemPackage: 'qemu-system-x86',
     },
     binfmt: null,
+    native: true,
     oci: { architecture: 'amd64' },
   },
   arm64: {
@@ -68,6 +74,7 @@ export const ARCHES: Record<ArchName, ArchInfo> = {
       systemPackage: 'qemu-system-arm',
     },
     binfmt: 'aarch64',
+    native: false,
     oci: { architecture: 'arm64', variant: 'v8' },
   },
   armhf: {
@@ -84,6 +91,7 @@ export const ARCHES: Record<ArchName, ArchInfo> = {
       systemPackage: 'qemu-system-arm',
     },
     binfmt: 'arm',
+    native: false,
     oci: { architecture: 'arm', variant: 'v7' },
   },
   i386: {
@@ -99,8 +107,8 @@ export const ARCHES: Record<ArchName, ArchInfo> = {
       firmwarePackage: 'ovmf-ia32',
       systemPackage: 'qemu-system-x86',
     },
-    // amd64 kernels run i386 programs themselves (IA32 emulation), when built with it.
-    binfmt: null,
+    binfmt: 'i386',
+    native: true,
     oci: { architecture: '386' },
   },
 };

@@ -16,7 +16,7 @@ export function checkHost(arch: ArchName = 'amd64'): void {
     throw new BuildError(`missing host tools: ${names}; install them with: kiln doctor --install`);
   }
   if (!canRun(arch)) {
-    const how = archInfo(arch).binfmt ? 'qemu-user-static through binfmt_misc' : 'a kernel with IA32 emulation';
+    const how = archInfo(arch).native ? 'a kernel with IA32 emulation, or qemu-user-static through binfmt_misc' : 'qemu-user-static through binfmt_misc';
     throw new BuildError(`this machine cannot run ${arch} programs, which building an ${arch} image needs (${how}); fix it with: kiln doctor --install`);
   }
 }
