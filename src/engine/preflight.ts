@@ -10,7 +10,8 @@ export function checkHost(arch: ArchName = 'amd64'): void {
   if (process.getuid?.() !== 0) {
     throw new BuildError('kiln build must run as root (mmdebstrap --mode=root, chroot and mkfs need it); try: sudo kiln build ...');
   }
-  const missing = missingTools(['build']);
+  // A foreign build also needs what mmdebstrap needs for one (qemu-user itself is checked by running it).
+  const missing = [...missingTools(['build']), ...(arch === 'amd64' ? [] : missingTools(['foreign']).filter((t) => t.name === 'arch-test'))];
   if (missing.length) {
     const names = missing.map((t) => `${t.name} (Debian package ${t.package})`).join(', ');
     throw new BuildError(`missing host tools: ${names}; install them with: kiln doctor --install`);

@@ -36,6 +36,8 @@ export const TOOLS: readonly Tool[] = [
   { name: 'qemu-system-x86_64', package: 'qemu-system-x86', for: 'boot' },
   { name: 'OVMF firmware', files: ['/usr/share/OVMF/OVMF_CODE_4M.fd', '/usr/share/OVMF/OVMF_CODE.fd'], package: 'ovmf', for: 'boot' },
   // Other architectures: qemu-user runs their programs while building, QEMU and UEFI boot them.
+  // mmdebstrap refuses a foreign architecture without arch-test, which asks whether it runs.
+  { name: 'arch-test', package: 'arch-test', for: 'foreign' },
   { name: 'qemu-aarch64-static', package: 'qemu-user-static', for: 'foreign' },
   { name: 'qemu-system-aarch64', package: 'qemu-system-arm', for: 'foreign' },
   { name: 'AAVMF firmware', files: ['/usr/share/AAVMF/AAVMF_CODE.fd'], package: 'qemu-efi-aarch64', for: 'foreign' },
