@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { checkedManifest } from '../engine/plan.js';
 import { parseRecipe } from '../recipe/index.js';
+import { OWN_REGISTRATION } from './binfmt.js';
 import { probeElf, PROBE_EXIT } from './probe.js';
 import { ARCH_NAMES, ARCHES, defaultConsoles } from './table.js';
 
@@ -111,4 +112,17 @@ void test('armhf and i386 recipes plan with their own kernel, EFI names and GRUB
   assert.ok((options(i386, 'bootstrap').packages as string[]).includes('linux-image-686-pae'));
   assert.deepEqual(options(i386, 'grub').platforms, ['i386-pc', 'i386-efi']);
   assert.ok((options(i386, 'bootstrap').packages as string[]).includes('grub-efi-ia32-bin'));
+});
+
+void test("kiln's own i386 binfmt_misc registration matches i386 programs, and only them", () => {
+  const line = OWN_REGISTRATION.i386 ?? assert.fail('no i386 registration');
+  // :name:type:offset:magic:mask:interpreter:flags, with the magic and mask written as \xNN.
+  const [, name, type, offset, magic = '', mask = '', interpreter, flags] = line.split(':');
+  assert.deepEqual([name, type, offset, interpreter, flags], ['qemu-i386', 'M', '', '/usr/bin/qemu-i386-static', 'F']);
+  const bytes = (s: string) => Buffer.from(s.replace(/\\x([0-9a-f]{2})/gi, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+  const [m, k] = [bytes(magic), bytes(mask)];
+  assert.equal(m.length, k.length);
+  // As the kernel compares: the bits the mask keeps must equal the magic's.
+  const matches = (elf: Buffer) => m.every((byte, i) => (((elf[i] ?? 0) ^ byte) & (k[i] ?? 0)) === 0);
+  assert.deepEqual(ARCH_NAMES.filter((arch) => matches(probeElf(arch))), ['i386']);
 });

@@ -17,7 +17,7 @@ const BINFMT = '/proc/sys/fs/binfmt_misc';
  * those programs itself: i386, for kernels with IA32 emulation switched off. Magic and mask are
  * qemu's own (scripts/qemu-binfmt-conf.sh); F opens the interpreter now, so chroots work.
  */
-const OWN_REGISTRATION: Record<string, string> = {
+export const OWN_REGISTRATION: Record<string, string> = {
   i386: ':qemu-i386:M::\\x7fELF\\x01\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\x03\\x00:\\xff\\xff\\xff\\xff\\xff\\xfe\\xfe\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff:/usr/bin/qemu-i386-static:F',
 };
 
