@@ -40,8 +40,14 @@ export function scratch(name: string): string {
  * NO_COLOR because a CI runner may set FORCE_COLOR, and assertions read plain text.
  */
 export function kiln(args: string[], env: Record<string, string> = {}, onStart?: (pid: number) => void): Promise<Run> {
+  return kilnUnder([], args, env, onStart);
+}
+
+/** kiln run by another command (`prefix`), e.g. inside namespaces of its own. */
+export function kilnUnder(prefix: string[], args: string[], env: Record<string, string> = {}, onStart?: (pid: number) => void): Promise<Run> {
+  const [command = process.execPath, ...rest] = [...prefix, process.execPath, MAIN, ...args];
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { cwd: REPO, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, rest, { cwd: REPO, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     if (child.pid && onStart) onStart(child.pid);
     let stdout = '';
     let stderr = '';
