@@ -24,10 +24,12 @@ export const OWN_REGISTRATION: Record<string, string> = {
 /** The registration line for qemu-<name>: qemu-user-static's file in /usr/lib/binfmt.d, else kiln's own. */
 function registration(name: string): string {
   const conf = `/usr/lib/binfmt.d/qemu-${name}.conf`;
-  const own = OWN_REGISTRATION[name];
   if (!existsSync(conf)) {
-    if (own) return own;
-    throw new Error(`${conf} is missing (the qemu-user-static package provides it)`);
+    const own = OWN_REGISTRATION[name];
+    // The F flag opens the interpreter at once: say which package it is, not ENOENT.
+    const interpreter = own?.split(':')[6];
+    if (own && interpreter && existsSync(interpreter)) return own;
+    throw new Error(`${interpreter ?? conf} is missing (the qemu-user-static package provides it)`);
   }
   const line = readFileSync(conf, 'utf8').split('\n').find((l) => l.startsWith(':'));
   if (!line) throw new Error(`${conf} has no registration line`);

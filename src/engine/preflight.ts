@@ -11,7 +11,7 @@ export function checkHost(arch: ArchName = 'amd64'): void {
     throw new BuildError('kiln build must run as root (mmdebstrap --mode=root, chroot and mkfs need it); try: sudo kiln build ...');
   }
   // A foreign build also needs what mmdebstrap needs for one (qemu-user itself is checked by running it).
-  const missing = [...missingTools(['build']), ...(arch === 'amd64' ? [] : missingTools(['foreign']).filter((t) => t.name === 'arch-test'))];
+  const missing = missingTools(arch === 'amd64' ? ['build'] : ['build', 'cross-build']);
   if (missing.length) {
     const names = missing.map((t) => `${t.name} (Debian package ${t.package})`).join(', ');
     throw new BuildError(`missing host tools: ${names}; install them with: kiln doctor --install`);

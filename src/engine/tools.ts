@@ -10,7 +10,8 @@ export interface Tool {
   name: string;
   files?: string[];
   package: string;
-  for: 'build' | 'boot' | 'verify' | 'foreign';
+  /** foreign: building or booting other architectures; cross-build: needed by every foreign build. */
+  for: 'build' | 'boot' | 'verify' | 'foreign' | 'cross-build';
 }
 
 export const TOOLS: readonly Tool[] = [
@@ -37,7 +38,7 @@ export const TOOLS: readonly Tool[] = [
   { name: 'OVMF firmware', files: ['/usr/share/OVMF/OVMF_CODE_4M.fd', '/usr/share/OVMF/OVMF_CODE.fd'], package: 'ovmf', for: 'boot' },
   // Other architectures: qemu-user runs their programs while building, QEMU and UEFI boot them.
   // mmdebstrap refuses a foreign architecture without arch-test, which asks whether it runs.
-  { name: 'arch-test', package: 'arch-test', for: 'foreign' },
+  { name: 'arch-test', package: 'arch-test', for: 'cross-build' },
   { name: 'qemu-aarch64-static', package: 'qemu-user-static', for: 'foreign' },
   { name: 'qemu-system-aarch64', package: 'qemu-system-arm', for: 'foreign' },
   { name: 'AAVMF firmware', files: ['/usr/share/AAVMF/AAVMF_CODE.fd'], package: 'qemu-efi-aarch64', for: 'foreign' },
