@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'out/'] },
+  { ignores: ['dist/', 'dist-*/', 'node_modules/', 'out/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

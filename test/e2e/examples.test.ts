@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { validateSbom } from '../../src/sbom/validate.js';
-import { bootCheck, Ext4, fatFile, kiln, partitions, readJson, REPO, run, scratch } from './kiln.js';
+import { bootCheck, Ext4, fatFile, kiln, MAIN, partitions, readJson, run, scratch } from './kiln.js';
 
 const cache = scratch('cache');
 const env = { KILN_CACHE: cache };
@@ -96,7 +96,7 @@ function checkSboms(out: string, image: string, fs: Ext4) {
   const again = join(out, 'again');
   mkdirSync(again);
   run('cp', ['--sparse=always', image, again]);
-  run(process.execPath, [join(REPO, 'dist/src/cli/main.js'), 'sbom', join(again, 'minimal.raw')]);
+  run(process.execPath, [MAIN, 'sbom', join(again, 'minimal.raw')]);
   const regenerated = readJson<Spdx>(join(again, 'minimal.spdx.json'));
   assert.deepEqual(regenerated.packages.map((p) => [p.name, p.versionInfo, p.licenseDeclared]), spdx.packages.map((p) => [p.name, p.versionInfo, p.licenseDeclared]));
   rmSync(again, { recursive: true });

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-const MAIN = join(REPO, 'dist/src/cli/main.js');
+/** The kiln of the build these tests were compiled with (dist/, or another --outDir). */
+export const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 export interface Run {
   code: number | null;
