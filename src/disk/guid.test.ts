@@ -92,6 +92,8 @@ void test('resolveGptType', () => {
     ['toString', undefined],
     ['', undefined],
     ['12345678-9abc-def0-1234-56789abcdef', undefined],
+    // An unused entry, not a type: the GPT writer would refuse it only at build time.
+    ['00000000-0000-0000-0000-000000000000', undefined],
   ];
   for (const [input, want] of cases) assert.equal(resolveGptType(input), want, input);
 });

@@ -69,11 +69,16 @@ export const GPT_TYPES: Readonly<Record<string, string>> = Object.freeze({
   srv: '3B8F8425-20E0-4F3B-907F-1A25A76F98E8',
 });
 
-/** A known type name or a raw GUID (both any case) to an uppercase type GUID; undefined otherwise. */
+const UNUSED_ENTRY = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * A known type name or a raw GUID (both any case) to an uppercase type GUID; undefined otherwise.
+ * The all-zero GUID marks an unused entry (the GPT writer refuses it), so it is no type either.
+ */
 export function resolveGptType(nameOrGuid: string): string | undefined {
   const name = nameOrGuid.toLowerCase();
   // hasOwn keeps names like "constructor" from resolving through the prototype chain.
   if (Object.hasOwn(GPT_TYPES, name)) return GPT_TYPES[name];
-  if (GUID_RE.test(nameOrGuid)) return nameOrGuid.toUpperCase();
+  if (GUID_RE.test(nameOrGuid) && nameOrGuid !== UNUSED_ENTRY) return nameOrGuid.toUpperCase();
   return undefined;
 }

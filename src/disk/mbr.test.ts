@@ -55,11 +55,12 @@ void test('CHS fields follow the 255/63 geometry, and the maximum past cylinder 
   assert.deepEqual([...sector.subarray(451, 454)], [0xfe, 0xff, 0xff]);
 });
 
-void test('more than four partitions, a disk over 2 TiB and a partition past the end are refused', () => {
+void test('more than four partitions, a disk over 2 TiB, a partition past the end and a type beyond a byte are refused', () => {
   const part = { type: 0x83, bootable: false, firstLba: 2048, lastLba: 4095 };
   assert.throws(() => buildMbr({ ...DISK, partitions: [part, part, part, part, part] }), /5 partitions, but an MBR holds at most 4 primary partitions/);
   assert.throws(() => buildMbr({ ...DISK, sizeBytes: MBR_MAX_BYTES + MiB }), /addresses at most 2 TiB/);
   assert.throws(() => buildMbr({ ...DISK, partitions: [{ ...part, lastLba: 200000 }] }), /does not fit the disk/);
+  assert.throws(() => buildMbr({ ...DISK, partitions: [{ ...part, type: 0x100 }] }), { message: 'MBR: partition 1 has type 256, which is not a type byte (0x01-0xff)' });
 });
 
 void test('type names and raw bytes', () => {
@@ -69,4 +70,6 @@ void test('type names and raw bytes', () => {
   assert.equal(resolveMbrType('fd'), 0xfd);
   assert.equal(resolveMbrType('bios-boot'), undefined);
   assert.equal(resolveMbrType('0x00'), undefined);
+  // Extended partitions and GPT protective entries hide the file system from Linux.
+  for (const refused of ['5', '0x0f', '85', 'EE']) assert.equal(resolveMbrType(refused), undefined, refused);
 });

@@ -38,13 +38,21 @@ export const MBR_TYPES: Readonly<Record<string, number>> = Object.freeze({
   xbootldr: 0xea,
 });
 
+/**
+ * Bytes that do not type a primary partition's contents: 0x00 marks an unused entry, Linux reads
+ * 0x05, 0x0f and 0x85 as an extended partition (and exposes only 1 KiB of it), and it ignores every
+ * partition of a disk with an 0xee (GPT protective) entry. Written faithfully, each still gives an
+ * image whose file system the kernel cannot find.
+ */
+const NOT_PRIMARY = new Set([0x00, 0x05, 0x0f, 0x85, 0xee]);
+
 export function resolveMbrType(nameOrByte: string): number | undefined {
   const name = nameOrByte.toLowerCase();
   if (Object.hasOwn(MBR_TYPES, name)) return MBR_TYPES[name];
   const hex = /^(0x)?([0-9a-f]{1,2})$/i.exec(nameOrByte);
   if (!hex?.[2]) return undefined;
   const byte = Number.parseInt(hex[2], 16);
-  return byte === 0 ? undefined : byte;
+  return NOT_PRIMARY.has(byte) ? undefined : byte;
 }
 
 /** CHS for an LBA in the usual 255-head, 63-sector geometry; past cylinder 1023 the maximum. */
@@ -65,6 +73,8 @@ export function buildMbr(disk: MbrDisk): Buffer {
     const at = 446 + i * 16;
     const sectors = p.lastLba - p.firstLba + 1;
     if (p.firstLba < 1 || sectors < 1 || (p.lastLba + 1) * SECTOR > disk.sizeBytes) throw new Error(`MBR: partition ${i + 1} (LBA ${p.firstLba}..${p.lastLba}) does not fit the disk`);
+    // A Buffer stores 256 or NaN as 0, the unused-entry type, and the partition would vanish.
+    if (!Number.isInteger(p.type) || p.type < 1 || p.type > 0xff) throw new Error(`MBR: partition ${i + 1} has type ${p.type}, which is not a type byte (0x01-0xff)`);
     sector[at] = p.bootable ? 0x80 : 0;
     chs(p.firstLba).copy(sector, at + 1);
     sector[at + 4] = p.type;
