@@ -2,13 +2,25 @@
  * The two kinds of failure a user can cause or meet. Anything else thrown is a bug in kiln and is
  * shown with its stack trace.
  */
+import { formatDiagnostic, type Diagnostic } from './diagnostics.js';
 
-/** Bad input (recipe, flags, files): exit 2. The message names the place, the value and the fix. */
+/**
+ * Bad input (recipe, flags, files): exit 2. The message names the place, the value and the fix.
+ * Errors about a file carry its diagnostics (positions and source lines) for a code frame; the
+ * message is then their one-line forms, one per line.
+ */
 export class UserError extends Error {
   readonly exitCode = 2;
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly diagnostics: readonly Diagnostic[] = [],
+  ) {
     super(message);
     this.name = 'UserError';
+  }
+
+  static of(diagnostics: readonly Diagnostic[]): UserError {
+    return new UserError(diagnostics.map(formatDiagnostic).join('\n'), diagnostics);
   }
 }
 

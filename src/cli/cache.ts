@@ -1,10 +1,11 @@
-/** `kiln cache list` and `kiln cache prune`: what the store holds, and making room. */
+/** `kiln cache list`, `prune` and `verify`: what the store holds, making room, and checking it. */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { removeAbandoned } from '../engine/workspace.js';
 import { choosePrune, type CacheItem } from '../store/prune.js';
 import { folderOf, Store, type ListedEntry } from '../store/store.js';
+import { repair, verifyStore } from '../store/verify-store.js';
 
 function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -85,6 +86,36 @@ export async function pruneCache(store: Store, request: PruneRequest): Promise<s
     const left = items.filter((i) => !chosen.has(i.key)).reduce((sum, i) => sum + i.bytes, 0);
     const stages = items.filter((i) => i.kind === 'stage' && chosen.has(i.key)).length;
     return `removed ${stages} stage entries and ${chosen.size - stages} packages (${formatBytes(bytes)}); ${formatBytes(left)} left in ${store.dir}\n`;
+  } finally {
+    await held.release();
+  }
+}
+
+export interface VerifyRequest {
+  json: boolean;
+  /** Move corrupt entries (and what was built on them) to the trash, delete corrupt .debs. */
+  repair: boolean;
+  signal: AbortSignal;
+}
+
+/**
+ * Checks every entry against the manifest recorded when it was stored, and the cached .debs.
+ * Holds the store lock shared, like a build: prune cannot remove entries under it, and a
+ * repaired entry goes to the trash, which is only emptied when no build has it mounted.
+ */
+export async function verifyCache(store: Store, request: VerifyRequest): Promise<{ text: string; corrupt: boolean }> {
+  const held = await store.use({ signal: request.signal });
+  try {
+    const report = await verifyStore(store);
+    const corrupt = report.corrupt.length + report.corruptDebs.length > 0;
+    const repaired = request.repair && corrupt ? await repair(store, report) : undefined;
+    if (request.json) return { text: `${JSON.stringify({ dir: store.dir, ...report, ...(repaired ? { repaired } : {}) }, null, 2)}\n`, corrupt };
+    const lines = report.problems.map((p) => `${p.stage === 'package cache' ? 'corrupt package' : `corrupt entry ${p.subject} (${p.stage})`}: ${p.file}: ${p.message}`);
+    const unverified = report.unverified.length ? `, ${report.unverified.length} unverified (stored by a kiln that recorded no hashes)` : '';
+    lines.push(`${report.entries} entries, ${report.corrupt.length} corrupt${unverified}; ${report.debs} .debs, ${report.corruptDebs.length} corrupt (${store.dir})`);
+    if (repaired) lines.push(`repaired: moved ${repaired.entries.length} entries (the corrupt ones and those built on them) to the trash and deleted ${repaired.debs.length} .debs; the next build makes them again`);
+    else if (corrupt) lines.push('run `kiln cache verify --repair` to remove them; the next build makes them again');
+    return { text: `${lines.join('\n')}\n`, corrupt };
   } finally {
     await held.release();
   }

@@ -4,7 +4,7 @@ import pc from 'picocolors';
 import { canRun, enableBinfmt } from '../arch/binfmt.js';
 import { ARCH_NAMES } from '../arch/table.js';
 import { BuildError } from '../errors.js';
-import { isPresent, TOOLS } from '../engine/tools.js';
+import { isPresent, TOOLS } from '../host/tools.js';
 
 export function doctor(install: boolean, out: NodeJS.WritableStream = process.stdout): number {
   let missing = TOOLS.filter((t) => !isPresent(t));

@@ -29,7 +29,7 @@ export function showLayer(name: string, path: readonly string[], set: Record<str
     throw new UserError(`unknown layer "${name}"${guesses.length ? ` (did you mean ${guesses.map((g) => `"${g}"`).join(' or ')}?)` : ''}; kiln layers list shows every layer`);
   }
   const loaded = loadLayer(name, folder, set, env, {});
-  if ('errors' in loaded) throw new UserError(loaded.errors.join('\n'));
+  if ('errors' in loaded) throw UserError.of(loaded.errors);
   const { layer, variables, hooks, skipped, hasOverlay } = loaded.layer;
   const { variables: declared, description, depends, ...content } = layer;
   const out = {

@@ -12,7 +12,7 @@ import { cacheDir } from '../engine/workspace.js';
 import { parseSize } from '../recipe/sizes.js';
 import { parseDuration } from '../store/prune.js';
 import { Store } from '../store/store.js';
-import { listCache, pruneCache } from './cache.js';
+import { listCache, pruneCache, verifyCache } from './cache.js';
 import { layersTable, showLayer } from './layers.js';
 import { sbomCommand } from './sbom.js';
 import { parseMatrix } from './matrix.js';
@@ -22,6 +22,7 @@ import { searchPath } from '../recipe/layers.js';
 import { planRecipe } from '../engine/plan.js';
 import { BuildError, InterruptedError, isSystemError, UserError } from '../errors.js';
 import { canonicalJson } from '../manifest/index.js';
+import { renderDiagnostics } from '../diagnostics.js';
 import { boot } from '../vm/qemu.js';
 import { doctor } from './doctor.js';
 import { pickReporter } from './reporters.js';
@@ -144,6 +145,17 @@ cache
     process.stdout.write(text);
   });
 
+cache
+  .command('verify')
+  .description('check every cached stage against the hashes recorded when it was stored, and the cached .debs; exit 0 when nothing is corrupt, 1 otherwise')
+  .option('--json', 'print JSON')
+  .option('--repair', 'move corrupt entries (and those built on them) to the trash and delete corrupt .debs, so the next build makes them again')
+  .action(async (opts) => {
+    const { text, corrupt } = await verifyCache(new Store(cacheDir()), { json: opts.json ?? false, repair: opts.repair ?? false, signal: interruptible() });
+    process.stdout.write(text);
+    if (corrupt) process.exitCode = 1;
+  });
+
 function parseBytes(text: string): number {
   if (/^0+$/.test(text)) return 0;
   const size = parseSize(text);
@@ -256,7 +268,8 @@ function report(err: unknown): number {
     return 2;
   }
   if (err instanceof UserError) {
-    process.stderr.write(`${pc.red('error:')} ${err.message}\n`);
+    const text = err.diagnostics.length ? renderDiagnostics(err.diagnostics, pc.red) : err.message;
+    process.stderr.write(`${pc.red('error:')} ${text}\n`);
     return 2;
   }
   if (err instanceof InterruptedError) {

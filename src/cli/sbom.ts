@@ -3,23 +3,21 @@
  * itself without mounting it: the root file system's dpkg database, os-release and copyright files
  * are copied out with debugfs, and the documents are written beside the image.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { sha256File } from '../engine/sparse-hash.js';
+import { readBuildRecord } from '../engine/build-record.js';
+import { readSfdisk } from '../host/sfdisk.js';
+import { sha256File } from '../host/sparse-hash.js';
 import { UserError } from '../errors.js';
 import { readImage, sbomFiles } from '../sbom/index.js';
-
-interface SfdiskTable {
-  partitiontable: { partitions: { start: number }[] };
-}
 
 /** The image a build folder holds, from its build.json; or the image given. */
 function imageOf(target: string): string {
   if (!existsSync(target)) throw new UserError(`${target}: no such build folder or image`);
   if (!statSync(target).isDirectory()) return target;
-  const record = JSON.parse(readFileSync(join(target, 'build.json'), 'utf8')) as { outputs: { file: string; format: string }[] };
+  const record = readBuildRecord(join(target, 'build.json'));
   const raw = record.outputs.find((o) => o.format === 'raw' && o.file.endsWith('.raw'));
   if (!raw) throw new UserError(`${target}: this build has no uncompressed raw image to read (kiln sbom reads raw images)`);
   return join(target, raw.file);
@@ -32,8 +30,9 @@ async function debugfs(spec: string, request: string): Promise<string> {
 
 /** The ext4 partition that holds /var/lib/dpkg/status: the root. */
 async function rootSpec(image: string): Promise<string> {
-  const { stdout } = await execa('sfdisk', ['-J', image]);
-  for (const p of (JSON.parse(stdout) as SfdiskTable).partitiontable.partitions) {
+  const table = readSfdisk(image);
+  if (!table) throw new UserError(`${image}: no partition table (kiln sbom reads partitioned raw images)`);
+  for (const p of table.partitions) {
     const spec = `${image}?offset=${p.start * 512}`;
     if ((await debugfs(spec, 'stat /var/lib/dpkg/status')).includes('Inode:')) return spec;
   }

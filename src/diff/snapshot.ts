@@ -11,13 +11,11 @@ import { lstat, mkdir, readdir, readlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { readBuildRecord } from '../engine/build-record.js';
 import { UserError } from '../errors.js';
+import { readSfdisk } from '../host/sfdisk.js';
 import { parseStatus } from '../sbom/dpkg.js';
 import type { FileEntry, PartitionEntry, Region, Snapshot } from './compare.js';
-
-interface SfdiskTable {
-  partitiontable: { label: string; id: string; sectorsize?: number; partitions: { start: number; size: number; type: string; uuid?: string; name?: string }[] };
-}
 
 /** The image or tar a build folder holds (from its build.json), or the file given. */
 export function artifactOf(target: string): string {
@@ -25,7 +23,7 @@ export function artifactOf(target: string): string {
   if (!statSync(target).isDirectory()) return target;
   const recordFile = join(target, 'build.json');
   if (!existsSync(recordFile)) throw new UserError(`${target}: not a build folder (it has no build.json)`);
-  const record = JSON.parse(readFileSync(recordFile, 'utf8')) as { outputs: { file: string; format: string }[] };
+  const record = readBuildRecord(recordFile);
   const pick = record.outputs.find((o) => o.format === 'raw' && o.file.endsWith('.raw')) ?? record.outputs.find((o) => o.format === 'tar');
   if (!pick) throw new UserError(`${target}: this build has no uncompressed raw image or tar to read (add raw or tar to its outputs)`);
   return join(target, pick.file);
@@ -58,9 +56,8 @@ async function asRaw(file: string, temp: string): Promise<string> {
 }
 
 async function snapshotOfImage(source: string, image: string, temp: string): Promise<Snapshot> {
-  const { stdout } = await execa('sfdisk', ['-J', image], { reject: false });
-  if (!stdout) throw new UserError(`${source}: no partition table (kiln diff reads partitioned images, tar files and build folders)`);
-  const table = (JSON.parse(stdout) as SfdiskTable).partitiontable;
+  const table = readSfdisk(image);
+  if (!table) throw new UserError(`${source}: no partition table (kiln diff reads partitioned images, tar files and build folders)`);
   const sector = table.sectorsize ?? 512;
   const partitions: PartitionEntry[] = [];
   const trees = new Map<number, string>();

@@ -1,5 +1,5 @@
 /**
- * Runs a manifest: every stage in order (from the store when it is there, see stage-steps.ts),
+ * Runs a manifest: every stage in order (from the store when it is there, see stage-loop.ts),
  * then publishes the outputs and the build record. The workspace is always removed, whatever happens.
  */
 import { createWriteStream } from 'node:fs';
@@ -7,20 +7,23 @@ import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BuildError, InterruptedError } from '../errors.js';
-import { lockMismatches, lockText, type LockedDeb, type LockFile } from '../lockfile/lockfile.js';
-import { sha256 as sha256Text, type Manifest, type Operation } from '../manifest/index.js';
+import { lockMismatches, lockText, type LockFile } from '../lockfile/lockfile.js';
+import { sha256 as sha256Text, type Manifest } from '../manifest/index.js';
 import { readImage, sbomFiles } from '../sbom/index.js';
+import { bootstrap } from '../stages/bootstrap.js';
+import type { Facts } from '../stages/facts.js';
 import { stageByName } from '../stages/registry.js';
 import { Store } from '../store/store.js';
 import type { BuildEventInput, Listener } from './events.js';
-import { makeExec } from './exec.js';
+import { makeExec } from '../host/exec.js';
 import { ImageRoot } from './image-root.js';
-import { unmountAll } from './overlay.js';
-import { installedPackages, type InstalledPackage } from './packages.js';
+import { unmountAll } from '../host/overlay.js';
+import type { BuildRecord } from './build-record.js';
+import { installedPackages } from './packages.js';
 import type { ArchName } from '../arch/table.js';
 import { checkHost, checkOutputDir } from './preflight.js';
-import { outputsOf, publishOutput, Staging, type PublishedFile } from './publish.js';
-import { elapsed, StageSteps, type StageRecord } from './stage-steps.js';
+import { outputsOf, publishOutput, Staging } from './publish.js';
+import { elapsed, StageLoop } from './stage-loop.js';
 import { cacheDir, createWorkspace } from './workspace.js';
 
 export interface BuildOptions {
@@ -38,22 +41,6 @@ export interface BuildOptions {
   noCache?: boolean;
   /** The lock this build installs from (--lock): every .deb must match it. */
   lock?: LockFile;
-}
-
-export interface BuildRecord {
-  name: string;
-  kiln: string;
-  recipeHash: string;
-  arch: string;
-  started: string;
-  seconds: number;
-  stages: StageRecord[];
-  /** The layers applied, in order. */
-  layers: { name: string; description: string; variables: Record<string, string> }[];
-  packages: InstalledPackage[];
-  /** Every file copied, user made, service enabled and hook run, with who asked for it. */
-  operations: Operation[];
-  outputs: PublishedFile[];
 }
 
 export async function build(o: BuildOptions): Promise<BuildRecord> {
@@ -95,9 +82,9 @@ export async function build(o: BuildOptions): Promise<BuildRecord> {
   let staging: Staging | undefined;
   emit({ type: 'build-start', name: manifest.name, stages: manifest.stages.map((s) => ({ name: s.stage, id: s.id, summary: stageByName(s.stage)?.summary ?? '' })) });
   try {
-    const steps = new StageSteps(o, store, workspace, root, emit, writeLog);
-    const { facts, imageEntry } = await steps.runAll();
-    record.stages = steps.done;
+    const stages = new StageLoop(o, store, workspace, root, emit, writeLog);
+    const { facts, imageEntry } = await stages.runAll();
+    record.stages = stages.done;
 
     const exec = makeExec({ stage: 'publish', signal: o.signal, onLine: (line) => writeLog('publish', line) });
     const tree = await root.readOnly();
@@ -122,7 +109,7 @@ export async function build(o: BuildOptions): Promise<BuildRecord> {
       const image = record.outputs.find((f) => f.format !== 'bmap');
       if (!image) throw new Error('an SBOM needs an output to describe');
       // The build's SOURCE_DATE_EPOCH, so the SBOM is as reproducible as the image it describes.
-      const created = `${new Date(typeof facts.sourceDateEpoch === 'number' ? facts.sourceDateEpoch * 1000 : started.getTime()).toISOString().slice(0, 19)}Z`;
+      const created = `${new Date(facts.sourceDateEpoch === undefined ? started.getTime() : facts.sourceDateEpoch * 1000).toISOString().slice(0, 19)}Z`;
       for (const sbom of sbomFiles(manifest.sbom, { name: manifest.name, kilnVersion: o.kilnVersion, created, ...contents, image })) {
         await staging.write(sbom.file, sbom.text);
         const sha256 = sha256Text(sbom.text);
@@ -135,6 +122,9 @@ export async function build(o: BuildOptions): Promise<BuildRecord> {
     await closeLog();
     await staging.copy(logPath, 'build.log');
     await staging.write('build.json', `${JSON.stringify(record, null, 2)}\n`);
+    // A stop asked for while publishing (hashing and copying run no command that would notice it)
+    // is honoured here, the last moment before any output name changes.
+    if (o.signal.aborted) throw new InterruptedError('SIGINT');
     await staging.commit('build.json');
     // The log of an earlier failure no longer describes these outputs.
     await rm(join(o.outputDir, 'build-failed.log'), { force: true });
@@ -154,13 +144,14 @@ export async function build(o: BuildOptions): Promise<BuildRecord> {
 }
 
 /** kiln.lock from what the bootstrap stage installed (kept in its facts, so cached builds have it too). */
-function lockOf(manifest: Manifest, facts: Record<string, unknown>): LockFile {
-  const bootstrap = manifest.stages.find((s) => s.stage === 'bootstrap')?.options as { release: string; mirror: string; arch: string } | undefined;
-  if (!bootstrap || !Array.isArray(facts.debs)) throw new Error('the bootstrap stage reported no packages');
-  const epoch = typeof facts.sourceDateEpoch === 'number' ? { sourceDateEpoch: facts.sourceDateEpoch } : {};
-  const auto = new Set(Array.isArray(facts.autoInstalled) ? (facts.autoInstalled as string[]) : []);
-  const packages = (facts.debs as LockedDeb[]).map((d) => (auto.has(d.name) ? { ...d, auto: true as const } : d));
-  return { kilnLock: 1, distro: { name: 'debian', release: bootstrap.release, mirror: bootstrap.mirror }, arch: bootstrap.arch, ...epoch, packages };
+function lockOf(manifest: Manifest, facts: Facts): LockFile {
+  const step = manifest.stages.find((s) => s.stage === bootstrap.name);
+  if (!step || !facts.debs) throw new Error('the bootstrap stage reported no packages');
+  const { release, mirror, arch } = bootstrap.options.parse(step.options);
+  const epoch = facts.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: facts.sourceDateEpoch };
+  const auto = new Set(facts.autoInstalled ?? []);
+  const packages = facts.debs.map((d) => (auto.has(d.name) ? { ...d, auto: true as const } : d));
+  return { kilnLock: 1, distro: { name: 'debian', release, mirror }, arch, ...epoch, packages };
 }
 
 /** The log of a failed build is kept beside (never over) the last good build's files. */

@@ -5,9 +5,9 @@
  */
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Exec } from '../stages/define.js';
+import type { Exec } from '../host/exec.js';
 import { folderOf, type Store } from '../store/store.js';
-import { mountOverlay, unmount } from './overlay.js';
+import { mountOverlay, unmount } from '../host/overlay.js';
 import type { Workspace } from './workspace.js';
 
 export class ImageRoot {

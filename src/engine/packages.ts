@@ -1,6 +1,6 @@
 /** The installed packages of an image root, read from its dpkg database by the host's dpkg-query. */
 import { join } from 'node:path';
-import type { Exec } from '../stages/define.js';
+import type { Exec } from '../host/exec.js';
 
 export interface InstalledPackage {
   name: string;

@@ -7,20 +7,14 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { bmapXml } from '../outputs/bmap.js';
-import type { Exec } from '../stages/define.js';
-import type { OutputFile } from '../stages/outputs.js';
+import type { Exec } from '../host/exec.js';
+import type { Facts, OutputFile } from '../stages/facts.js';
 import type { Store } from '../store/store.js';
-import { isLocked } from './lock.js';
-import { digestFile, sha256File, type ImageDigest } from './sparse-hash.js';
+import type { PublishedFile } from './build-record.js';
+import { isLocked } from '../host/lock.js';
+import { digestFile, sha256File, type ImageDigest } from '../host/sparse-hash.js';
 
 const PREFIX = '.kiln-staging-';
-
-export interface PublishedFile {
-  file: string;
-  format: string;
-  size: number;
-  sha256: string;
-}
 
 export class Staging {
   private constructor(
@@ -36,7 +30,9 @@ export class Staging {
     await mkdir(outputDir, { recursive: true });
     for (const entry of await readdir(outputDir)) {
       if (!entry.startsWith(PREFIX)) continue;
-      if (!isLocked(join(dirname(workspace), `${entry.slice(PREFIX.length)}.lock`))) await rm(join(outputDir, entry), { recursive: true, force: true });
+      // No lock file: its build is gone (checking would create one, flock(1) makes the file it locks).
+      const lock = join(dirname(workspace), `${entry.slice(PREFIX.length)}.lock`);
+      if (!existsSync(lock) || !isLocked(lock)) await rm(join(outputDir, entry), { recursive: true, force: true });
     }
     const dir = join(outputDir, `${PREFIX}${basename(workspace)}`);
     await mkdir(dir);
@@ -71,9 +67,9 @@ export class Staging {
 }
 
 /** The outputs stage lists its files; without one, the disk image is the only output, with its block map. */
-export function outputsOf(facts: Record<string, unknown>): OutputFile[] {
-  if (Array.isArray(facts.outputs)) return facts.outputs as OutputFile[];
-  if (typeof facts.image !== 'string') throw new Error('no disk image was made');
+export function outputsOf(facts: Facts): OutputFile[] {
+  if (facts.outputs) return facts.outputs;
+  if (facts.image === undefined) throw new Error('no disk image was made');
   return [{ file: facts.image, format: 'raw' }, { file: `${facts.image}.bmap`, format: 'bmap' }];
 }
 

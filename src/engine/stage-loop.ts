@@ -10,27 +10,27 @@ import { mkdir, mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BuildError, isSystemError } from '../errors.js';
-import type { Facts, Stage } from '../stages/define.js';
+import type { Stage } from '../stages/define.js';
+import { checkMadeFacts, storedFacts, type Facts } from '../stages/facts.js';
 import { stageByName } from '../stages/registry.js';
-import type { Lock } from './lock.js';
+import type { Lock } from '../host/lock.js';
 import { diskUsage, folderOf, removeTree, type EntryMeta, type Store } from '../store/store.js';
-import { makeChroot } from './chroot.js';
+import { makeChroot } from '../host/chroot.js';
 import type { BuildEventInput } from './events.js';
-import { makeExec } from './exec.js';
-import type { BuildOptions } from './executor.js';
+import { makeExec } from '../host/exec.js';
+import type { Manifest } from '../manifest/index.js';
+import type { StageRecord } from './build-record.js';
 import type { ImageRoot } from './image-root.js';
-import { unmountAll } from './overlay.js';
-import { checkMirror } from './preflight.js';
+import { unmountAll } from '../host/overlay.js';
 import type { Workspace } from './workspace.js';
 
-export interface StageRecord {
-  name: string;
-  id: string;
-  cached: boolean;
-  /** Time this build spent on the stage. */
-  seconds: number;
-  /** For a cached stage: how long it took when it was built. */
-  builtSeconds?: number;
+/** What the stage loop needs of a build's options (executor.ts's BuildOptions has them all). */
+export interface StageLoopOptions {
+  manifest: Manifest;
+  signal: AbortSignal;
+  recipeFile: string;
+  rebuildFrom?: string;
+  noCache?: boolean;
 }
 
 /** Seconds since a performance.now() reading, to hundredths. */
@@ -38,14 +38,14 @@ export function elapsed(since: number): number {
   return Math.round((performance.now() - since) / 10) / 100;
 }
 
-export class StageSteps {
+export class StageLoop {
   readonly done: StageRecord[] = [];
   private facts: Facts = {};
   /** Store id of the latest image stage, whose files the next image stage starts from. */
   private imageEntry: string | undefined;
 
   constructor(
-    private readonly o: BuildOptions,
+    private readonly o: StageLoopOptions,
     private readonly store: Store,
     private readonly workspace: Workspace,
     private readonly root: ImageRoot,
@@ -97,7 +97,7 @@ export class StageSteps {
   }
 
   private reuse(stage: Stage, entry: EntryMeta): void {
-    this.facts = entry.facts;
+    this.facts = storedFacts(entry.facts);
     if (stage.kind === 'tree') this.root.push(entry.id);
     else this.imageEntry = entry.id;
     void this.store.touch(entry.id);
@@ -105,16 +105,11 @@ export class StageSteps {
 
   private async run(stage: Stage, id: string, options: unknown, log: (line: string) => void, t: number): Promise<void> {
     const { o, workspace, store } = this;
-    if (stage.name === 'bootstrap') {
-      const b = options as { mirror: string; release: string };
-      // Only now: a build whose bootstrap is cached needs no network at all.
-      await checkMirror(b.mirror, b.release, o.signal);
-    }
     const built = join(workspace.entries, folderOf(id));
     removeTree(built);
     const scratch = await mkdtemp(join(workspace.scratch, `${stage.name}-`));
     const epoch = this.facts.sourceDateEpoch;
-    const exec = makeExec({ stage: stage.name, signal: o.signal, onLine: log, env: typeof epoch === 'number' ? { SOURCE_DATE_EPOCH: String(epoch) } : {} });
+    const exec = makeExec({ stage: stage.name, signal: o.signal, onLine: log, env: epoch === undefined ? {} : { SOURCE_DATE_EPOCH: String(epoch) } });
     let root: string;
     let work = scratch;
     if (stage.kind === 'tree') {
@@ -131,7 +126,7 @@ export class StageSteps {
         { root, work, scratch, folders: o.manifest.folders, exec, chroot: makeChroot(exec, root), log, facts: this.facts, signal: o.signal, packageCache: store.packages },
         stage.options.parse(options),
       );
-      this.facts = { ...this.facts, ...(result ?? {}) };
+      this.facts = { ...this.facts, ...checkMadeFacts(stage.name, stage.makes ?? [], result) };
     } finally {
       // Cleaning up must work after Ctrl-C too, so not with the stage's (aborted) exec.
       await unmountAll(makeExec({ stage: stage.name, signal: new AbortController().signal, onLine: log }), scratch);

@@ -9,7 +9,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { isLocked, lock } from './lock.js';
+import { isLocked, lock } from '../host/lock.js';
 import { removeTree } from '../store/store.js';
 
 export function cacheDir(): string {

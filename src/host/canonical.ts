@@ -24,3 +24,6 @@ export function sha256(data: string | Buffer): string {
 export function idOf(value: unknown): string {
   return `sha256:${sha256(canonicalJson(value))}`;
 }
+
+/** A JSON object as it is stored (a store entry's facts): whoever reads it checks its shape with a schema. */
+export type JsonObject = Record<string, unknown>;

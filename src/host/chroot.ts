@@ -3,8 +3,7 @@
  * (unshare) that dies with the command, so no mount can outlive a build — not on failure, not on
  * Ctrl-C, not even when kiln itself is killed.
  */
-import type { Exec } from '../stages/define.js';
-import { quoteCommand } from './exec.js';
+import { quoteCommand, type Exec } from './exec.js';
 
 const SETUP = [
   'set -e',

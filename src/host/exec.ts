@@ -5,9 +5,24 @@
  */
 import { spawn } from 'node:child_process';
 import { BuildError, InterruptedError } from '../errors.js';
-import type { Exec, ExecOptions, ExecResult } from '../stages/define.js';
 
-export interface Runner {
+export interface ExecOptions {
+  env?: Record<string, string>;
+  input?: string;
+  cwd?: string;
+  /** How the command is named in logs and errors when `command` is only a wrapper (chroot). */
+  label?: string;
+}
+
+export interface ExecResult {
+  stdout: string;
+}
+
+/** How stages run commands: injected, so a unit test can record the calls instead. */
+export type Exec = (command: string, args: readonly string[], options?: ExecOptions) => Promise<ExecResult>;
+
+/** How an Exec runs its commands: for which stage, cancelled by what, with output sent where. */
+export interface ExecSettings {
   stage: string;
   signal: AbortSignal;
   onLine: (line: string) => void;
@@ -21,11 +36,11 @@ export function quoteCommand(command: string, args: readonly string[]): string {
   return [command, ...args].map(quote).join(' ');
 }
 
-export function makeExec(runner: Runner): Exec {
+export function makeExec(runner: ExecSettings): Exec {
   return (command, args, options = {}) => run(runner, command, args, options);
 }
 
-function run(runner: Runner, command: string, args: readonly string[], options: ExecOptions): Promise<ExecResult> {
+function run(runner: ExecSettings, command: string, args: readonly string[], options: ExecOptions): Promise<ExecResult> {
   const shown = options.label ?? [command, ...args].map(quote).join(' ');
   const name = options.label ?? command;
   runner.onLine(`$ ${shown}`);

@@ -4,7 +4,7 @@
  * Mounts live in the build's private mount namespace (isolate.ts) and vanish with it.
  */
 import { readFileSync } from 'node:fs';
-import type { Exec } from '../stages/define.js';
+import type { Exec } from './exec.js';
 
 /**
  * index/redirect_dir/metacopy off: every upper layer must stay a plain, self-contained tree of

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { checkedManifest, sourceDateEpoch } from '../engine/plan.js';
 import { UserError } from '../errors.js';
 import { loadRecipe, parseRecipe } from '../recipe/index.js';
-import { canonicalJson } from './canonical.js';
+import { canonicalJson } from '../host/canonical.js';
 import type { Manifest } from './compile.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'kiln-manifest-'));

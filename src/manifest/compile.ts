@@ -5,9 +5,10 @@
 import { join } from 'node:path';
 import { encrypt } from 'unixcrypt';
 import { resolveGptType } from '../disk/guid.js';
-import { DEFAULT_MIRROR, HOOK_PHASES, type HookPhase, type LoadedRecipe, type Recipe } from '../recipe/index.js';
-import { BUILTIN_LOCALES } from '../stages/system.js';
-import { canonicalJson, idOf, sha256 } from './canonical.js';
+import { DEFAULT_MIRROR, HOOK_PHASES, imageHostname, type HookPhase, type LoadedRecipe, type Recipe } from '../recipe/index.js';
+import { BUILTIN_LOCALES } from '../stages/locales.js';
+import type { OptionsOf, StageName } from '../stages/registry.js';
+import { canonicalJson, idOf, sha256 } from '../host/canonical.js';
 import { hashFile, hashTree } from './content-hash.js';
 import type { LockFile } from '../lockfile/lockfile.js';
 import { archInfo } from '../arch/table.js';
@@ -60,13 +61,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
       }),
     ]),
   ) as Record<HookPhase, HookScript[]>;
-  const stages: ManifestStage[] = [];
-  const add = (stage: string, options: Record<string, unknown>) => {
-    const version = versions[stage];
-    if (version === undefined) throw new Error(`compile: unknown stage ${stage}`);
-    const inputs = stages.length ? [stages[stages.length - 1]?.id ?? ''] : [];
-    stages.push({ stage, version, options, inputs, id: idOf({ stage, version, options, inputs }) });
-  };
+  const { stages, add } = stageList(versions);
   const parts = partitions(r);
   // A recipe with only tar/oci outputs is a container image: no disk, nothing to boot.
   const disk = hasDisk(r);
@@ -109,6 +104,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
   if (disk) add('fstab', { entries: fstabEntries(parts) });
   if (r.kernel.package !== 'none') add('kernel', { package: r.kernel.package });
   if (disk && r.bootloader === 'systemd-boot' && esp && rootPart) {
+    if (esp.mount === undefined) throw new Error('compile: the EFI system partition was validated but has no mount point');
     add('systemd-boot', {
       esp: esp.mount,
       efiArch: archInfo(r.arch).efi,
@@ -174,9 +170,23 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
   };
 }
 
-export function hostname(r: Recipe): string {
-  return r.hostname ?? r.name.replace(/[._]/g, '-');
+/**
+ * The manifest's stages in order, each starting from the one before. `add` is typed by each stage's
+ * schema (src/stages/registry.ts): an unknown stage, or options its schema rejects, do not compile.
+ */
+export function stageList(versions: Record<string, number>): { stages: ManifestStage[]; add: <N extends StageName>(stage: N, options: OptionsOf<N>) => void } {
+  const stages: ManifestStage[] = [];
+  const add = <N extends StageName>(stage: N, options: OptionsOf<N>): void => {
+    const version = versions[stage];
+    if (version === undefined) throw new Error(`compile: unknown stage ${stage}`);
+    const inputs = stages.length ? [stages[stages.length - 1]?.id ?? ''] : [];
+    stages.push({ stage, version, options, inputs, id: idOf({ stage, version, options, inputs }) });
+  };
+  return { stages, add };
 }
+
+/** The image's hostname; validation checked this same value. */
+export const hostname = imageHostname;
 
 /** The lock's packages pinned (`name=version`), and whatever the recipe names that the lock lacks. */
 function lockedPackages(wanted: string[], lock: LockFile | undefined): string[] {
@@ -206,7 +216,7 @@ function hash(name: string, user: string, password: string): string {
   return encrypt(password, `$6$${salt}`);
 }
 
-function fileItem(folders: Record<string, string>, from: string, f: Recipe['files'][number]) {
+function fileItem(folders: Record<string, string>, from: string, f: Recipe['files'][number]): OptionsOf<'files'>['items'][number] {
   const folder = folders[from] ?? '';
   const base = { dst: f.dst, mode: f.mode, owner: f.owner, from };
   if (f.src === undefined) return { ...base, kind: 'content', content: f.content ?? '', sha256: sha256(f.content ?? '') };

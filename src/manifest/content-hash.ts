@@ -4,7 +4,7 @@
  */
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalJson, sha256 } from './canonical.js';
+import { canonicalJson, sha256 } from '../host/canonical.js';
 
 export function hashFile(path: string): string {
   return sha256(readFileSync(path));

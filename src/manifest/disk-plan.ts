@@ -6,6 +6,7 @@ import { guidFromSeed, resolveGptType } from '../disk/guid.js';
 import { archInfo } from '../arch/table.js';
 import { resolveMbrType } from '../disk/mbr.js';
 import { DISK_FORMATS, type Recipe } from '../recipe/index.js';
+import { isGrubPlatform, type GrubPlatform } from '../stages/grub-platforms.js';
 
 export function hasDisk(r: Recipe): boolean {
   return r.outputs.some((f) => (DISK_FORMATS as readonly string[]).includes(f));
@@ -30,8 +31,9 @@ export function fstabEntries(parts: ReturnType<typeof partitions>) {
   return [...mounted, ...swap];
 }
 
-export function grubPlatforms(bootloader: string, arch: string): string[] {
+export function grubPlatforms(bootloader: string, arch: string): GrubPlatform[] {
   const efi = archInfo(arch).grubEfi.platform;
+  if (!isGrubPlatform(efi)) throw new Error(`compile: the arch table names GRUB platform ${efi}, which the grub stage does not know`);
   if (bootloader === 'grub-bios') return ['i386-pc'];
   if (bootloader === 'grub-efi') return [efi];
   return ['i386-pc', efi];

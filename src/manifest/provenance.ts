@@ -4,6 +4,7 @@
  */
 import type { LoadedRecipe } from '../recipe/index.js';
 import { HOOK_PHASES, type HookPhase } from '../recipe/index.js';
+import type { OptionsOf } from '../stages/registry.js';
 
 /** One thing the build does for the recipe or a layer. */
 export interface Operation {
@@ -19,12 +20,8 @@ export interface Provenance {
   operations: Operation[];
 }
 
-export interface HookScript {
-  path: string;
-  from: string;
-  sha256: string;
-  env: Record<string, string>;
-}
+/** A hook script as the hook stages take it (their schema, in src/stages/hook-scripts.ts). */
+export type HookScript = OptionsOf<'customize-hooks'>['scripts'][number];
 
 export function provenanceOf(loaded: LoadedRecipe, hooks: Record<HookPhase, HookScript[]>, implicit: string[]): Provenance {
   const r = loaded.recipe;

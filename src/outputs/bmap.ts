@@ -4,7 +4,7 @@
  * Made from the digest kiln already takes of every image, so it costs no second read.
  */
 import { createHash } from 'node:crypto';
-import type { ImageDigest } from '../engine/sparse-hash.js';
+import type { ImageDigest } from '../host/sparse-hash.js';
 
 const ZERO = '0'.repeat(64);
 

@@ -6,8 +6,8 @@
 import { link, mkdir, stat, writeFile } from 'node:fs/promises';
 import { ARCH_NAMES, archInfo } from '../arch/table.js';
 import { join } from 'node:path';
-import { sha256File } from '../engine/sparse-hash.js';
-import { canonicalJson, sha256 } from '../manifest/canonical.js';
+import { sha256File } from '../host/sparse-hash.js';
+import { canonicalJson, sha256 } from '../host/canonical.js';
 
 export interface ImageConfig {
   name: string;

@@ -1,5 +1,6 @@
 /** Turns schema (zod) issues into kiln's messages: the key path, the bad value and what is valid. */
 import type { z } from 'zod';
+import { allowedFor } from './allowed.js';
 import { show, type Issue, type KeyPath } from './source.js';
 
 type Schema = z.core.$ZodType;
@@ -84,6 +85,15 @@ export function unknownKeyMessage(key: string, valid: readonly string[]): string
   return guess ? `unknown key (did you mean "${guess}"?)` : `unknown key (valid keys: ${valid.join(', ')})`;
 }
 
+/** A value outside its key's list in ALLOWED: "not yet" for what a later kiln takes, a reason where one is known. */
+function notAllowed(value: unknown, values: readonly unknown[]): string {
+  const allowed = allowedFor(values);
+  const supported = `supported: ${values.map(String).join(', ')}`;
+  if (typeof value === 'string' && allowed?.refused?.[value]) return allowed.refused[value];
+  if (typeof value === 'string' && allowed?.later?.includes(value)) return `${show(value)} is not yet supported (${supported})`;
+  return `${describe(value)} is not valid (${supported})`;
+}
+
 export function fromZod(schema: Schema, issues: readonly z.core.$ZodIssue[], input: unknown): Issue[] {
   const out: Issue[] = [];
   for (const issue of issues) {
@@ -105,7 +115,7 @@ export function fromZod(schema: Schema, issues: readonly z.core.$ZodIssue[], inp
         });
         break;
       case 'invalid_value':
-        out.push({ path, message: `${describe(value)} is not valid (valid: ${issue.values.map(String).join(', ')})` });
+        out.push({ path, message: notAllowed(value, issue.values) });
         break;
       case 'invalid_format':
         out.push({ path, message: `${describe(value)} ${issue.message}` });
@@ -114,7 +124,10 @@ export function fromZod(schema: Schema, issues: readonly z.core.$ZodIssue[], inp
         out.push({ path, message: `${describe(value)} is too small (minimum ${String(issue.minimum)})` });
         break;
       case 'too_big':
-        out.push({ path, message: `${describe(value)} is too big (maximum ${String(issue.maximum)})` });
+        out.push({
+          path,
+          message: Array.isArray(value) ? `has ${value.length} entries, over the limit of ${String(issue.maximum)}` : `${describe(value)} is too big (maximum ${String(issue.maximum)})`,
+        });
         break;
       default:
         out.push({ path, message: issue.message });

@@ -4,10 +4,14 @@
  * (colon-separated folders), then the layers shipped with kiln; the first folder that has a layer
  * of that name wins. The recipe layer's loader for layers: nothing else here touches the disk.
  */
-import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Diagnostic } from '../diagnostics.js';
 import { fromZod } from './issues.js';
+import { readSourceText } from './read-text.js';
+import { matchUserPattern } from './user-pattern.js';
+import { resolveInside } from './files.js';
 import { hookNameProblem, lexical } from './hook-names.js';
 import { HOOK_PHASES, LayerSchema, type HookPhase, type LayerInput } from './schema.js';
 import { show, SourceFile, type Issue } from './source.js';
@@ -39,7 +43,7 @@ export interface LayerDef {
   hasOverlay: boolean;
 }
 
-export type LayerLoad = { layer: LayerDef } | { errors: string[] };
+export type LayerLoad = { layer: LayerDef } | { errors: Diagnostic[] };
 
 export function searchPath(recipeFolder: string | undefined, env: Record<string, string | undefined>): string[] {
   const fromEnv = (env.KILN_LAYER_PATH ?? '').split(':').filter(Boolean);
@@ -99,16 +103,20 @@ export function displayPath(path: string): string {
  */
 export function loadLayer(name: string, folder: string, set: Record<string, string>, env: Record<string, string | undefined>, recipeVariables: Record<string, string>): LayerLoad {
   const file = join(folder, 'layer.yaml');
-  const source = new SourceFile(displayPath(file), readFileSync(file, 'utf8'));
+  const read = readSourceText(file, displayPath(file), 'layer');
+  if ('error' in read) return { errors: [read.error] };
+  const source = new SourceFile(displayPath(file), read.text);
   const syntax = source.syntaxErrors();
   if (syntax.length) return { errors: syntax };
 
   const declared = declaredVariables(source);
   const sources: VariableSources = { set, env, defaults: { ...declared.defaults, ...recipeVariables } };
   const issues: Issue[] = substituteDocument(source.doc, sources);
-  const input: unknown = source.doc.toJS() ?? {};
+  const strings = source.stringErrors();
+  if (strings.length) return { errors: strings };
+  const input: unknown = source.toJS() ?? {};
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    return { errors: [`${source.file}:1:1 a layer must be a mapping of keys to values (start with "description: ...")`] };
+    return { errors: [source.at(0, 'a layer must be a mapping of keys to values (start with "description: ...")')] };
   }
   const parsed = LayerSchema.safeParse(input);
   if (!parsed.success) issues.push(...fromZod(LayerSchema, parsed.error.issues, input));
@@ -123,18 +131,17 @@ export function loadLayer(name: string, folder: string, set: Record<string, stri
     }
     variables[variable] = value;
     if (spec.pattern === undefined) continue;
-    let pattern: RegExp;
-    try {
-      pattern = new RegExp(spec.pattern);
-    } catch {
-      issues.push({ path: [...at, 'pattern'], message: `${show(spec.pattern)} is not a regular expression` });
+    const match = matchUserPattern(spec.pattern, value);
+    if ('error' in match) {
+      issues.push({ path: [...at, 'pattern'], message: `${show(spec.pattern)} ${match.error}` });
       continue;
     }
-    if (!pattern.test(value)) issues.push({ path: at, message: `${show(value)} does not match the pattern ${spec.pattern}` });
+    if (!match.matches) issues.push({ path: at, message: `${show(value)} does not match the pattern ${spec.pattern}` });
   }
-  if (issues.length || !parsed.success) return { errors: issues.map((i) => source.format(i)) };
+  if (issues.length || !parsed.success) return { errors: issues.map((i) => source.diagnostic(i)) };
 
-  const { hooks, skipped } = hookFolders(folder, parsed.data);
+  const { hooks, skipped, errors } = hookFolders(folder, parsed.data);
+  if (errors.length) return { errors };
   const hasOverlay = existsSync(join(folder, 'overlay')) && statSync(join(folder, 'overlay')).isDirectory();
   return { layer: { name, folder, source, layer: parsed.data, variables, hooks, skipped, hasOverlay } };
 }
@@ -154,9 +161,10 @@ function declaredVariables(source: SourceFile): { defaults: Record<string, strin
 }
 
 /** Scripts of each phase: those the layer lists, then `hooks/<phase>/`, run in lexical order. */
-function hookFolders(folder: string, layer: LayerInput): Pick<LayerDef, 'hooks' | 'skipped'> {
+function hookFolders(folder: string, layer: LayerInput): Pick<LayerDef, 'hooks' | 'skipped'> & { errors: Diagnostic[] } {
   const hooks = {} as Record<HookPhase, string[]>;
   const skipped: LayerDef['skipped'] = [];
+  const errors: Diagnostic[] = [];
   for (const phase of HOOK_PHASES) {
     const listed = layer.hooks?.[phase] ?? [];
     const dir = join(folder, 'hooks', phase);
@@ -164,14 +172,19 @@ function hookFolders(folder: string, layer: LayerInput): Pick<LayerDef, 'hooks' 
     if (existsSync(dir)) {
       for (const name of readdirSync(dir).sort(lexical)) {
         const path = `hooks/${phase}/${name}`;
-        const why = hookNameProblem(name) ?? (statSync(join(dir, name)).isFile() ? undefined : 'is not a file');
+        const why = hookNameProblem(name);
+        // A name that never runs is only listed; a plain name that is not a file inside the layer
+        // (a folder, a FIFO, a link out of the layer) is an error: hooks run as root, some on the host.
+        const entry = why ? undefined : resolveInside(folder, path, 'layer');
         if (why) skipped.push({ path, why });
+        else if (entry && 'error' in entry) errors.push({ file: displayPath(join(folder, path)), message: `${entry.error} (hooks in hooks/${phase}/ run as root)` });
+        else if (entry?.kind !== 'file') skipped.push({ path, why: 'is not a file' });
         else found.push(path);
       }
     }
     hooks[phase] = [...new Set([...listed, ...found])].sort((a, b) => lexical(base(a), base(b)) || lexical(a, b));
   }
-  return { hooks, skipped };
+  return { hooks, skipped, errors };
 }
 
 const base = (path: string) => path.slice(path.lastIndexOf('/') + 1);

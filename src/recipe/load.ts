@@ -1,8 +1,8 @@
 /** Reads a recipe file: YAML with positions → variables → schema → layers → semantic rules. */
-import { readFileSync } from 'node:fs';
 import { ARCH_NAMES, archInfo, defaultConsoles } from '../arch/table.js';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { UserError } from '../errors.js';
+import { resolveInside } from './files.js';
 import { lexical } from './hook-names.js';
 import { fromZod, nearestAll, valueAt } from './issues.js';
 import { findLayer, LAYER_NAME, listLayers, loadLayer, RESERVED, searchPath, type LayerDef } from './layers.js';
@@ -10,6 +10,7 @@ import { mergeLayers, type Part } from './merge.js';
 import type { Origins } from './origins.js';
 import { resolveOrder } from './resolve.js';
 import { HOOK_PHASES, RecipeSchema, type HookPhase, type Recipe, type RecipeInput } from './schema.js';
+import { readSourceText } from './read-text.js';
 import { SourceFile } from './source.js';
 import { validate } from './validate.js';
 import { recipeDefaults, substituteDocument } from './variables.js';
@@ -37,26 +38,25 @@ export interface LoadedRecipe {
 }
 
 export function loadRecipe(file: string, options: LoadOptions = {}): LoadedRecipe {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new UserError(`${file}: no such recipe file (give the path to a recipe YAML, e.g. examples/minimal.yaml)`);
-  }
-  return parseRecipe(file, text, dirname(resolve(file)), options);
+  const read = readSourceText(file, file, 'recipe');
+  if ('error' in read) throw UserError.of([read.error]);
+  return parseRecipe(file, read.text, dirname(resolve(file)), options);
 }
 
 /** The pure half of loadRecipe, for tests and the service: text in, recipe or UserError out. */
 export function parseRecipe(file: string, text: string, folder: string, options: LoadOptions = {}): LoadedRecipe {
   const source = new SourceFile(file, text);
   const syntax = source.syntaxErrors();
-  if (syntax.length) throw new UserError(syntax.join('\n'));
+  if (syntax.length) throw UserError.of(syntax);
 
   const sources = { set: options.set ?? {}, env: options.env ?? process.env, defaults: recipeDefaults(source.doc) };
   const varIssues = substituteDocument(source.doc, sources);
-  if (varIssues.length) throw new UserError(varIssues.map((i) => source.format(i)).join('\n'));
+  if (varIssues.length) throw UserError.of(varIssues.map((i) => source.diagnostic(i)));
+  const strings = source.stringErrors();
+  if (strings.length) throw UserError.of(strings);
 
-  const input: unknown = source.doc.toJS() ?? {};
+  if (source.doc.contents === null) throw UserError.of([{ file, message: 'is empty; the smallest recipe is one line: "name: my-image"' }]);
+  const input: unknown = source.toJS();
   if (options.arch !== undefined && input && typeof input === 'object') (input as Record<string, unknown>).arch = options.arch;
   // What the recipe itself says, before the architecture's defaults fill in the kernel.
   const given = structuredClone(input);
@@ -64,9 +64,9 @@ export function parseRecipe(file: string, text: string, folder: string, options:
   const parsed = RecipeSchema.safeParse(input);
   if (!parsed.success) {
     if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-      throw new UserError(`${file}:1:1 the recipe must be a mapping of keys to values (start with "name: my-image")`);
+      throw UserError.of([source.at(0, `the recipe must be a mapping of keys to values (start with "name: my-image")`)]);
     }
-    throw new UserError(fromZod(RecipeSchema, parsed.error.issues, input).map((i) => source.format(i)).join('\n'));
+    throw UserError.of(fromZod(RecipeSchema, parsed.error.issues, input).map((i) => source.diagnostic(i)));
   }
   const recipe = parsed.data;
   const env = options.env ?? process.env;
@@ -74,15 +74,15 @@ export function parseRecipe(file: string, text: string, folder: string, options:
   const own: Part = { name: 'recipe', folder, source, data: ownLists(recipe), hooks: ownHooks(recipe), overlay: false };
   const parts = layers.map((l): Part => ({ name: l.name, folder: l.folder, source: l.source, data: l.layer, hooks: l.hooks, overlay: l.hasOverlay }));
   const merged = mergeLayers(recipe, own, parts, (path) => valueAt(given, path) !== undefined);
-  if (merged.errors.length) throw new UserError(merged.errors.join('\n'));
+  if (merged.errors.length) throw UserError.of(merged.errors);
   machineDefaults(merged.recipe, valueAt(given, ['disk']) !== undefined);
   const issues = validate(merged.recipe, (path) => merged.origins.of(path));
-  if (issues.length) throw new UserError(issues.map((i) => merged.origins.format(i)).join('\n'));
+  if (issues.length) throw UserError.of(issues.map((i) => merged.origins.diagnostic(i)));
   return { recipe: merged.recipe, layers, origins: merged.origins, file, folder };
 }
 
 /** The Raspberry Pi's disk: an MBR with the FAT partition its firmware boots from, and root. */
-const RPI_DISK = {
+const RPI_DISK: Recipe['disk'] = {
   table: 'mbr',
   size: 'auto',
   partitions: [
@@ -128,8 +128,17 @@ function resolveLayers(source: SourceFile, recipe: RecipeInput, folder: string, 
     if (known) return known.layer.depends ?? [];
     const found = RESERVED.includes(name) ? undefined : findLayer(name, path);
     if (!found) return undefined;
+    if (found.startsWith(`${join(folder, 'layers')}/`)) {
+      // The recipe's own layers/ is part of its folder: a link out of it is refused like any other.
+      const inside = resolveInside(folder, relative(folder, found));
+      if ('error' in inside) {
+        const at = recipe.layers.indexOf(name);
+        const message = `layers/${name} ${inside.error} (for layers kept elsewhere, name their folder in KILN_LAYER_PATH)`;
+        throw UserError.of([at < 0 ? { file: source.file, message } : source.diagnostic({ path: ['layers', at], message })]);
+      }
+    }
     const result = loadLayer(name, found, set, env, recipeVariables);
-    if ('errors' in result) throw new UserError(result.errors.join('\n'));
+    if ('errors' in result) throw UserError.of(result.errors);
     loaded.set(name, result.layer);
     return result.layer.layer.depends ?? [];
   };
@@ -137,7 +146,7 @@ function resolveLayers(source: SourceFile, recipe: RecipeInput, folder: string, 
   const order = resolveOrder(roots, dependsOf, (name) => nearestAll(name, names()));
   if (!Array.isArray(order)) {
     const where = order.layer === undefined ? source : loaded.get(order.layer)?.source ?? source;
-    throw new UserError(where.format({ path: order.path, message: order.message }));
+    throw UserError.of([where.diagnostic({ path: order.path, message: order.message })]);
   }
   return order.map((name) => loaded.get(name)).filter((l): l is LayerDef => l !== undefined);
 }

@@ -5,6 +5,7 @@
  */
 import { HOOK_PHASES, type HookPhase, type LayerInput, type Recipe, type RecipeInput } from './schema.js';
 import { ARCH_NAMES } from '../arch/table.js';
+import type { Diagnostic } from '../diagnostics.js';
 import { Origins, type Origin } from './origins.js';
 import { formatPath, show, type Issue, type KeyPath, type SourceFile } from './source.js';
 
@@ -24,8 +25,7 @@ export interface Part {
 export interface Merged {
   recipe: Recipe;
   origins: Origins;
-  /** Formatted errors (file:line:col key: message). */
-  errors: string[];
+  errors: Diagnostic[];
 }
 
 type Entry<T> = { value: T; origin: Origin };
@@ -34,9 +34,9 @@ type Entry<T> = { value: T; origin: Origin };
 export function mergeLayers(recipe: RecipeInput, own: Part, layers: readonly Part[], explicit: (path: KeyPath) => boolean): Merged {
   const parts = [...layers, own];
   const origins = new Origins({ name: own.name, folder: own.folder, source: own.source });
-  const errors: string[] = [];
+  const errors: Diagnostic[] = [];
   const originOf = (part: Part, path: KeyPath): Origin => ({ name: part.name, folder: part.folder, source: part.source, path });
-  const fail = (part: Part, issue: Issue) => errors.push(part.source.format(issue));
+  const fail = (part: Part, issue: Issue) => errors.push(part.source.diagnostic(issue));
 
   function list<T>(key: KeyPath, entries: (part: Part) => Entry<T>[], nameOf?: (value: T) => string): T[] {
     const all = parts.flatMap(entries);

@@ -3,6 +3,7 @@
  * the folder its relative paths start from, and its own key path. Errors about the merged recipe
  * are reported at the line that wrote the value, in whichever file that is.
  */
+import type { Diagnostic } from '../diagnostics.js';
 import { formatPath, type Issue, type KeyPath, type SourceFile } from './source.js';
 
 export interface Origin {
@@ -33,9 +34,10 @@ export class Origins {
     return { ...this.recipe, path };
   }
 
-  format(issue: Issue): string {
+  /** The issue at the line that wrote the value, in whichever file that is. */
+  diagnostic(issue: Issue): Diagnostic {
     const origin = this.of(issue.path);
-    return origin.source.format({ ...issue, path: origin.path });
+    return origin.source.diagnostic({ ...issue, path: origin.path });
   }
 
   /** Records that `name` asked for `value` in the list at `list` (packages, services.enable...). */

@@ -3,9 +3,16 @@
  * Types are inferred from it; semantic rules that need more than one key live in validate.ts.
  */
 import { z } from 'zod';
+import { ALLOWED, KNOWN_RELEASES } from './allowed.js';
+
+export { DISK_FORMATS } from './allowed.js';
+import { LIMITS } from './limits.js';
 
 const str = z.string();
-const strList = z.array(z.string());
+/** A list with kiln's bound on its length (LIMITS): a recipe from the network cannot be endless. */
+const list = <T extends z.ZodType>(item: T, max: number = LIMITS.listItems) => z.array(item).max(max);
+const strList = list(z.string());
+const oneOf = <K extends keyof typeof ALLOWED>(key: K) => z.enum(ALLOWED[key].values as (typeof ALLOWED)[K]['values']);
 
 export const DEFAULT_MIRROR: Record<string, string> = {
   debian: 'http://deb.debian.org/debian',
@@ -13,11 +20,14 @@ export const DEFAULT_MIRROR: Record<string, string> = {
 };
 
 export const DistroSchema = z.strictObject({
-  name: z.enum(['debian', 'ubuntu']).default('debian'),
-  release: str.regex(/^[a-z][a-z0-9-]*$/, 'is not a release name (e.g. bookworm, trixie, sid)').default('bookworm'),
+  name: oneOf('distro').default('debian'),
+  release: str
+    .regex(/^[a-z][a-z0-9-]*$/, 'is not a release name (e.g. bookworm, trixie, sid)')
+    .meta({ examples: [...KNOWN_RELEASES] })
+    .default('bookworm'),
   mirror: str.regex(/^(https?|file):\/\/\S+$/, 'is not a mirror URL (http://, https:// or file://)').optional(),
   components: strList.default(['main']),
-  variant: z.enum(['minbase', 'essential', 'important', 'standard', 'required', 'buildd']).default('minbase'),
+  variant: oneOf('variant').default('minbase'),
 });
 
 export const UserSchema = z.strictObject({
@@ -46,7 +56,7 @@ export const PartitionSchema = z.strictObject({
     .transform((t) => (typeof t === 'number' ? `0x${t.toString(16)}` : t))
     .default('linux'),
   size: str,
-  fs: str.optional(),
+  fs: oneOf('fs').optional(),
   mount: str.optional(),
   label: str.optional(),
   uuid: str.optional(),
@@ -60,46 +70,45 @@ export const PartitionSchema = z.strictObject({
   bootable: z.boolean().optional(),
 });
 
-const DEFAULT_PARTITIONS = [
+const DEFAULT_PARTITIONS: z.output<typeof PartitionSchema>[] = [
   { name: 'esp', type: 'esp', size: '256M', fs: 'vfat', mount: '/boot/efi', grow: false },
   { name: 'root', type: 'root', size: 'rest', fs: 'ext4', mount: '/', grow: false },
 ];
 
 export const DiskSchema = z.strictObject({
-  table: str.default('gpt'),
+  table: oneOf('table').default('gpt'),
   /** The disk GUID (GPT) or 8-hex-digit disk signature (MBR); derived from the recipe when absent. */
   id: str.optional(),
   size: str.default('auto'),
-  partitions: z.array(PartitionSchema).default(DEFAULT_PARTITIONS),
+  partitions: list(PartitionSchema, LIMITS.partitions).default(DEFAULT_PARTITIONS),
 });
 
 /** A package, or a package only some architectures get: `{ name: raspi-firmware, arch: [arm64] }`. */
 export const PackageSchema = z.union([str, z.strictObject({ name: str, arch: strList })]);
-
-/** Outputs that are disk images; a recipe with none of them (only tar/oci) makes no disk. */
-export const DISK_FORMATS = ['raw', 'qcow2', 'vmdk', 'vhdx', 'vdi'] as const;
+const packageList = list(PackageSchema, LIMITS.packages);
+const hookList = list(str, LIMITS.hooks);
 
 export const HOOK_PHASES = ['setup', 'customize', 'cleanup', 'image'] as const;
 export type HookPhase = (typeof HOOK_PHASES)[number];
 
 const HooksSchema = z.strictObject({
   /** On the host, before packages are installed; $1 (and KILN_ROOT) is the new, nearly empty root. */
-  setup: strList.default([]),
+  setup: hookList.default([]),
   /** Inside the image root, after packages and files. */
-  customize: strList.default([]),
+  customize: hookList.default([]),
   /** Inside the image root, after everything else has changed the tree. */
-  cleanup: strList.default([]),
+  cleanup: hookList.default([]),
   /** On the host, after the file systems are built; $1 is the folder holding the image. */
-  image: strList.default([]),
+  image: hookList.default([]),
 });
 const NO_HOOKS = { setup: [], customize: [], cleanup: [], image: [] };
 
 export const RecipeSchema = z.strictObject({
   name: str.regex(/^[a-z0-9][a-z0-9._-]*$/, 'is not a valid name (lowercase letters, digits, ".", "_" and "-", starting with a letter or digit)'),
   distro: DistroSchema.default({ name: 'debian', release: 'bookworm', components: ['main'], variant: 'minbase' }),
-  arch: str.default('amd64'),
-  layers: strList.default([]),
-  packages: z.array(PackageSchema).default([]),
+  arch: oneOf('arch').default('amd64'),
+  layers: list(str, LIMITS.layers).default([]),
+  packages: packageList.default([]),
   exclude: strList.default([]),
   include: strList.default([]),
   hostname: str.optional(),
@@ -107,11 +116,11 @@ export const RecipeSchema = z.strictObject({
   locale: str.default('C.UTF-8'),
   root_password: str.optional(),
   root_password_hash: str.optional(),
-  users: z.array(UserSchema).default([]),
+  users: list(UserSchema, LIMITS.users).default([]),
   services: z
-    .strictObject({ enable: strList.default([]), disable: strList.default([]) })
+    .strictObject({ enable: list(str, LIMITS.services).default([]), disable: list(str, LIMITS.services).default([]) })
     .default({ enable: [], disable: [] }),
-  files: z.array(FileSchema).default([]),
+  files: list(FileSchema, LIMITS.files).default([]),
   hooks: HooksSchema.default(NO_HOOKS),
   kernel: z
     .strictObject({
@@ -123,10 +132,10 @@ export const RecipeSchema = z.strictObject({
     })
     .default({ package: 'linux-image-amd64', cmdline: [], initramfs_modules: [] }),
   disk: DiskSchema.default({ table: 'gpt', size: 'auto', partitions: DEFAULT_PARTITIONS }),
-  bootloader: str.default('systemd-boot'),
-  outputs: strList.default(['raw']),
-  compress: str.default('none'),
-  sbom: strList.default(['spdx', 'cyclonedx']),
+  bootloader: oneOf('bootloader').default('systemd-boot'),
+  outputs: list(oneOf('output')).default(['raw']),
+  compress: oneOf('compress').default('none'),
+  sbom: list(oneOf('sbom')).default(['spdx', 'cyclonedx']),
   variables: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
 });
 
@@ -142,8 +151,8 @@ export const VariableSchema = z.strictObject({
 
 export const LayerSchema = z.strictObject({
   description: str.optional(),
-  depends: strList.optional(),
-  packages: z.array(PackageSchema).optional(),
+  depends: list(str, LIMITS.layers).optional(),
+  packages: packageList.optional(),
   exclude: strList.optional(),
   include: strList.optional(),
   hostname: str.optional(),
@@ -151,14 +160,14 @@ export const LayerSchema = z.strictObject({
   locale: str.optional(),
   root_password: str.optional(),
   root_password_hash: str.optional(),
-  users: z.array(UserSchema).optional(),
-  services: z.strictObject({ enable: strList.optional(), disable: strList.optional() }).optional(),
-  files: z.array(FileSchema).optional(),
-  hooks: z.strictObject({ setup: strList.optional(), customize: strList.optional(), cleanup: strList.optional(), image: strList.optional() }).optional(),
+  users: list(UserSchema, LIMITS.users).optional(),
+  services: z.strictObject({ enable: list(str, LIMITS.services).optional(), disable: list(str, LIMITS.services).optional() }).optional(),
+  files: list(FileSchema, LIMITS.files).optional(),
+  hooks: z.strictObject({ setup: hookList.optional(), customize: hookList.optional(), cleanup: hookList.optional(), image: hookList.optional() }).optional(),
   kernel: z.strictObject({ package: str.optional(), cmdline: strList.optional(), initramfs_modules: strList.optional() }).optional(),
-  bootloader: str.optional(),
-  compress: str.optional(),
-  sbom: strList.optional(),
+  bootloader: oneOf('bootloader').optional(),
+  compress: oneOf('compress').optional(),
+  sbom: list(oneOf('sbom')).optional(),
   variables: z.record(z.string(), VariableSchema).optional(),
 });
 

@@ -7,6 +7,12 @@ const PERCENT = /^(\d+(?:\.\d+)?)%$/;
 
 export const SIZE_HINT = 'examples: 512M, 2G, 30%, rest';
 
+/**
+ * The largest size kiln takes: 8 PiB, where JavaScript numbers stop counting bytes exactly. Far past
+ * any disk kiln writes, and a bound on every later sum.
+ */
+export const MAX_BYTES = 2 ** 53;
+
 export function parseSize(text: string): SizeSpec | undefined {
   if (text === 'rest') return 'rest';
   const percent = PERCENT.exec(text);
@@ -17,7 +23,14 @@ export function parseSize(text: string): SizeSpec | undefined {
   const size = SIZE.exec(text);
   if (!size) return undefined;
   const bytes = Math.round(Number(size[1]) * (UNITS[(size[2] ?? '').toUpperCase()] ?? 0));
-  return bytes > 0 ? { bytes } : undefined;
+  return bytes > 0 && bytes <= MAX_BYTES ? { bytes } : undefined;
+}
+
+/** Why `text` is not a size: too large for kiln, or not written as one. */
+export function sizeProblem(text: string, hint: string = SIZE_HINT): string {
+  const size = SIZE.exec(text);
+  const tooLarge = size && Number(size[1]) * (UNITS[(size[2] ?? '').toUpperCase()] ?? 0) > MAX_BYTES;
+  return tooLarge ? `${JSON.stringify(text)} is larger than ${MAX_BYTES / 1024 ** 4}T, the largest size kiln takes` : `${JSON.stringify(text.length > 40 ? `${text.slice(0, 37)}...` : text)} is not a size (${hint})`;
 }
 
 /** disk.size: a fixed number of bytes or `auto`. */

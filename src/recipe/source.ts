@@ -1,8 +1,11 @@
 /**
  * A parsed YAML file that remembers where every value came from, so any error about a key path can
- * name file:line:col.
+ * name file:line:col and show the line.
  */
-import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { Document, isMap, isScalar, LineCounter, parseDocument, type ErrorCode } from 'yaml';
+import type { Diagnostic } from '../diagnostics.js';
+import { checkDocument, LIMITS } from './limits.js';
+import { deepNestingAt } from './nesting-scan.js';
 
 export type KeyPath = readonly (string | number)[];
 
@@ -16,34 +19,66 @@ export interface Issue {
 export class SourceFile {
   readonly doc: Document;
   private readonly lines = new LineCounter();
+  private readonly problems: Diagnostic[];
 
   constructor(
     readonly file: string,
-    text: string,
+    private readonly text: string,
   ) {
+    const deep = deepNestingAt(text);
+    if (deep !== undefined) {
+      // Never handed to the parser: its recursion would overflow or exhaust memory.
+      this.lines.addNewLine(0);
+      for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) this.lines.addNewLine(at + 1);
+      this.doc = new Document();
+      this.problems = [this.at(deep, `values are nested far more than ${LIMITS.depth} levels deep (the limit); a recipe needs a handful`)];
+      return;
+    }
     this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
+    const yaml = [...this.doc.errors, ...this.doc.warnings].map((e) => this.at(e.pos[0], yamlMessage(e.code, e.message)));
+    // The document's bounds are checked only on a document that parsed: the rest can be anything.
+    this.problems = yaml.length ? yaml : checkDocument(this.doc, 'structure').map((p) => this.at(p.offset, p.message));
   }
 
-  /** YAML syntax errors, already formatted. */
-  syntaxErrors(): string[] {
-    return this.doc.errors.map((e) => {
-      const { line, col } = this.lines.linePos(e.pos[0]);
-      const first = e.message.split('\n')[0] ?? e.message;
-      return `${this.file}:${line}:${col} ${first.replace(/ at line \d+, column \d+.*$/, '')}`;
-    });
+  /** YAML syntax errors and crossed limits (aliases, nesting, numbers): the file cannot be used. */
+  syntaxErrors(): Diagnostic[] {
+    return this.problems;
+  }
+
+  /** Lengths and hidden characters of strings, after variables are substituted into them. */
+  stringErrors(): Diagnostic[] {
+    return checkDocument(this.doc, 'strings').map((p) => this.at(p.offset, p.message));
+  }
+
+  /** The document's value; call only when syntaxErrors() is empty (aliases are then bounded). */
+  toJS(): unknown {
+    return this.doc.toJS({ maxAliasCount: -1 }) as unknown;
+  }
+
+  /** A diagnostic at a text offset. */
+  at(offset: number, message: string): Diagnostic {
+    const { line, col } = this.lines.linePos(offset);
+    const start = this.lines.lineStarts[line - 1] ?? 0;
+    const end = this.text.indexOf('\n', start);
+    return { file: this.file, line, col, text: this.text.slice(start, end < 0 ? undefined : end).replace(/\r$/, ''), message };
   }
 
   /** "file:line:col" of the value at `path`, or of its nearest existing parent. */
-  where(path: KeyPath, atKey = false): string {
+  where(path: KeyPath): string {
+    const offset = this.offsetOf(path);
+    if (offset === undefined) return this.file;
+    const { line, col } = this.lines.linePos(offset);
+    return `${this.file}:${line}:${col}`;
+  }
+
+  /** The offset of the value at `path`, or of its nearest existing parent; none in an empty file. */
+  private offsetOf(path: KeyPath, atKey = false): number | undefined {
     for (let n = path.length; n >= 0; n--) {
       const sub = path.slice(0, n);
       const offset = atKey && n === path.length ? this.keyOffset(sub) : this.valueOffset(sub);
-      if (offset !== undefined) {
-        const { line, col } = this.lines.linePos(offset);
-        return `${this.file}:${line}:${col}`;
-      }
+      if (offset !== undefined) return offset;
     }
-    return this.file;
+    return undefined;
   }
 
   private valueOffset(path: KeyPath): number | undefined {
@@ -66,9 +101,28 @@ export class SourceFile {
     return undefined;
   }
 
-  format(issue: Issue): string {
-    return `${this.where(issue.path, issue.atKey)} ${formatPath(issue.path)}: ${issue.message}`;
+  diagnostic(issue: Issue): Diagnostic {
+    const message = `${formatPath(issue.path)}: ${issue.message}`;
+    const offset = this.offsetOf(issue.path, issue.atKey);
+    return offset === undefined ? { file: this.file, message } : this.at(offset, message);
   }
+}
+
+/** What to do about the YAML mistakes people make most, added to yaml's own words. */
+const YAML_FIXES: Partial<Record<ErrorCode, string>> = {
+  MULTIPLE_DOCS: 'a recipe is one YAML document: remove the "---" line and what follows, or move it to a file of its own',
+  TAB_AS_INDENT: 'indent with spaces',
+  DUPLICATE_KEY: 'the same key is given twice in one mapping; keep one',
+};
+
+/** yaml's message without its own position and frame (kiln adds both), its limits named, a fix added. */
+function yamlMessage(code: ErrorCode, message: string): string {
+  const first = (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+.*$/, '');
+  // yaml reports the stack overflow of a document nested thousands of levels deep as its error.
+  if (/Maximum call stack/.test(first)) return `values are nested far more than ${LIMITS.depth} levels deep (the limit); a recipe needs a handful`;
+  if (code === 'MULTIPLE_DOCS') return YAML_FIXES.MULTIPLE_DOCS ?? first;
+  const fix = YAML_FIXES[code];
+  return fix ? `${first}: ${fix}` : first;
 }
 
 export function formatPath(path: KeyPath): string {

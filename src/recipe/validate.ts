@@ -2,33 +2,18 @@
  * Rules that the schema alone cannot say: supported values, names, sizes, the disk layout as a
  * whole, and files that must exist. Every rule reports the key path; nothing here runs a command.
  */
-import { ARCH_NAMES, archInfo } from '../arch/table.js';
+import { archInfo } from '../arch/table.js';
+import { ALLOWED, BOOTLOADERS, DISK_FORMATS } from './allowed.js';
 import { resolveGptType } from '../disk/guid.js';
 import { resolveMbrType } from '../disk/mbr.js';
 import { LayoutError, resolveLayout, MiB } from '../disk/layout.js';
 import { resolveInside } from './files.js';
 import { hookNameProblem } from './hook-names.js';
+import { imageHostname } from './hostname.js';
 import type { Origin } from './origins.js';
-import { DISK_FORMATS, HOOK_PHASES, type Recipe } from './schema.js';
-import { parseDiskSize, parseSize, SIZE_HINT, startOf } from './sizes.js';
+import { HOOK_PHASES, type Recipe } from './schema.js';
+import { parseDiskSize, parseSize, sizeProblem, startOf } from './sizes.js';
 import { show, type Issue, type KeyPath } from './source.js';
-
-/** Values a later kiln will accept: named so the user learns "not yet" rather than "wrong". */
-const SUPPORTED = {
-  arch: { now: ['amd64', 'arm64', 'armhf', 'i386'], later: [] as string[] },
-  bootloader: { now: ['systemd-boot', 'grub-efi', 'grub-bios', 'grub-hybrid', 'rpi-firmware', 'none'], later: [] as string[] },
-  output: { now: ['raw', 'qcow2', 'vmdk', 'vhdx', 'vdi', 'tar', 'oci'], later: ['iso'] },
-  compress: { now: ['none', 'zstd', 'xz', 'gzip'], later: [] },
-  table: { now: ['gpt', 'mbr'], later: [] as string[] },
-  fs: { now: ['ext4', 'ext2', 'vfat', 'btrfs', 'squashfs', 'erofs', 'swap'], later: [] as string[] },
-  sbom: { now: ['spdx', 'cyclonedx'], later: [] as string[] },
-} as const;
-
-/**
- * xfsprogs 6.1 fills a file system only from a prototype file, which has no room for extended
- * attributes (file capabilities) or hard links: the image would silently lose them.
- */
-const XFS_WHY = '"xfs" is not supported: mkfs.xfs can fill a file system only from a prototype file, which drops extended attributes (file capabilities such as ping\'s) and hard links; use ext4 or btrfs';
 
 const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
@@ -44,27 +29,18 @@ const ESP_MOUNTS = ['/boot/efi', '/efi', '/boot'];
 export function validate(recipe: Recipe, originOf: (path: KeyPath) => Origin): Issue[] {
   const issues: Issue[] = [];
   const fail = (path: KeyPath, message: string) => issues.push({ path, message });
-  const oneOf = (path: KeyPath, value: string, kind: keyof typeof SUPPORTED) => {
-    const { now, later } = SUPPORTED[kind];
-    if ((now as readonly string[]).includes(value)) return true;
-    const valid = now.length ? `supported: ${now.join(', ')}` : 'none is supported yet';
-    fail(path, (later as readonly string[]).includes(value) ? `${show(value)} is not yet supported (${valid})` : `${show(value)} is not valid (${valid})`);
-    return false;
-  };
 
-  oneOf(['arch'], recipe.arch, 'arch');
-  oneOf(['bootloader'], recipe.bootloader, 'bootloader');
-  oneOf(['compress'], recipe.compress, 'compress');
-  recipe.outputs.forEach((o, i) => {
-    if (oneOf(['outputs', i], o, 'output') && recipe.outputs.indexOf(o) !== i) fail(['outputs', i], `${show(o)} is listed twice`);
-  });
-  if (!recipe.outputs.length) fail(['outputs'], 'is empty; give at least one (raw, qcow2, vmdk, vhdx, vdi, tar, oci)');
-  const disk = recipe.outputs.some((o) => (DISK_FORMATS as readonly string[]).includes(o));
-  recipe.sbom.forEach((s, i) => oneOf(['sbom', i], s, 'sbom'));
+  // Which values each key takes, the schema (from ALLOWED) has checked: here, how they combine.
+  recipe.outputs.forEach((o, i) => recipe.outputs.indexOf(o) !== i && fail(['outputs', i], `${show(o)} is listed twice`));
+  if (!recipe.outputs.length) fail(['outputs'], `is empty; give at least one (${ALLOWED.output.values.join(', ')})`);
+  const disk = recipe.outputs.some((o) => DISK_FORMATS.includes(o));
 
-  const hostname = recipe.hostname ?? recipe.name;
+  // The value the image gets is checked, so a name is judged by the hostname made from it.
+  const hostname = imageHostname(recipe);
   if (hostname.length > 253 || !hostname.split('.').every((label) => HOST_LABEL.test(label))) {
-    fail([recipe.hostname ? 'hostname' : 'name'], `${show(hostname)} is not a valid hostname (letters, digits and "-", at most 63 per dot-separated label)`);
+    const rule = 'letters, digits and "-", not first or last, at most 63 per dot-separated label';
+    if (recipe.hostname !== undefined) fail(['hostname'], `${show(hostname)} is not a valid hostname (${rule})`);
+    else fail(['name'], `gives the image the hostname ${show(hostname)}, which is not valid (${rule}); set hostname: or change the name`);
   }
   if (!TIMEZONE.test(recipe.timezone)) fail(['timezone'], `${show(recipe.timezone)} is not a time zone (e.g. Etc/UTC, Europe/Berlin)`);
   if (!LOCALE.test(recipe.locale)) fail(['locale'], `${show(recipe.locale)} is not a locale (e.g. C.UTF-8, en_US.UTF-8)`);
@@ -149,13 +125,12 @@ function validateFiles(recipe: Recipe, originOf: (path: KeyPath) => Origin, fail
 function validateDisk(recipe: Recipe, fail: Fail): void {
   const { disk } = recipe;
   const mbr = disk.table === 'mbr';
-  if (!(SUPPORTED.table.now as readonly string[]).includes(disk.table)) fail(['disk', 'table'], `${show(disk.table)} is not valid (supported: gpt, mbr)`);
   if (disk.id !== undefined && !(mbr ? /^[0-9a-f]{8}$/i.test(disk.id) : UUID.test(disk.id))) {
     fail(['disk', 'id'], `${show(disk.id)} is not ${mbr ? 'an MBR disk id (8 hex digits, e.g. 4b494c4e)' : 'a GUID'}`);
   }
   if (mbr && disk.partitions.length > 4) fail(['disk', 'partitions'], `an MBR holds at most 4 primary partitions and this disk has ${disk.partitions.length} (use table: gpt)`);
   const diskSize = parseDiskSize(disk.size);
-  if (diskSize === undefined) fail(['disk', 'size'], `${show(disk.size)} is not a size (examples: auto, 2G, 1500M)`);
+  if (diskSize === undefined) fail(['disk', 'size'], sizeProblem(disk.size, 'examples: auto, 2G, 1500M'));
 
   const names = new Set<string>();
   const mounts = new Map<string, number>();
@@ -172,18 +147,16 @@ function validateDisk(recipe: Recipe, fail: Fail): void {
     }
     if (!mbr && part.bootable !== undefined) fail(at('bootable'), 'is for MBR disks (table: mbr); GPT has no boot flag');
     if (parseSize(part.size) === undefined) {
-      fail(at('size'), `${show(part.size)} is not a size (${SIZE_HINT})`);
+      fail(at('size'), sizeProblem(part.size));
       sizesOk = false;
     }
-    if (part.fs === 'xfs') fail(at('fs'), XFS_WHY);
-    else if (part.fs !== undefined) oneOf(at('fs'), part.fs);
     if ((part.fs === 'squashfs' || part.fs === 'erofs') && part.mount === undefined) fail(at('mount'), `a ${part.fs} file system is made from its mount point's folder: give it a mount`);
     if (part.fs === 'erofs' && part.label !== undefined) fail(at('label'), "erofs-utils 1.5 (Debian 12) cannot set a label; remove label (the file system's UUID finds it)");
     if (part.fs === 'swap' && part.mount !== undefined) fail(at('mount'), 'swap is not mounted; remove mount');
     if (part.mount !== undefined) {
       if (!part.mount.startsWith('/') || part.mount.split('/').includes('..')) fail(at('mount'), `${show(part.mount)} must be an absolute path`);
       else if (mounts.has(part.mount)) fail(at('mount'), `${show(part.mount)} is mounted by partitions ${mounts.get(part.mount)} and ${i}`);
-      if (part.fs === undefined) fail(at('fs'), `is required for a mounted partition (ext4, ext2, vfat, btrfs, squashfs or erofs)`);
+      if (part.fs === undefined) fail(at('fs'), `is required for a mounted partition (${ALLOWED.fs.values.filter((f) => f !== 'swap').join(', ')})`);
       mounts.set(part.mount, i);
     }
     if (part.uuid !== undefined && !UUID.test(part.uuid)) fail(at('uuid'), `${show(part.uuid)} is not a UUID`);
@@ -198,17 +171,12 @@ function validateDisk(recipe: Recipe, fail: Fail): void {
     if (part.grow && part.mount !== '/') fail(at('grow'), 'only the root partition (mount: /) can grow on first boot');
     else if (part.grow && i !== disk.partitions.length - 1) fail(at('grow'), 'a growing partition needs the free space after it: make it the last partition');
   });
-  function oneOf(path: KeyPath, fs: string) {
-    const { now, later } = SUPPORTED.fs;
-    if (!(now as readonly string[]).includes(fs)) fail(path, `${show(fs)} is ${(later as readonly string[]).includes(fs) ? 'not yet supported' : 'not a file system'} (supported: ${now.join(', ')})`);
-  }
 
   const root = mounts.get('/');
   if (root === undefined) fail(['disk', 'partitions'], 'no partition is mounted at "/" (add one with mount: /)');
   else if (disk.partitions[root]?.fs !== 'ext4') fail(['disk', 'partitions', root, 'fs'], 'the root file system must be ext4');
-  const uefi = ['systemd-boot', 'grub-efi', 'grub-hybrid'].includes(recipe.bootloader);
-  const bios = ['grub-bios', 'grub-hybrid'].includes(recipe.bootloader);
-  if (bios && (ARCH_NAMES as readonly string[]).includes(recipe.arch) && !archInfo(recipe.arch).grubBios) {
+  const { uefi, bios } = BOOTLOADERS[recipe.bootloader];
+  if (bios && !archInfo(recipe.arch).grubBios) {
     fail(['bootloader'], `${recipe.bootloader} boots PCs with a BIOS; ${recipe.arch} machines have none (use systemd-boot or grub-efi)`);
   } else if (recipe.bootloader === 'grub-hybrid' && mbr) fail(['bootloader'], 'grub-hybrid makes one GPT disk that boots with BIOS and UEFI; it needs table: gpt');
   else if (bios && !mbr && !disk.partitions.some((p) => resolveGptType(p.type) === resolveGptType('bios-boot'))) {

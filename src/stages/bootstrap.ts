@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { BuildError } from '../errors.js';
 import { paragraphs } from '../sbom/dpkg.js';
-import { releaseDate } from '../engine/preflight.js';
+import { checkMirror, releaseDate } from '../host/mirror.js';
 import { collectPackages, packageCacheArgs } from '../store/package-cache.js';
 import { defineStage, type StageContext } from './define.js';
 import { command, hookLabel, HookScript, scriptFile } from './hook-scripts.js';
-import { quote } from './shell.js';
+import { quote } from '../host/shell.js';
 
 /**
  * dpkg would build the initramfs twice (the kernel's postinst makes it, then the initramfs-tools
@@ -57,7 +57,10 @@ export const bootstrap = defineStage({
     /** The initramfs's modules (MODULES=list); empty: Debian's default, every storage driver (MODULES=most). */
     initramfsModules: z.array(z.string()),
   }),
+  makes: ['sourceDateEpoch', 'debs', 'autoInstalled'],
   async run(ctx, o) {
+    // Only when the stage runs: a build whose bootstrap is cached needs no network at all.
+    await checkMirror(o.mirror, o.release, ctx.signal);
     const epoch = o.sourceDateEpoch ?? (await releaseDate(o.mirror, o.release, ctx.signal));
     ctx.log(`SOURCE_DATE_EPOCH=${epoch} (${new Date(epoch * 1000).toISOString()}, ${o.sourceDateEpoch === null ? "the Release file's date" : 'given'})`);
     const collected = join(ctx.scratch, 'debs');

@@ -1,27 +1,12 @@
 /**
  * What a stage is: a name, a version (bumped whenever its behaviour changes, so cached results of
- * the old behaviour are never reused), an options schema, a user-facing summary and `run`.
- * Stages never spawn processes themselves: they get `exec` and `chroot` from the executor, which
- * logs, streams and cancels every command, and lets unit tests record calls instead.
+ * the old behaviour are never reused), an options schema, a user-facing summary, the facts it
+ * makes and `run`. Stages never spawn processes themselves: they get `exec` and `chroot` from the
+ * executor, which logs, streams and cancels every command, and lets unit tests record calls instead.
  */
 import type { z } from 'zod';
-
-export interface ExecOptions {
-  env?: Record<string, string>;
-  input?: string;
-  cwd?: string;
-  /** How the command is named in logs and errors when `command` is only a wrapper (chroot). */
-  label?: string;
-}
-
-export interface ExecResult {
-  stdout: string;
-}
-
-export type Exec = (command: string, args: readonly string[], options?: ExecOptions) => Promise<ExecResult>;
-
-/** JSON facts a stage hands to later stages (e.g. the kernel version, the disk layout). */
-export type Facts = Record<string, unknown>;
+import type { Exec } from '../host/exec.js';
+import type { FactName, Facts, MadeFacts } from './facts.js';
 
 export interface StageContext {
   /** The image root tree that tree stages change. */
@@ -43,7 +28,7 @@ export interface StageContext {
   chroot: Exec;
   /** A line for build.log and the progress display. */
   log: (line: string) => void;
-  /** Facts returned by the stages before this one, merged. */
+  /** Facts returned by the stages before this one, merged, checked against their schemas (facts.ts). */
   facts: Facts;
   signal: AbortSignal;
 }
@@ -57,20 +42,34 @@ export function originFolder(ctx: Pick<StageContext, 'folders'>, from: string): 
 
 /** The build's SOURCE_DATE_EPOCH: the bootstrap stage chooses it and hands it on as a fact. */
 export function sourceDateEpoch(ctx: Pick<StageContext, 'facts'>): number | undefined {
-  return typeof ctx.facts.sourceDateEpoch === 'number' ? ctx.facts.sourceDateEpoch : undefined;
+  return ctx.facts.sourceDateEpoch;
 }
 
-export interface Stage<S extends z.ZodType = z.ZodType> {
-  name: string;
+/**
+ * `N` is the stage's name as a literal type and `S` its options schema, so the registry can type
+ * the compiler's `add(name, options)`; `F` is what `run` returns: the facts it `makes`.
+ */
+export interface Stage<S extends z.ZodType = z.ZodType, N extends string = string, F extends Facts | void = Facts | void> {
+  name: N;
   version: number;
   /** tree: changes the image root (its cache entry is an overlay layer); image: makes files from it. */
   kind: 'tree' | 'image';
   summary: string;
   options: S;
-  run(ctx: StageContext, options: z.output<S>): Promise<Facts | void>;
+  /** The facts `run` returns, every one of them (see facts.ts); none when absent. */
+  makes?: readonly FactName[];
+  run(ctx: StageContext, options: z.output<S>): Promise<F>;
 }
 
-/** Returns its argument: exists so TypeScript infers `options` in `run` from the schema. */
-export function defineStage<S extends z.ZodType>(stage: Stage<S>): Stage<S> {
+/** What `run` of a stage that makes the facts K returns: nothing when it makes none. */
+type Returns<K extends FactName> = [K] extends [never] ? void : Pick<MadeFacts, K>;
+
+/**
+ * Returns its argument: exists so TypeScript infers `options` in `run` from the schema, keeps the
+ * literal name, and holds `run` to returning exactly the facts named in `makes`.
+ */
+export function defineStage<const N extends string, S extends z.ZodType, K extends FactName = never>(
+  stage: Stage<S, N, NoInfer<Returns<K>>> & { makes?: readonly K[] },
+): Stage<S, N, Returns<K>> {
   return stage;
 }

@@ -2,11 +2,11 @@ import { chmod, chown, lstat, mkdir, readdir, readFile, rm, stat, truncate, utim
 import { readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { z } from 'zod';
-import { formatBytes, MiB, type Layout, type PlacedPartition } from '../disk/layout.js';
+import { formatBytes, MiB, type PlacedPartition } from '../disk/layout.js';
 import { BuildError } from '../errors.js';
-import { mountOverlay } from '../engine/overlay.js';
+import { mountOverlay } from '../host/overlay.js';
 import { defineStage, sourceDateEpoch, type StageContext } from './define.js';
-import { parentMount } from './partition-table.js';
+import { parentMount } from './mount-points.js';
 
 const Partition = z.strictObject({
   name: z.string(),
@@ -24,9 +24,9 @@ export const filesystems = defineStage({
   summary: 'Builds each file system into the disk image at its partition offset from a read-only view of its part of the root, with no loop device and no copy of the tree: ext4/ext2 (mkfs -d -E offset) and vfat (mkfs.fat --offset + mtools) in place; btrfs (--rootdir), squashfs, erofs and swap as files put in place with dd.',
   options: z.strictObject({ partitions: z.array(Partition) }),
   async run(ctx, o) {
-    const layout = ctx.facts.layout as Layout | undefined;
-    if (!layout || typeof ctx.facts.image !== 'string') throw new Error('filesystems needs the partition-table stage to run first');
-    const image = join(ctx.work, ctx.facts.image);
+    const { layout, image: file } = ctx.facts;
+    if (!layout || file === undefined) throw new Error('filesystems needs the partition-table stage to run first');
+    const image = join(ctx.work, file);
     const epoch = sourceDateEpoch(ctx);
     for (const [i, part] of o.partitions.entries()) {
       const placed = layout.partitions[i];

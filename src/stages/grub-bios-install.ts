@@ -1,7 +1,6 @@
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { Layout } from '../disk/layout.js';
 import { BuildError } from '../errors.js';
 import { defineStage } from './define.js';
 
@@ -20,8 +19,8 @@ export const grubBiosInstall = defineStage({
   summary: "Writes GRUB's BIOS boot code into the disk image as grub-install would, without a device: boot.img's code into the MBR (keeping the partition table) and core.img into the gap after it (MBR) or into the bios-boot partition (GPT), each pointed at the other's sectors.",
   options: z.strictObject({ biosBoot: z.string().nullable() }),
   async run(ctx, o) {
-    const layout = ctx.facts.layout as Layout | undefined;
-    if (typeof ctx.facts.image !== 'string' || !layout) throw new BuildError('grub-bios-install needs the partition-table stage first');
+    const { layout, image: file } = ctx.facts;
+    if (file === undefined || !layout) throw new BuildError('grub-bios-install needs the partition-table stage first');
     const boot = await readFile(join(ctx.root, 'boot/grub/i386-pc/boot.img'));
     const core = await readFile(join(ctx.root, 'boot/grub/i386-pc/core.img'));
     const target = o.biosBoot === null ? undefined : layout.partitions.find((p) => p.name === o.biosBoot);
@@ -34,7 +33,7 @@ export const grubBiosInstall = defineStage({
     }
     boot.writeBigUInt64LE(BigInt(first), KERNEL_SECTOR);
     core.writeBigUInt64LE(BigInt(first + 1), BLOCKLIST_START);
-    const image = await open(join(ctx.work, ctx.facts.image), 'r+');
+    const image = await open(join(ctx.work, file), 'r+');
     try {
       await image.write(boot, 0, BOOT_CODE, 0);
       await image.write(core, 0, core.length, first * SECTOR);

@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { BuildError } from '../errors.js';
 import { defineStage } from './define.js';
-import type { KernelFacts } from './kernel.js';
+import { GRUB_PLATFORMS } from './grub-platforms.js';
+import type { KernelFacts } from './facts.js';
 
 /** What the core image needs to find /boot/grub; everything else loads from there. */
 const CORE_MODULES: Record<string, string[]> = {
   'i386-pc': ['biosdisk', 'part_msdos', 'part_gpt', 'ext2', 'search', 'search_fs_uuid', 'configfile', 'normal'],
   'x86_64-efi': ['part_msdos', 'part_gpt', 'ext2', 'fat', 'search', 'search_fs_uuid', 'configfile', 'normal', 'efi_gop'],
 };
-const EFI_PLATFORMS = ['x86_64-efi', 'i386-efi', 'arm64-efi', 'arm-efi'] as const;
 const modulesOf = (platform: string) => CORE_MODULES[platform] ?? CORE_MODULES['x86_64-efi'] ?? [];
 /** The Debian package with GRUB's modules for a platform. */
 const PACKAGE: Record<string, string> = { 'i386-pc': 'grub-pc-bin', 'x86_64-efi': 'grub-efi-amd64-bin', 'i386-efi': 'grub-efi-ia32-bin', 'arm64-efi': 'grub-efi-arm64-bin', 'arm-efi': 'grub-efi-arm-bin' };
@@ -23,7 +23,7 @@ export const grub = defineStage({
   summary:
     "Sets GRUB up from the image's own grub-pc-bin / grub-efi-<arch>-bin: modules in /boot/grub/<platform>, a grub.cfg that finds /boot by file-system UUID, a BIOS core image (written into the disk by grub-bios-install) and/or EFI/BOOT/BOOT<ARCH>.EFI (X64, AA64, ARM, IA32) on the ESP. Made with grub-mkimage in the image root; no grub-install, no devices.",
   options: z.strictObject({
-    platforms: z.array(z.enum(['i386-pc', ...EFI_PLATFORMS])),
+    platforms: z.array(z.enum(GRUB_PLATFORMS)),
     efiArch: z.string(),
     esp: z.string().nullable(),
     bootUuid: z.string(),
@@ -33,7 +33,7 @@ export const grub = defineStage({
     cmdline: z.array(z.string()),
   }),
   async run(ctx, o) {
-    const kernel = ctx.facts.kernel as KernelFacts | undefined;
+    const { kernel } = ctx.facts;
     if (!kernel) throw new BuildError('grub needs the kernel stage to run first');
     const grubDir = join(ctx.root, 'boot/grub');
     await mkdir(grubDir, { recursive: true });

@@ -16,7 +16,7 @@ export const imageHooks = defineStage({
       await ctx.exec(cmd, [...args, ctx.work], {
         // Relative paths in a hook start where its recipe or layer is.
         cwd: originFolder(ctx, script.from),
-        env: { ...o.env, ...script.env, KILN_ROOT: ctx.root, KILN_BUILD_DIR: ctx.work, KILN_IMAGE: typeof ctx.facts.image === 'string' ? join(ctx.work, ctx.facts.image) : '', KILN_HOOK: script.path },
+        env: { ...o.env, ...script.env, KILN_ROOT: ctx.root, KILN_BUILD_DIR: ctx.work, KILN_IMAGE: ctx.facts.image === undefined ? '' : join(ctx.work, ctx.facts.image), KILN_HOOK: script.path },
       });
     }
   },

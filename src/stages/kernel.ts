@@ -3,12 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { BuildError } from '../errors.js';
 import { defineStage } from './define.js';
-
-export interface KernelFacts {
-  version: string;
-  vmlinuz: string;
-  initrd: string;
-}
+import type { KernelFacts } from './facts.js';
 
 export const kernel = defineStage({
   name: 'kernel',
@@ -16,6 +11,7 @@ export const kernel = defineStage({
   kind: 'tree',
   summary: 'Finds the installed kernel (the newest if several) and makes sure its initramfs exists, generating it after all customization if needed.',
   options: z.strictObject({ package: z.string() }),
+  makes: ['kernel'],
   async run(ctx, o) {
     const versions = readdirSync(join(ctx.root, 'boot'))
       .filter((f) => f.startsWith('vmlinuz-'))

@@ -6,11 +6,12 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { digestFile } from '../engine/sparse-hash.js';
+import { digestFile } from '../host/sparse-hash.js';
 import { DISK_FORMATS } from '../recipe/schema.js';
 import { bmapXml } from '../outputs/bmap.js';
 import { writeDockerArchiveTree, writeOciLayout } from '../outputs/oci.js';
 import { defineStage, sourceDateEpoch, type StageContext } from './define.js';
+import type { OutputFile } from './facts.js';
 
 export const COMPRESSORS: Record<string, { ext: string; command: string; args: string[] }> = {
   zstd: { ext: 'zst', command: 'zstd', args: ['-q', '-T0', '--rm'] },
@@ -19,11 +20,6 @@ export const COMPRESSORS: Record<string, { ext: string; command: string; args: s
 };
 /** qemu-img's format options: vmdk as a single growing file, the others dynamic. */
 const QEMU_OPTIONS: Record<string, string[]> = { qcow2: [], vmdk: ['-o', 'subformat=monolithicSparse'], vhdx: ['-o', 'subformat=dynamic'], vdi: ['-o', 'static=off'] };
-
-export interface OutputFile {
-  file: string;
-  format: string;
-}
 
 const Options = z.strictObject({
   name: z.string(),
@@ -40,6 +36,7 @@ export const outputs = defineStage({
   kind: 'image',
   summary: 'Writes every output: the raw image and its bmap, qemu-img conversions (qcow2, vmdk, vhdx, vdi), a tar of the root tree, an OCI image layout and a docker-archive; compresses raw and tar if asked.',
   options: Options,
+  makes: ['outputs'],
   async run(ctx, o) {
     const raw = o.image === null ? undefined : join(ctx.work, o.image);
     const made = new Map<string, OutputFile[]>();

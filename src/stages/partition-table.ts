@@ -7,6 +7,7 @@ import { formatBytes, LayoutError, MiB, resolveLayout, type Layout } from '../di
 import { BuildError } from '../errors.js';
 import { parseDiskSize, parseSize, startOf } from '../recipe/sizes.js';
 import { defineStage } from './define.js';
+import { parentMount } from './mount-points.js';
 import { treeSize, type TreeSize } from './tree-size.js';
 
 const Partition = z.strictObject({
@@ -44,6 +45,7 @@ export const partitionTable = defineStage({
   kind: 'image',
   summary: "Sizes the disk from what each partition will hold (`auto` fits the content with headroom), creates the sparse disk image and writes the partition table with kiln's own writers: GPT (protective MBR, both headers and entry arrays) or MBR (four primaries, boot flag), ids derived from the recipe.",
   options: z.strictObject({ table: z.enum(['gpt', 'mbr']), image: z.string(), diskSize: z.string(), diskId: z.string(), partitions: z.array(Partition) }),
+  makes: ['layout', 'image'],
   async run(ctx, o) {
     const contents = contentSizes(ctx.root, o.partitions);
     const layout = place(o, o.partitions.map((p) => (p.fs && contents.has(p.name) ? needed(p.fs, contents.get(p.name) ?? { bytes: 0, entries: 0 }) : MiB)));
@@ -92,14 +94,6 @@ function contentSizes(root: string, partitions: Partition[]): Map<string, TreeSi
     sizes.set(part.name, own);
   }
   return sizes;
-}
-
-/** The closest other mount point that contains `mount`. */
-export function parentMount(mount: string, partitions: readonly { mount?: string | undefined }[]): string | undefined {
-  return partitions
-    .map((p) => p.mount)
-    .filter((m): m is string => m !== undefined && m !== mount && (m === '/' || mount.startsWith(`${m}/`)))
-    .sort((a, b) => b.length - a.length)[0];
 }
 
 function place(o: { diskSize: string; partitions: Partition[] }, needs: number[]): Layout {

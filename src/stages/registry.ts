@@ -1,7 +1,11 @@
-/** Every stage kiln has, by name: the executor looks stages up here and validates options with them. */
+/**
+ * Every stage kiln has, by name: the executor looks stages up here and validates options with them,
+ * and the compiler's `add(name, options)` is typed from this list (StageName, OptionsOf).
+ */
 import { bootstrap } from './bootstrap.js';
 import { cleanupHooks } from './cleanup-hooks.js';
 import { customizeHooks } from './customize-hooks.js';
+import type { z } from 'zod';
 import type { Stage } from './define.js';
 import { partitionTable } from './partition-table.js';
 import { files } from './files.js';
@@ -19,7 +23,8 @@ import { system } from './system.js';
 import { systemdBoot } from './systemd-boot.js';
 import { users } from './users.js';
 
-export const STAGES: readonly Stage[] = [
+/** A literal tuple, not Stage[]: each entry keeps its own name and options schema as types. */
+export const STAGES = [
   bootstrap,
   system,
   users,
@@ -38,8 +43,15 @@ export const STAGES: readonly Stage[] = [
   grubBiosInstall,
   imageHooks,
   outputs,
-];
+] as const;
+
+type Registered = (typeof STAGES)[number];
+export type StageName = Registered['name'];
+type StageNamed<N extends StageName> = Extract<Registered, { name: N }>;
+/** The options a stage accepts, as its schema reads them (what the compiler writes). */
+export type OptionsOf<N extends StageName> = z.input<StageNamed<N>['options']>;
 
 export function stageByName(name: string): Stage | undefined {
   return STAGES.find((s) => s.name === name);
 }
+

@@ -4,9 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { BuildError } from '../errors.js';
 import { defineStage } from './define.js';
-
-/** Locales that need no generation: built into glibc. */
-export const BUILTIN_LOCALES = ['C', 'POSIX', 'C.UTF-8'];
+import { BUILTIN_LOCALES } from './locales.js';
 
 export const system = defineStage({
   name: 'system',

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { BuildError } from '../errors.js';
 import { defineStage } from './define.js';
-import type { KernelFacts } from './kernel.js';
 
 export const systemdBoot = defineStage({
   name: 'systemd-boot',
@@ -19,7 +18,7 @@ export const systemdBoot = defineStage({
     cmdline: z.array(z.string()),
   }),
   async run(ctx, o) {
-    const kernel = ctx.facts.kernel as KernelFacts | undefined;
+    const { kernel } = ctx.facts;
     if (!kernel) throw new BuildError('systemd-boot needs the kernel stage to run first');
     const esp = join(ctx.root, o.esp);
     const loader = join(ctx.root, `usr/lib/systemd/boot/efi/systemd-boot${o.efiArch}.efi`);

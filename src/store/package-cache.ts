@@ -11,9 +11,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { lstat, mkdir, rename, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sha256File } from '../engine/sparse-hash.js';
+import { sha256File } from '../host/sparse-hash.js';
 import { debOfFileName, type LockedDeb } from '../lockfile/lockfile.js';
-import { quote } from '../stages/shell.js';
+import { quote } from '../host/shell.js';
 
 const ARCHIVES = '"$1/var/cache/apt/archives"';
 

@@ -12,11 +12,14 @@
  * removes. Builds hold the store lock shared; prune and trash-emptying hold it exclusive.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Facts } from '../stages/define.js';
-import { lock, tryLock, type Lock, type LockOptions } from '../engine/lock.js';
+import { performance } from 'node:perf_hooks';
+import type { JsonObject as Facts } from '../host/canonical.js';
+import { contentsText, recordEntry, type PathRecord } from './entry-hashes.js';
+import { lock, tryLock, type Lock, type LockOptions } from '../host/lock.js';
 
 export interface EntryMeta {
   id: string;
@@ -30,7 +33,22 @@ export interface EntryMeta {
   bytes: number;
   /** Facts of this stage and every stage before it. */
   facts: Facts;
+  /** The content manifest (`contents.jsonl`) recorded at commit; absent in entries of older kilns. */
+  contents?: ContentsSummary;
 }
+
+export interface ContentsSummary {
+  /** sha256 of contents.jsonl, so the manifest itself cannot change unnoticed. */
+  sha256: string;
+  paths: number;
+  /** Bytes of regular-file content hashed. */
+  bytes: number;
+  /** What recording it cost this build. */
+  seconds: number;
+}
+
+/** Every path of an entry with its metadata and content hash (entry-hashes.ts). */
+export const CONTENTS = 'contents.jsonl';
 
 export interface ListedEntry extends EntryMeta {
   lastUsed: Date;
@@ -73,24 +91,39 @@ export class Store {
    * layer is only valid on the very layers it was made on.
    */
   async commit(built: string, meta: EntryMeta): Promise<void> {
-    await writeFile(join(built, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
+    const top = meta.kind === 'tree' ? 'tree' : 'files';
+    const t = performance.now();
+    const records = await recordEntry(built, top);
+    const text = contentsText(records);
+    await writeFile(join(built, CONTENTS), text);
+    if (top === 'files') await seedDerived(built, records);
+    const contents = { sha256: createHash('sha256').update(text).digest('hex'), paths: records.length, bytes: records.reduce((sum, r) => sum + (r.size ?? 0), 0), seconds: Math.round(performance.now() - t) / 1000 };
+    await writeFile(join(built, 'meta.json'), `${JSON.stringify({ ...meta, contents }, null, 2)}\n`);
     await writeFile(join(built, 'used'), '');
     await mkdir(this.stages, { recursive: true });
-    if (existsSync(this.entryDir(meta.id))) {
-      const all = await this.list();
-      const doomed = new Set([meta.id]);
-      for (let grew = true; grew; ) {
-        grew = false;
-        for (const e of all) {
-          if (e.input && doomed.has(e.input) && !doomed.has(e.id)) {
-            doomed.add(e.id);
-            grew = true;
-          }
+    if (existsSync(this.entryDir(meta.id))) await this.removeWithDependents(meta.id);
+    await rename(built, this.entryDir(meta.id));
+  }
+
+  /**
+   * Trashes an entry and every entry stacked on it (a layer is only valid on the very layers it
+   * was made on), the topmost first: a build killed half-way leaves no entry whose input is gone,
+   * which a later build would stack on a remade input.
+   */
+  async removeWithDependents(id: string): Promise<string[]> {
+    const all = await this.list();
+    const doomed = [id];
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const e of all) {
+        if (e.input && doomed.includes(e.input) && !doomed.includes(e.id)) {
+          doomed.push(e.id);
+          grew = true;
         }
       }
-      for (const id of doomed) await this.remove(id);
     }
-    await rename(built, this.entryDir(meta.id));
+    for (const gone of [...doomed].reverse()) await this.remove(gone);
+    return doomed;
   }
 
   async touch(id: string): Promise<void> {
@@ -102,7 +135,8 @@ export class Store {
     const names = existsSync(this.stages) ? await readdir(this.stages) : [];
     const out: ListedEntry[] = [];
     for (const name of names.filter((n) => /^[0-9a-f]{64}$/.test(n))) {
-      const meta = await this.get(`sha256:${name}`);
+      // A damaged meta.json is `kiln cache verify`'s to report; listing goes on without it.
+      const meta = await this.get(`sha256:${name}`).catch(() => undefined);
       if (!meta) continue;
       const used = await stat(join(this.stages, name, 'used')).catch(() => undefined);
       out.push({ ...meta, lastUsed: used?.mtime ?? new Date(meta.created) });
@@ -152,7 +186,7 @@ export class Store {
    */
   async derived(id: string, name: string, compute: () => Promise<string>): Promise<string> {
     const folder = join(this.entryDir(id), 'derived');
-    const file = join(folder, encodeURIComponent(name));
+    const file = join(folder, derivedName(name));
     const known = await readFile(file, 'utf8').catch(() => undefined);
     if (known !== undefined) return known;
     const text = await compute();
@@ -167,6 +201,22 @@ export class Store {
   lockEntry(id: string, options: LockOptions = {}): Promise<Lock> {
     return lock(join(this.dir, 'locks', `${folderOf(id)}.lock`), options);
   }
+}
+
+/**
+ * The sha256 of each file an image entry made, where publishing looks for it (`derived`): the
+ * manifest has just hashed them, so an unchanged output is never hashed a second time.
+ */
+async function seedDerived(built: string, records: readonly PathRecord[]): Promise<void> {
+  const files = records.filter((r) => r.type === 'file' && r.sha256);
+  if (!files.length) return;
+  await mkdir(join(built, 'derived'), { recursive: true });
+  for (const r of files) await writeFile(join(built, 'derived', derivedName(`${r.path.slice('files/'.length)}.sha256`)), r.sha256 ?? '');
+}
+
+/** The file under `derived/` that holds the text derived as `name`. */
+export function derivedName(name: string): string {
+  return encodeURIComponent(name);
 }
 
 export function folderOf(id: string): string {

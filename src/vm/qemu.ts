@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
+import { readBuildRecord } from '../engine/build-record.js';
 import { BuildError, InterruptedError, UserError } from '../errors.js';
 import { ARCH_NAMES, archInfo, type ArchName } from '../arch/table.js';
 import { ConsoleWatcher } from './console-watch.js';
@@ -63,8 +64,9 @@ export function findOvmf(arch: ArchName = 'amd64'): { code: string; vars: string
 /** The architecture of an image kiln built: build.json beside it says; amd64 otherwise. */
 export function archOfImage(image: string): ArchName {
   try {
-    const record = JSON.parse(fs.readFileSync(path.join(path.dirname(image), 'build.json'), 'utf8')) as { arch?: string };
-    if ((ARCH_NAMES as readonly string[]).includes(record.arch ?? '')) return record.arch as ArchName;
+    const { arch } = readBuildRecord(path.join(path.dirname(image), 'build.json'));
+    const known = ARCH_NAMES.find((name) => name === arch);
+    if (known) return known;
   } catch {
     // No build record beside it: an image from elsewhere.
   }

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { UserError } from '../errors.js';
+import { readSfdisk } from '../host/sfdisk.js';
 
 /** QEMU 7.2 models the Pi 3 (raspi3b), not the Pi 4: a Pi 4 image carries this DTB too. */
 const DTB = 'bcm2837-rpi-3-b.dtb';
@@ -21,18 +22,12 @@ export interface RaspiBoot {
   sd: string;
 }
 
-interface SfdiskTable {
-  partitiontable: { label: string; partitions: { start: number; type: string }[] };
-}
-
 const mtools = (args: string[]) => execa(args[0] ?? '', args.slice(1), { env: { MTOOLS_SKIP_CHECK: '1' } });
 
 /** The offset of the image's Raspberry Pi firmware partition (FAT with config.txt and start.elf), if it has one. */
 export async function raspiFirmwareOffset(image: string): Promise<number | undefined> {
-  const { stdout, exitCode } = await execa('sfdisk', ['-J', image], { reject: false });
-  if (exitCode !== 0 || !stdout) return undefined;
-  const table = (JSON.parse(stdout) as SfdiskTable).partitiontable;
-  if (table.label !== 'dos') return undefined;
+  const table = readSfdisk(image);
+  if (table?.label !== 'dos') return undefined;
   for (const p of table.partitions.filter((q) => ['c', 'b', 'e'].includes(q.type))) {
     const listing = await execa('mdir', ['-b', '-i', `${image}@@${p.start * 512}`, '::/'], { env: { MTOOLS_SKIP_CHECK: '1' }, reject: false });
     if (/config\.txt/i.test(listing.stdout) && /start\.elf/i.test(listing.stdout)) return p.start * 512;

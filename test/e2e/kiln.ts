@@ -5,6 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readBuildRecord, type BuildRecordCore } from '../../src/engine/build-record.js';
+import { readSfdisk } from '../../src/host/sfdisk.js';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 /** The kiln of the build these tests were compiled with (dist/, or another --outDir). */
@@ -74,10 +76,16 @@ interface SfdiskPartition {
   uuid: string;
 }
 
-/** The partition table of an image, as sfdisk (not kiln) reads it. */
+/** The partition table of an image, as sfdisk (not kiln) reads it; MBR partitions have no name or uuid (""). */
 export function partitions(image: string): SfdiskPartition[] {
-  const json = JSON.parse(run('sfdisk', ['-J', image])) as { partitiontable: { partitions: SfdiskPartition[] } };
-  return json.partitiontable.partitions;
+  const table = readSfdisk(image);
+  if (!table) throw new Error(`sfdisk finds no partition table in ${image}`);
+  return table.partitions.map(({ start, size, name = '', uuid = '' }) => ({ start, size, name, uuid }));
+}
+
+/** The build.json of an output folder, checked against the record's schema (its core). */
+export function buildRecord(outputDir: string): BuildRecordCore {
+  return readBuildRecord(join(outputDir, 'build.json'));
 }
 
 /** Reads inside an image's ext4 partition with debugfs, without mounting anything. */
