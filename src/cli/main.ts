@@ -23,6 +23,7 @@ import { planRecipe } from '../engine/plan.js';
 import { BuildError, InterruptedError, isSystemError, UserError } from '../errors.js';
 import { canonicalJson } from '../manifest/index.js';
 import { renderDiagnostics } from '../diagnostics.js';
+import { recipeJsonSchema } from '../recipe/json-schema.js';
 import { boot } from '../vm/qemu.js';
 import { doctor } from './doctor.js';
 import { pickReporter } from './reporters.js';
@@ -218,6 +219,13 @@ program
   .action((recipe, opts) => {
     const { manifest } = planRecipe(recipe, { set: opts.set, ...(opts.arch ? { arch: opts.arch } : {}) });
     process.stdout.write(`${canonicalJson(manifest)}\n`);
+  });
+
+program
+  .command('schema')
+  .description("print the recipe's JSON Schema, for editors (e.g. a '# yaml-language-server: $schema=...' line) and other tools")
+  .action(() => {
+    process.stdout.write(`${JSON.stringify(recipeJsonSchema(), null, 2)}\n`);
   });
 
 program

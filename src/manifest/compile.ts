@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { encrypt } from 'unixcrypt';
 import { resolveGptType } from '../disk/guid.js';
-import { DEFAULT_MIRROR, HOOK_PHASES, imageHostname, type HookPhase, type LoadedRecipe, type Recipe } from '../recipe/index.js';
+import { BOOTLOADERS, DEFAULT_MIRROR, HOOK_PHASES, imageHostname, type HookPhase, type LoadedRecipe, type Recipe } from '../recipe/index.js';
 import { BUILTIN_LOCALES } from '../stages/locales.js';
 import type { OptionsOf, StageName } from '../stages/registry.js';
 import { canonicalJson, idOf, sha256 } from '../host/canonical.js';
@@ -140,7 +140,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
     partitions: parts.map((p) => ({ name: p.name, size: p.size, start: p.start, fs: p.fs, mount: p.mount, type: p.typeId, partUuid: p.partUuid, bootable: p.bootable })),
   });
   if (disk) add('filesystems', { partitions: parts.map((p) => ({ name: p.name, fs: p.fs, mount: p.mount, uuid: p.uuid, label: p.label })) });
-  if (disk && (r.bootloader === 'grub-bios' || r.bootloader === 'grub-hybrid')) {
+  if (disk && r.bootloader.startsWith('grub-') && BOOTLOADERS[r.bootloader].bios) {
     add('grub-bios-install', { biosBoot: parts.find((p) => p.typeId === resolveGptType('bios-boot'))?.name ?? null });
   }
   if (disk && r.hooks.image.length) add('image-hooks', { scripts: hooks.image, env });
@@ -200,10 +200,8 @@ function implicitPackages(r: Recipe): string[] {
   const out: string[] = [];
   // zstd: initramfs-tools compresses with it (and falls back to slower gzip without it).
   if (r.kernel.package !== 'none') out.push(r.kernel.package, 'systemd-sysv', 'udev', 'zstd');
-  if (r.bootloader === 'systemd-boot') out.push('systemd-boot-efi');
-  if (r.bootloader === 'rpi-firmware') out.push('raspi-firmware');
-  if (r.bootloader === 'grub-bios' || r.bootloader === 'grub-hybrid') out.push('grub-pc-bin');
-  if (r.bootloader === 'grub-efi' || r.bootloader === 'grub-hybrid') out.push(archInfo(r.arch).grubEfi.package);
+  // "grub-efi" in the table stands for the architecture's own GRUB EFI package.
+  for (const name of BOOTLOADERS[r.bootloader].packages) out.push(name === 'grub-efi' ? archInfo(r.arch).grubEfi.package : name);
   if (!BUILTIN_LOCALES.includes(r.locale)) out.push('locales');
   return out;
 }

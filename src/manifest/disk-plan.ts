@@ -5,7 +5,7 @@
 import { guidFromSeed, resolveGptType } from '../disk/guid.js';
 import { archInfo } from '../arch/table.js';
 import { resolveMbrType } from '../disk/mbr.js';
-import { DISK_FORMATS, type Recipe } from '../recipe/index.js';
+import { BOOTLOADERS, DISK_FORMATS, type BootloaderName, type Recipe } from '../recipe/index.js';
 import { isGrubPlatform, type GrubPlatform } from '../stages/grub-platforms.js';
 
 export function hasDisk(r: Recipe): boolean {
@@ -31,12 +31,12 @@ export function fstabEntries(parts: ReturnType<typeof partitions>) {
   return [...mounted, ...swap];
 }
 
-export function grubPlatforms(bootloader: string, arch: string): GrubPlatform[] {
+/** GRUB's BIOS platform where the bootloader boots BIOS PCs, its EFI one where it boots UEFI. */
+export function grubPlatforms(bootloader: BootloaderName, arch: string): GrubPlatform[] {
   const efi = archInfo(arch).grubEfi.platform;
   if (!isGrubPlatform(efi)) throw new Error(`compile: the arch table names GRUB platform ${efi}, which the grub stage does not know`);
-  if (bootloader === 'grub-bios') return ['i386-pc'];
-  if (bootloader === 'grub-efi') return [efi];
-  return ['i386-pc', efi];
+  const { bios, uefi } = BOOTLOADERS[bootloader];
+  return [...(bios ? (['i386-pc'] as const) : []), ...(uefi ? [efi] : [])];
 }
 
 /** The disk's id: a GUID on GPT, a 32-bit signature (8 hex digits) on MBR; derived from the name. */

@@ -4,18 +4,14 @@
  * every time. Inputs are the examples and test fixtures mutated at the byte, line and value level,
  * and recipes generated from the schema's own keys with values good and bad.
  */
-import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { isMap, isSeq, parseDocument, visit } from 'yaml';
-import { checkedManifest } from '../engine/plan.js';
-import { UserError } from '../errors.js';
-import { canonicalJson } from '../manifest/index.js';
-import { parseRecipe } from '../recipe/index.js';
 import { propertyParameters } from '../testing/property.js';
+import { check } from './plan-outcome.js';
 import { anyRecipe, anyValue } from './recipe-arbitraries.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -23,27 +19,6 @@ const SOURCES = [
   ...readdirSync(join(REPO, 'examples')).filter((f) => f.endsWith('.yaml')).map((f) => join(REPO, 'examples', f)),
   ...['layered/recipe.yaml', 'reproducible/recipe.yaml', 'outputs/disk.yaml', 'outputs/container.yaml', 'lock/small.yaml'].map((f) => join(REPO, 'test/e2e/fixtures', f)),
 ].map((file) => ({ file, text: readFileSync(file, 'utf8') }));
-
-/** Every line of a UserError names its file, and its line:col where one exists. */
-const POSITIONED = /^\S+?(:\d+:\d+)? \S/;
-
-/** Plans the text as the recipe `file`; returns the plan's bytes, or undefined for a UserError. */
-export function outcome(file: string, text: string): string | undefined {
-  try {
-    const loaded = parseRecipe(file, text, dirname(file), { env: {}, set: {} });
-    return canonicalJson(checkedManifest(loaded));
-  } catch (err) {
-    if (!(err instanceof UserError)) throw new Error(`not a UserError for\n---\n${text.slice(0, 2000)}\n---\n${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, { cause: err });
-    for (const line of err.message.split('\n')) assert.match(line, POSITIONED, `an error line without a position:\n${err.message}`);
-    return undefined;
-  }
-}
-
-/** Valid input plans the same bytes twice (ids, hashes and salts derive from content alone). */
-function check(file: string, text: string): void {
-  const first = outcome(file, text);
-  if (first !== undefined) assert.equal(outcome(file, text), first, 'the same recipe planned two different manifests');
-}
 
 const source = fc.constantFrom(...SOURCES);
 
@@ -113,7 +88,7 @@ void test('mutated examples and fixtures plan or fail with a positioned UserErro
     fc.property(source, fc.array(fc.oneof(byteEdit.map((e) => (t: string) => applyByte(t, e)), lineEdit.map((e) => (t: string) => applyLine(t, e)), valueEdit.map((e) => (t: string) => applyValue(t, e))), { minLength: 1, maxLength: 4 }), (src, edits) => {
       check(src.file, edits.reduce((text, edit) => edit(text), src.text));
     }),
-    propertyParameters(1500),
+    propertyParameters(1000),
   );
 });
 
@@ -121,6 +96,6 @@ void test('recipes generated from the schema plan or fail with a positioned User
   const file = join(REPO, 'examples', 'generated.yaml');
   fc.assert(
     fc.property(anyRecipe, (text) => check(file, text)),
-    propertyParameters(1500),
+    propertyParameters(800),
   );
 });

@@ -120,3 +120,14 @@ void test('links that leave the recipe folder and special files are refused, wit
   assert.equal(error('name: x\nfiles: [{src: fifo, dst: /etc/x}]\n'), 'r.yaml:2:15 files[0].src: "fifo" is a FIFO; kiln copies files, folders and symbolic links');
   assert.equal(error('name: x\nfiles: [{src: overlay/, dst: /}]\n'), 'r.yaml:2:15 files[0].src: "overlay/" holds pipe, which is a FIFO; kiln copies files, folders and symbolic links');
 });
+
+void test('a layer variable pattern that backtracks exponentially is stopped, and plain ones match', async () => {
+  const { matchUserPattern } = await import('./user-pattern.js');
+  assert.deepEqual(matchUserPattern('^[a-z_][a-z0-9_-]{0,31}$', 'dev'), { matches: true });
+  assert.deepEqual(matchUserPattern('^(a+)+$', `${'a'.repeat(5000)}b`), { matches: false });
+  const started = Date.now();
+  const runaway = matchUserPattern('^(a|a?)+\\1$', `${'a'.repeat(40)}b`);
+  assert.ok('error' in runaway && /backtracks exponentially/.test(runaway.error), JSON.stringify(runaway));
+  assert.ok(Date.now() - started < 10_000);
+  assert.deepEqual(matchUserPattern('(', 'x'), { error: 'is not a regular expression' });
+});

@@ -127,8 +127,13 @@ function yamlMessage(code: ErrorCode, message: string): string {
 
 export function formatPath(path: KeyPath): string {
   let out = '';
-  for (const part of path) out += typeof part === 'number' ? `[${part}]` : out ? `.${part}` : part;
-  return out || '(recipe)';
+  for (const part of path) {
+    // A key that is not a plain name (blank, spaces, odd characters) is shown quoted, so it is seen.
+    if (typeof part === 'number') out += `[${part}]`;
+    else if (!/^[A-Za-z0-9_-]+$/.test(part)) out += `[${JSON.stringify(part.length > 40 ? `${part.slice(0, 37)}...` : part)}]`;
+    else out += out ? `.${part}` : part;
+  }
+  return path.length ? out : '(recipe)';
 }
 
 /** A value quoted for an error message, shortened if long. */

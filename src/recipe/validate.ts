@@ -141,7 +141,9 @@ function validateDisk(recipe: Recipe, fail: Fail): void {
     names.add(part.name);
     if (mbr && part.type === 'bios-boot') fail(at('type'), '"bios-boot" is a GPT partition type; on an MBR disk grub-bios puts its core image in the gap before the first partition');
     else if (mbr && resolveMbrType(part.type) === undefined) {
-      fail(at('type'), `${show(part.type)} is not an MBR partition type (esp, root, swap, linux, xbootldr, data, home, srv, or a type byte such as 0x83)`);
+      const byte = /^0x[0-9a-f]{1,2}$/i.test(part.type) ? Number(part.type) : undefined;
+      const why = byte === 0xee ? ' (0xee marks a GPT disk: Linux would ignore every partition)' : byte !== undefined && [0x05, 0x0f, 0x85].includes(byte) ? ' (an extended partition: kiln writes primary partitions only)' : '';
+      fail(at('type'), `${show(part.type)} is not an MBR partition type${why} (esp, root, swap, linux, xbootldr, data, home, srv, or a type byte such as 0x83)`);
     } else if (!mbr && !resolveGptType(part.type)) {
       fail(at('type'), `${show(part.type)} is not a partition type (esp, root, swap, linux, bios-boot, xbootldr, data, home, srv, or a GPT type GUID)`);
     }
