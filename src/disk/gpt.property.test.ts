@@ -13,8 +13,8 @@ import fc from 'fast-check';
 import { propertyParameters } from '../testing/property.js';
 import { buildGpt, writeGpt, type GptDisk } from './gpt.js';
 import { GPT_TYPES, isGuid, resolveGptType } from './guid.js';
-import { LayoutError, MiB, resolveLayout, type Layout, type LayoutInput } from './layout.js';
-import { TiB, guids, layoutInputs } from './layout-arbitraries.js';
+import { MiB } from './layout.js';
+import { TiB, tryResolve, guids, layoutInputs } from './layout-arbitraries.js';
 
 const IMAGE = 'disk.img';
 
@@ -36,16 +36,6 @@ function run(tool: string, args: string[]): { stdout: string; stderr: string; st
   // A missing tool must fail the test: skipping would hide that nothing was verified.
   assert.ifError(r.error);
   return r;
-}
-
-/** The layout, or undefined for a LayoutError; anything else thrown fails the property. */
-function tryResolve(input: LayoutInput): Layout | undefined {
-  try {
-    return resolveLayout(input);
-  } catch (err) {
-    if (err instanceof LayoutError) return undefined;
-    throw err;
-  }
 }
 
 const UNUSED_ENTRY = '00000000-0000-0000-0000-000000000000';

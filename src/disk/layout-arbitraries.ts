@@ -10,7 +10,7 @@
  * what `parseSize` can produce (positive bytes, percent in (0, 100]), not arbitrary numbers.
  */
 import fc from 'fast-check';
-import { MiB, type LayoutInput, type LayoutPartition, type SizeSpec } from './layout.js';
+import { LayoutError, MiB, resolveLayout, type Layout, type LayoutInput, type LayoutPartition, type SizeSpec } from './layout.js';
 
 export const TiB = 1024 * 1024 * MiB;
 
@@ -140,3 +140,13 @@ export const guids: fc.Arbitrary<string> = fc.tuple(fc.uint8Array({ minLength: 1
   const guid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   return upper ? guid.toUpperCase() : guid;
 });
+
+/** The layout, or undefined for a LayoutError; anything else thrown fails the property. */
+export function tryResolve(input: LayoutInput): Layout | undefined {
+  try {
+    return resolveLayout(input);
+  } catch (err) {
+    if (err instanceof LayoutError) return undefined;
+    throw err;
+  }
+}

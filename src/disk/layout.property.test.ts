@@ -7,20 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { propertyParameters } from '../testing/property.js';
-import { LayoutError, MiB, resolveLayout, type Layout, type LayoutInput } from './layout.js';
-import { TiB, layoutInputs, withoutPercents } from './layout-arbitraries.js';
+import { LayoutError, MiB, resolveLayout, type LayoutInput } from './layout.js';
+import { TiB, tryResolve, layoutInputs, withoutPercents } from './layout-arbitraries.js';
 
 const inputs = layoutInputs(128, 16 * TiB);
-
-/** The layout, or undefined for a LayoutError; anything else thrown fails the property. */
-function tryResolve(input: LayoutInput): Layout | undefined {
-  try {
-    return resolveLayout(input);
-  } catch (err) {
-    if (err instanceof LayoutError) return undefined;
-    throw err;
-  }
-}
 
 /** Index of the rest partition and of the first later one with an explicit start (-1 when none). */
 function restAndAnchor(input: LayoutInput): { rest: number; anchor: number } {

@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { propertyParameters } from '../testing/property.js';
-import { LayoutError, MiB, resolveLayout, type Layout, type LayoutInput } from './layout.js';
-import { TiB, layoutInputs } from './layout-arbitraries.js';
+import { MiB } from './layout.js';
+import { TiB, tryResolve, layoutInputs } from './layout-arbitraries.js';
 import { MBR_MAX_BYTES, MBR_TYPES, buildMbr, resolveMbrType, writeMbr, type MbrDisk } from './mbr.js';
 
 const IMAGE = 'disk.img';
@@ -29,16 +29,6 @@ function sfdiskJson(): unknown {
   assert.ifError(r.error);
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout);
-}
-
-/** The layout, or undefined for a LayoutError; anything else thrown fails the property. */
-function tryResolve(input: LayoutInput): Layout | undefined {
-  try {
-    return resolveLayout(input);
-  } catch (err) {
-    if (err instanceof LayoutError) return undefined;
-    throw err;
-  }
 }
 
 /** A type byte the way a recipe may spell it: "0x8e", "8E", "c". */

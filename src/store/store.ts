@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BuildError } from '../errors.js';
 import { performance } from 'node:perf_hooks';
 import type { JsonObject as Facts } from '../host/canonical.js';
 import { contentsText, recordEntry, type PathRecord } from './entry-hashes.js';
@@ -81,6 +82,8 @@ export class Store {
       return JSON.parse(await readFile(join(this.entryDir(id), 'meta.json'), 'utf8')) as EntryMeta;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      // A damaged entry is the machine's problem, not a bug in kiln: say how to clear it.
+      if (err instanceof SyntaxError) throw new BuildError(`the stored stage ${folderOf(id).slice(0, 12)} is damaged (meta.json: ${err.message}); run kiln cache verify --repair to move it away`);
       throw err;
     }
   }
