@@ -69,6 +69,10 @@ for (const [name, text, expected] of CASES) {
   });
 }
 
+void test('an --arch kiln does not build names the flag, not a line of the recipe', () => {
+  assert.throws(() => parseRecipe('r.yaml', 'name: x\n', folder, { env: {}, arch: 'sparc' }), { message: '--arch sparc: not an architecture kiln builds (supported: amd64, arm64, armhf, i386)' });
+});
+
 void test('free text keeps tabs and any character; a name becomes a valid hostname', () => {
   assert.equal(firstError('name: x\nfiles: [{dst: /etc/a, content: "tab\\there \\u202e ok"}]\n'), 'no error');
   assert.equal(firstError('name: my_image\n'), 'no error');

@@ -2,6 +2,7 @@
 import { ARCH_NAMES, archInfo, defaultConsoles } from '../arch/table.js';
 import { dirname, join, relative, resolve } from 'node:path';
 import { UserError } from '../errors.js';
+import { ALLOWED } from './allowed.js';
 import { resolveInside } from './files.js';
 import { lexical } from './hook-names.js';
 import { fromZod, nearestAll, valueAt } from './issues.js';
@@ -45,6 +46,9 @@ export function loadRecipe(file: string, options: LoadOptions = {}): LoadedRecip
 
 /** The pure half of loadRecipe, for tests and the service: text in, recipe or UserError out. */
 export function parseRecipe(file: string, text: string, folder: string, options: LoadOptions = {}): LoadedRecipe {
+  if (options.arch !== undefined && !(ALLOWED.arch.values as readonly string[]).includes(options.arch)) {
+    throw new UserError(`--arch ${options.arch}: not an architecture kiln builds (supported: ${ALLOWED.arch.values.join(', ')})`);
+  }
   const source = new SourceFile(file, text);
   const syntax = source.syntaxErrors();
   if (syntax.length) throw UserError.of(syntax);
