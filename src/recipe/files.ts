@@ -4,6 +4,7 @@
  */
 import { lstatSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { LIMITS } from './limits.js';
 
 export type Resolved = { path: string; kind: 'file' | 'dir' } | { error: string };
 
@@ -29,9 +30,6 @@ export function resolveInside(folder: string, name: string, owner: 'recipe' | 'l
   return stat.isFile() ? { path: real, kind: 'file' } : { error: `is ${special(stat)}; kiln copies files, folders and symbolic links` };
 }
 
-/** Entries a folder named by a recipe may hold; its content is hashed into the plan. */
-export const MAX_TREE_ENTRIES = 100_000;
-
 /**
  * What makes a folder unusable as an overlay: a FIFO, socket or device in it (reading one would
  * block or copy a host device into the image), or more entries than the limit. Symbolic links are
@@ -45,7 +43,7 @@ function treeProblem(root: string): string | undefined {
     for (const name of readdirSync(resolve(root, rel))) {
       const path = rel ? `${rel}/${name}` : name;
       const stat = lstatSync(resolve(root, path));
-      if (++entries > MAX_TREE_ENTRIES) return `holds more than ${MAX_TREE_ENTRIES} files and folders (the limit for a folder a recipe names)`;
+      if (++entries > LIMITS.treeEntries) return `holds more than ${LIMITS.treeEntries} files and folders (the limit for a folder a recipe names)`;
       if (stat.isDirectory()) pending.push(path);
       else if (!stat.isFile() && !stat.isSymbolicLink()) return `holds ${path}, which is ${special(stat)}; kiln copies files, folders and symbolic links`;
     }

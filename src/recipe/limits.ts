@@ -24,6 +24,10 @@ export const LIMITS = {
   services: 10_000,
   partitions: 128,
   listItems: 10_000,
+  /** Files and folders under a folder a recipe names (its content is hashed into the plan). */
+  treeEntries: 100_000,
+  /** Characters in a layer variable's `pattern`. */
+  patternLength: 1_000,
 } as const;
 
 /** Core tags only: others make Buffers, Dates and Sets that no recipe key takes. */

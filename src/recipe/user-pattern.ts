@@ -7,11 +7,11 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { createContext, runInContext } from 'node:vm';
+import { LIMITS } from './limits.js';
 
 // Lets `new RegExp(p, 'l')` choose the linear engine; it changes nothing for other regexps.
 setFlagsFromString('--enable-experimental-regexp-engine');
 
-export const PATTERN_MAX_LENGTH = 1000;
 /** Far above what any real pattern needs, so only a runaway pattern meets it, even on a busy host. */
 export const MATCH_TIMEOUT_MS = 2000;
 
@@ -19,7 +19,7 @@ const context = createContext({ pattern: '', value: '' });
 
 /** Whether `value` matches `source`, or why the pattern cannot be used. */
 export function matchUserPattern(source: string, value: string): { matches: boolean } | { error: string } {
-  if (source.length > PATTERN_MAX_LENGTH) return { error: `is ${source.length} characters long, over the limit of ${PATTERN_MAX_LENGTH} for a pattern` };
+  if (source.length > LIMITS.patternLength) return { error: `is ${source.length} characters long, over the limit of ${LIMITS.patternLength} for a pattern` };
   try {
     new RegExp(source);
   } catch {
