@@ -4,6 +4,7 @@
  * BIOS), the compiler what each value needs, and `kiln schema` the lists editors complete from.
  */
 import { ARCH_NAMES } from '../arch/table.js';
+import { RELEASE_NAMES } from '../distro/releases.js';
 
 export interface Bootloader {
   /** Boots UEFI machines: the disk needs an EFI system partition. */
@@ -12,15 +13,17 @@ export interface Bootloader {
   bios: boolean;
   /** What it needs in the image, beyond the kernel; `grub-efi` is the architecture's GRUB EFI package. */
   packages: readonly string[];
+  /** Starts a unified kernel image (kernel.uki): systemd-boot finds it in EFI/Linux; none boots it as BOOT<X>.EFI. */
+  uki: boolean;
 }
 
 export const BOOTLOADERS = {
-  'systemd-boot': { uefi: true, bios: false, packages: ['systemd-boot-efi'] },
-  'grub-efi': { uefi: true, bios: false, packages: ['grub-efi'] },
-  'grub-bios': { uefi: false, bios: true, packages: ['grub-pc-bin'] },
-  'grub-hybrid': { uefi: true, bios: true, packages: ['grub-pc-bin', 'grub-efi'] },
-  'rpi-firmware': { uefi: false, bios: false, packages: ['raspi-firmware'] },
-  none: { uefi: false, bios: false, packages: [] },
+  'systemd-boot': { uefi: true, bios: false, packages: ['systemd-boot-efi'], uki: true },
+  'grub-efi': { uefi: true, bios: false, packages: ['grub-efi'], uki: false },
+  'grub-bios': { uefi: false, bios: true, packages: ['grub-pc-bin'], uki: false },
+  'grub-hybrid': { uefi: true, bios: true, packages: ['grub-pc-bin', 'grub-efi'], uki: false },
+  'rpi-firmware': { uefi: false, bios: false, packages: ['raspi-firmware'], uki: false },
+  none: { uefi: false, bios: false, packages: [], uki: true },
 } as const satisfies Record<string, Bootloader>;
 export type BootloaderName = keyof typeof BOOTLOADERS;
 
@@ -68,10 +71,10 @@ export const ALLOWED = {
 } as const satisfies Record<string, Allowed>;
 
 /**
- * Release names the mirror is known to have, for messages and editors' completion. A release is
- * checked by its form only: the mirror, not this list, says what exists.
+ * Release names kiln has a table entry for (src/distro/releases.ts), for messages and editors'
+ * completion; the mirror, asked before the build, says whether it has the release.
  */
-export const KNOWN_RELEASES = ['bookworm', 'trixie', 'forky', 'sid', 'oldstable', 'stable', 'testing', 'unstable'] as const;
+export const KNOWN_RELEASES = RELEASE_NAMES;
 
 /** The table entry whose values are exactly `values` (how a schema error finds its rules). */
 export function allowedFor(values: readonly unknown[]): Allowed | undefined {

@@ -105,6 +105,8 @@ export function mergeLayers(recipe: RecipeInput, own: Part, layers: readonly Par
       package: scalar(['kernel', 'package'], (d) => d.kernel?.package, recipe.kernel.package),
       cmdline: list(['kernel', 'cmdline'], plain(['kernel', 'cmdline'], (d) => d.kernel?.cmdline), same),
       initramfs_modules: list(['kernel', 'initramfs_modules'], plain(['kernel', 'initramfs_modules'], (d) => d.kernel?.initramfs_modules), same),
+      // The recipe's own choice: a layer cannot make an image's kernel a UKI.
+      uki: recipe.kernel.uki,
     },
     sbom: list(['sbom'], plain(['sbom'], (d) => d.sbom), same),
     timezone: scalar(['timezone'], (d) => d.timezone, recipe.timezone),

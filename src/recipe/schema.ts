@@ -7,6 +7,7 @@ import { ALLOWED, KNOWN_RELEASES } from './allowed.js';
 
 export { DISK_FORMATS } from './allowed.js';
 import { LIMITS } from './limits.js';
+import { DEFAULT_RELEASE } from '../distro/releases.js';
 
 const str = z.string();
 /** A list with kiln's bound on its length (LIMITS): a recipe from the network cannot be endless. */
@@ -24,7 +25,7 @@ export const DistroSchema = z.strictObject({
   release: str
     .regex(/^[a-z][a-z0-9-]*$/, 'is not a release name (e.g. bookworm, trixie, sid)')
     .meta({ examples: [...KNOWN_RELEASES] })
-    .default('bookworm'),
+    .default(DEFAULT_RELEASE),
   mirror: str.regex(/^(https?|file):\/\/\S+$/, 'is not a mirror URL (http://, https:// or file://)').optional(),
   components: strList.default(['main']),
   variant: oneOf('variant').default('minbase'),
@@ -103,9 +104,16 @@ const HooksSchema = z.strictObject({
 });
 const NO_HOOKS = { setup: [], customize: [], cleanup: [], image: [] };
 
+/**
+ * `debian`: shim-signed and grub-efi-amd64-signed (Microsoft-signed shim, Debian-signed GRUB and
+ * kernel). `{ key, cert }`: PEM files relative to the recipe; kiln signs systemd-boot and the UKI
+ * with them on the host (sbsign). The key never enters the image, the manifest or the build record.
+ */
+export const SecureBootSchema = z.union([z.literal('debian'), z.strictObject({ key: str, cert: str })]);
+
 export const RecipeSchema = z.strictObject({
   name: str.regex(/^[a-z0-9][a-z0-9._-]*$/, 'is not a valid name (lowercase letters, digits, ".", "_" and "-", starting with a letter or digit)'),
-  distro: DistroSchema.default({ name: 'debian', release: 'bookworm', components: ['main'], variant: 'minbase' }),
+  distro: DistroSchema.default({ name: 'debian', release: DEFAULT_RELEASE, components: ['main'], variant: 'minbase' }),
   arch: oneOf('arch').default('amd64'),
   layers: list(str, LIMITS.layers).default([]),
   packages: packageList.default([]),
@@ -129,10 +137,14 @@ export const RecipeSchema = z.strictObject({
       cmdline: strList.default([]),
       /** The initramfs holds exactly these modules (and what they need); empty: Debian's MODULES=most. */
       initramfs_modules: strList.default([]),
+      /** A unified kernel image (kernel, initrd, command line, os-release in one EFI file), made with the image's ukify. */
+      uki: z.boolean().default(false),
     })
-    .default({ package: 'linux-image-amd64', cmdline: [], initramfs_modules: [] }),
+    .default({ package: 'linux-image-amd64', cmdline: [], initramfs_modules: [], uki: false }),
   disk: DiskSchema.default({ table: 'gpt', size: 'auto', partitions: DEFAULT_PARTITIONS }),
   bootloader: oneOf('bootloader').default('systemd-boot'),
+  /** Secure Boot: Debian's signed chain (shim, signed GRUB, signed kernel), or the recipe's own key pair. */
+  secure_boot: SecureBootSchema.optional(),
   outputs: list(oneOf('output')).default(['raw']),
   compress: oneOf('compress').default('none'),
   sbom: list(oneOf('sbom')).default(['spdx', 'cyclonedx']),
@@ -178,3 +190,4 @@ export type LayerInput = z.infer<typeof LayerSchema>;
 export type RecipeUser = z.infer<typeof UserSchema>;
 export type RecipeFile = z.infer<typeof FileSchema>;
 export type RecipePartition = z.infer<typeof PartitionSchema>;
+export type SecureBoot = z.infer<typeof SecureBootSchema>;
