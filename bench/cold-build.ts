@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
-const main = join(repo, 'dist/src/cli/main.js');
+// The kiln compiled beside this bench (dist/, or another --outDir).
+const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const runs = Number(process.argv[2] ?? 3);
 const recipe = process.argv[3] ?? 'examples/minimal.yaml';
 
@@ -61,7 +62,7 @@ for (let i = 0; i < runs; i++) {
 }
 
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
-console.log(`recipe                       ${recipe} (${bootstrap.packages.length} packages on ${bootstrap.variant}, ${bootstrap.arch})`);
+console.log(`recipe                       ${recipe} (${bootstrap.release}: ${bootstrap.packages.length} packages on ${bootstrap.variant}, ${bootstrap.arch})`);
 console.log(`bare mmdebstrap, median      ${median(bareTimes).toFixed(1)} s   (runs: ${bareTimes.map((t) => t.toFixed(1)).join(', ')})`);
 console.log(`kiln cold build, median      ${median(kilnTimes).toFixed(1)} s   (runs: ${kilnTimes.map((t) => t.toFixed(1)).join(', ')})`);
 console.log(`ratio kiln / mmdebstrap      ${(median(kilnTimes) / median(bareTimes)).toFixed(2)}   (target ≤ 1.20)`);

@@ -26,6 +26,12 @@ export interface ArchInfo {
     firmware: { code: string; vars: string }[];
     /** The Debian package with that firmware. */
     firmwarePackage: string;
+    /**
+     * Secure Boot firmware (kiln boot --secure-boot): SMM-enforcing code and a VARS template per
+     * key set, first existing pair wins. ms: Microsoft's keys enrolled (Debian's shim boots);
+     * snakeoil: Debian's ovmf test key pair in PK, KEK and db. Other distributions' paths follow.
+     */
+    secureBoot?: Record<'ms' | 'snakeoil', { code: string; vars: string }[]>;
     systemPackage: string;
   };
   /**
@@ -54,6 +60,20 @@ export const ARCHES: Record<ArchName, ArchInfo> = {
         { code: '/usr/share/OVMF/OVMF_CODE.fd', vars: '/usr/share/OVMF/OVMF_VARS.fd' },
       ],
       firmwarePackage: 'ovmf',
+      secureBoot: {
+        ms: [
+          { code: '/usr/share/OVMF/OVMF_CODE_4M.ms.fd', vars: '/usr/share/OVMF/OVMF_VARS_4M.ms.fd' },
+          { code: '/usr/share/OVMF/OVMF_CODE_4M.secboot.fd', vars: '/usr/share/OVMF/OVMF_VARS_4M.ms.fd' },
+          { code: '/usr/share/OVMF/OVMF_CODE.secboot.fd', vars: '/usr/share/OVMF/OVMF_VARS.ms.fd' },
+          // Fedora, Arch: the secboot VARS have Microsoft's keys enrolled.
+          { code: '/usr/share/edk2/ovmf/OVMF_CODE.secboot.fd', vars: '/usr/share/edk2/ovmf/OVMF_VARS.secboot.fd' },
+          { code: '/usr/share/edk2/x64/OVMF_CODE.secboot.4m.fd', vars: '/usr/share/edk2/x64/OVMF_VARS.4m.fd' },
+        ],
+        snakeoil: [
+          { code: '/usr/share/OVMF/OVMF_CODE_4M.snakeoil.fd', vars: '/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd' },
+          { code: '/usr/share/OVMF/OVMF_CODE_4M.secboot.fd', vars: '/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd' },
+        ],
+      },
       systemPackage: 'qemu-system-x86',
     },
     binfmt: null,

@@ -4,7 +4,20 @@ import pc from 'picocolors';
 import { canRun, enableBinfmt } from '../arch/binfmt.js';
 import { ARCH_NAMES } from '../arch/table.js';
 import { BuildError } from '../errors.js';
-import { isPresent, TOOLS } from '../host/tools.js';
+import { isPresent, TOOLS as HOST_TOOLS, type Tool } from '../host/tools.js';
+
+/**
+ * Secure Boot: sbsign signs systemd-boot and UKIs with a recipe's own key (secure_boot: { key,
+ * cert }); kiln boot --secure-boot starts OVMF's secboot build. ukify is not a host tool: a UKI is
+ * made by the image's own systemd-ukify, so its stub matches the image's systemd.
+ */
+const SECURE_BOOT_TOOLS: readonly Tool[] = [
+  { name: 'sbsign', package: 'sbsigntool', for: 'build' },
+  { name: 'sbverify', package: 'sbsigntool', for: 'build' },
+  { name: 'OVMF Secure Boot', files: ['/usr/share/OVMF/OVMF_CODE_4M.secboot.fd', '/usr/share/OVMF/OVMF_CODE.secboot.fd', '/usr/share/edk2/ovmf/OVMF_CODE.secboot.fd'], package: 'ovmf', for: 'boot' },
+  { name: 'OVMF SB key stores', files: ['/usr/share/OVMF/OVMF_VARS_4M.ms.fd', '/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd'], package: 'ovmf', for: 'boot' },
+];
+const TOOLS = [...HOST_TOOLS, ...SECURE_BOOT_TOOLS];
 
 export function doctor(install: boolean, out: NodeJS.WritableStream = process.stdout): number {
   let missing = TOOLS.filter((t) => !isPresent(t));
@@ -21,6 +34,7 @@ export function doctor(install: boolean, out: NodeJS.WritableStream = process.st
     }
     missing = TOOLS.filter((t) => !isPresent(t));
   }
+  out.write(`${pc.green('ok     ')} ${'ukify'.padEnd(20)} ${'(in the image)'.padEnd(16)} (kernel.uki installs systemd-ukify in the image; not needed on this host)\n`);
   const foreign = foreignArches(install, out);
   if (missing.length || foreign) {
     const packages = [...new Set(missing.map((t) => t.package))].sort().join(' ');

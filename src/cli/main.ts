@@ -7,7 +7,7 @@ import pc from 'picocolors';
 import { build } from '../engine/executor.js';
 import { isIsolated, runIsolated } from '../engine/isolate.js';
 import { ARCH_NAMES, type ArchName } from '../arch/table.js';
-import { checkHost } from '../engine/preflight.js';
+import { checkHost, checkRecipe } from '../engine/preflight.js';
 import { cacheDir } from '../engine/workspace.js';
 import { parseSize } from '../recipe/sizes.js';
 import { parseDuration } from '../store/prune.js';
@@ -27,6 +27,9 @@ import { recipeJsonSchema } from '../recipe/json-schema.js';
 import { boot } from '../vm/qemu.js';
 import { doctor } from './doctor.js';
 import { pickReporter } from './reporters.js';
+import { copyServiceDatabase, createServeToken, DEFAULT_DATA, serve } from './serve.js';
+import { registerRemoteCommands } from './remote.js';
+import { registerWorkerCommand } from './remote-worker.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -57,7 +60,10 @@ const program = new Command()
   .description('Build bootable Linux images from one declarative recipe.')
   .version(VERSION)
   .exitOverride()
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // `kiln serve token create --data D`: an option after a subcommand belongs to that subcommand,
+  // even when its parent has an option of the same name.
+  .enablePositionalOptions();
 
 program
   .command('build')
@@ -69,14 +75,14 @@ program
   .option('--rebuild-from <stage>', 'run this stage and all later ones even if they are cached')
   .option('--no-cache', 'run every stage; the fresh results replace the cached ones')
   .option('--lock <file>', 'install exactly the package versions of this kiln.lock (written by every build)')
-  .option('--matrix <KEY=V1,V2>', 'build one variant per value, each into <output>/<value>: arch, or a recipe variable (repeatable: every combination)', collectList, [] as string[])
+  .option('--matrix <KEY=V1,V2>', 'build one variant per value, each into <output>/<value>: arch, release, or a recipe variable (repeatable: every combination)', collectList, [] as string[])
   .option('--json', 'print one JSON event per line instead of progress')
   .action(async (recipe, opts) => {
     const lock = opts.lock === undefined ? undefined : readLock(opts.lock);
     const variants = parseMatrix(opts.matrix).map((v) => {
       const arch = v.arch ?? opts.arch;
-      const { manifest } = planRecipe(recipe, { set: { ...opts.set, ...v.set }, ...(arch ? { arch } : {}), ...(lock ? { lock } : {}) });
-      return { label: v.label, manifest };
+      const { manifest, loaded } = planRecipe(recipe, { set: { ...opts.set, ...v.set }, ...(arch ? { arch } : {}), ...(v.release ? { release: v.release } : {}), ...(lock ? { lock } : {}) });
+      return { label: v.label, manifest, loaded };
     });
     for (const { manifest } of variants) {
       if (opts.rebuildFrom !== undefined && !manifest.stages.some((s) => s.stage === opts.rebuildFrom)) {
@@ -86,6 +92,7 @@ program
     if (!isIsolated()) {
       // Everything a user can get wrong is checked out here; the builds themselves run isolated.
       for (const { manifest } of variants) checkHost(manifest.arch as ArchName);
+      for (const { loaded, manifest } of variants) await checkRecipe(loaded, manifest, cacheDir());
       process.exitCode = await runIsolated();
       return;
     }
@@ -234,6 +241,8 @@ program
   .argument('<image>', 'disk image (raw or qcow2)')
   .addOption(new Option('--firmware <firmware>', 'uefi (OVMF, AAVMF on ARM) or bios (SeaBIOS)').choices(['uefi', 'bios'] as const).default('uefi' as const))
   .addOption(new Option('--arch <arch>', "the image's architecture (default: from build.json beside the image, else amd64)").choices(ARCH_NAMES))
+  .option('--secure-boot', "UEFI with Secure Boot enforced (OVMF's secboot firmware)")
+  .addOption(new Option('--firmware-vars <keys>', "with --secure-boot: the keys enrolled: ms (Microsoft's; Debian's shim boots) or snakeoil (Debian ovmf's test key pair)").choices(['ms', 'snakeoil'] as const).default('ms' as const))
   .option('--check', 'do not attach: exit 0 when a login prompt appears, 1 on kernel panic or timeout')
   .addOption(new Option('--timeout <seconds>', 'give up after this long (with --check)').default('600').argParser((v) => positive(v, '--timeout')))
   .addOption(new Option('--memory <MiB>', 'guest memory').default('1024').argParser((v) => positive(v, '--memory')))
@@ -243,6 +252,7 @@ program
       image,
       ...(opts.arch ? { arch: opts.arch } : {}),
       firmware: opts.firmware,
+      ...(opts.secureBoot ? { secureBoot: opts.firmwareVars } : {}),
       check: opts.check ?? false,
       timeoutSeconds: Number(opts.timeout),
       memoryMiB: Number(opts.memory),
@@ -256,6 +266,63 @@ program
     process.stdout.write(`boot check passed: ${text}\n`);
   });
 
+const serveCommand = program
+  .command('serve')
+  .enablePositionalOptions()
+  .description('run the build service: an HTTP API and web interface over a job queue, with an in-process worker (see the README: "Build service")')
+  .option('--listen <host:port>', 'address to listen on (0.0.0.0:8080 serves other machines)', '127.0.0.1:8080')
+  .option('--data <dir>', 'state folder: the SQLite database, temporary files, the in-process worker\'s builds', DEFAULT_DATA)
+  .option('--database <url>', 'postgres://USER@HOST:PORT/NAME to share one database between servers (default: SQLite in --data)')
+  .option('--artifacts <dir>', 'where recipe bundles and build outputs are kept; one folder shared by all servers of one database (default: <data>/artifacts)')
+  .addOption(new Option('--workers <n>', 'builds the in-process worker runs at once; 0 for none').default('1').argParser((v) => count(v, '--workers')))
+  .option('--max-upload <size>', 'largest recipe upload', '256M')
+  .option('--max-artifact <size>', 'largest artifact a worker may upload', '64G')
+  .addOption(new Option('--heartbeat <seconds>', 'how often workers report').default('15').argParser((v) => positive(v, '--heartbeat')))
+  .addOption(new Option('--lost-after <seconds>', 'silence after which a worker is lost and its builds are requeued').default('120').argParser((v) => positive(v, '--lost-after')))
+  .addOption(new Option('--log-level <level>', 'the JSON log on stdout: every request (info), problems only (warn), or nothing').choices(['debug', 'info', 'warn', 'error', 'silent'] as const).default('info' as const))
+  .action(async (opts) => {
+    await serve(
+      {
+        listen: opts.listen,
+        data: opts.data,
+        workers: Number(opts.workers),
+        maxUpload: opts.maxUpload,
+        maxArtifact: opts.maxArtifact,
+        heartbeat: Number(opts.heartbeat),
+        lostAfter: Number(opts.lostAfter),
+        logLevel: opts.logLevel,
+        ...(opts.database ? { database: opts.database } : {}),
+        ...(opts.artifacts ? { artifacts: opts.artifacts } : {}),
+      },
+      interruptible(),
+    );
+  });
+
+serveCommand
+  .command('token')
+  .description("the service's access tokens (also at /v1/tokens with an admin token)")
+  .command('create')
+  .description('make a token and print it; only its hash is stored')
+  .requiredOption('--scope <scopes...>', 'read, build, admin (everything) or worker; several allowed')
+  .option('--name <name>', 'what the token is for', 'cli')
+  .option('--data <dir>', 'the service\'s state folder', DEFAULT_DATA)
+  .option('--database <url>', 'the service\'s PostgreSQL database, if it uses one')
+  .option('--quiet', 'print only the token')
+  .action(async (opts) => {
+    const token = await createServeToken({ data: opts.data, name: opts.name, scopes: opts.scope, ...(opts.database ? { database: opts.database } : {}) });
+    process.stdout.write(opts.quiet ? `${token}\n` : `${token}\n(shown once: kiln keeps only its hash; scopes: ${opts.scope.join(', ')})\n`);
+  });
+
+serveCommand
+  .command('copy-db')
+  .description('copy the service\'s whole state into another, empty database, e.g. from SQLite to PostgreSQL (stop the service first)')
+  .requiredOption('--to <url>', 'the new database: postgres://... or sqlite:FILE')
+  .option('--data <dir>', 'the service\'s state folder', DEFAULT_DATA)
+  .option('--database <url>', 'the database to copy from (default: SQLite in --data)')
+  .action(async (opts) => {
+    await copyServiceDatabase({ data: opts.data, to: opts.to, ...(opts.database ? { database: opts.database } : {}) }, (line) => process.stdout.write(`${line}\n`));
+  });
+
 program
   .command('doctor')
   .description('check the host tools kiln needs; --install installs the missing ones with apt-get')
@@ -263,6 +330,11 @@ program
   .action((opts) => {
     process.exitCode = doctor(opts.install ?? false);
   });
+
+function count(value: string, flag: string): string {
+  if (!/^\d+$/.test(value)) throw new UserError(`${flag} ${value}: expected a whole number (0 or more)`);
+  return value;
+}
 
 function positive(value: string, flag: string): string {
   if (!/^\d+$/.test(value) || Number(value) <= 0) throw new UserError(`${flag} ${value}: expected a positive whole number`);
@@ -299,6 +371,9 @@ function report(err: unknown): number {
   process.stderr.write(`kiln: internal error (a bug; please report it):\n${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   return 70;
 }
+
+registerRemoteCommands(program);
+registerWorkerCommand(program, { version: VERSION });
 
 try {
   await program.parseAsync();

@@ -28,3 +28,23 @@ void test('malformed, repeated or unsafe entries are exit 2 with an example', ()
     assert.throws(() => parseMatrix(bad), (e) => e instanceof UserError && /^--matrix /.test(e.message), bad.join(' '));
   }
 });
+
+void test('release=bookworm,trixie is two builds that replace distro.release, combined with arch', () => {
+  assert.deepEqual(parseMatrix(['release=bookworm,trixie']), [
+    { label: 'bookworm', release: 'bookworm', set: {} },
+    { label: 'trixie', release: 'trixie', set: {} },
+  ]);
+  assert.deepEqual(parseMatrix(['arch=amd64,arm64', 'release=bookworm,trixie']).map((v) => [v.label, v.arch, v.release]), [
+    ['amd64-bookworm', 'amd64', 'bookworm'],
+    ['amd64-trixie', 'amd64', 'trixie'],
+    ['arm64-bookworm', 'arm64', 'bookworm'],
+    ['arm64-trixie', 'arm64', 'trixie'],
+  ]);
+});
+
+void test('a release kiln has no table entry for is refused naming the flag', () => {
+  assert.throws(
+    () => parseMatrix(['release=trixie,buster']),
+    (e) => e instanceof UserError && e.message === '--matrix release=trixie,buster: "buster" is not a Debian release kiln builds (bookworm, trixie, forky, sid, oldstable, stable, testing, unstable)',
+  );
+});

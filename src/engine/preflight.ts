@@ -1,10 +1,14 @@
 /** Checks made before a build's first command: the user learns of a missing tool at once. */
 import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
-import { BuildError } from '../errors.js';
+import { BuildError, UserError } from '../errors.js';
+import { askMirror } from '../distro/mirror-release.js';
+import { releaseProblem } from '../distro/release-check.js';
+import { DEFAULT_MIRROR, type LoadedRecipe } from '../recipe/index.js';
 import { canRun } from '../arch/binfmt.js';
 import { archInfo, type ArchName } from '../arch/table.js';
-import { missingTools } from '../host/tools.js';
+import { missingTools, onPath } from '../host/tools.js';
+import type { Manifest } from '../manifest/index.js';
 
 export function checkHost(arch: ArchName = 'amd64'): void {
   if (process.getuid?.() !== 0) {
@@ -31,4 +35,36 @@ export async function checkOutputDir(dir: string): Promise<void> {
     const reason = err instanceof Error ? err.message : String(err);
     throw new BuildError(`cannot write the output folder ${dir} (${reason}); choose another with -o DIR`);
   }
+}
+
+/**
+ * Asks the mirror for the recipe's release before anything runs (once an hour per mirror and
+ * release: the answer is cached in `cacheDir`). A mirror without the release, or an alias that now
+ * means another codename, is a UserError at distro.release. An unreachable mirror is not judged
+ * here: a build whose bootstrap is cached needs no network, and one that does says so itself.
+ */
+export async function checkRelease(loaded: LoadedRecipe, cacheDir: string | undefined, signal?: AbortSignal): Promise<void> {
+  const { distro } = loaded.recipe;
+  const mirror = distro.mirror ?? DEFAULT_MIRROR[distro.name] ?? '';
+  if (!mirror) return;
+  const problem = releaseProblem(distro.release, mirror, await askMirror(mirror, distro.release, cacheDir, signal));
+  if (problem) throw UserError.of([loaded.origins.diagnostic({ path: ['distro', 'release'], message: problem })]);
+}
+
+/** Host tools only some recipes need, by the stage that runs them. */
+export const STAGE_TOOLS: Record<string, { name: string; package: string }[]> = {
+  'secure-boot-sign': [
+    { name: 'sbsign', package: 'sbsigntool' },
+    { name: 'sbverify', package: 'sbsigntool' },
+  ],
+};
+
+/** What this recipe in particular needs before its first command: its release on the mirror, its stages' tools. */
+export async function checkRecipe(loaded: LoadedRecipe, manifest: Manifest, cacheDir: string | undefined, signal?: AbortSignal): Promise<void> {
+  const missing = manifest.stages.flatMap((s) => STAGE_TOOLS[s.stage] ?? []).filter((t) => !onPath(t.name));
+  if (missing.length) {
+    const names = [...new Set(missing.map((t) => `${t.name} (Debian package ${t.package})`))].join(', ');
+    throw new BuildError(`missing host tools for this recipe: ${names}; install them with: kiln doctor --install`);
+  }
+  await checkRelease(loaded, cacheDir, signal);
 }

@@ -75,7 +75,7 @@ void test('plain-text passwords never reach the manifest; hashes are SHA-512 cry
 
 void test('a bootable image gets its kernel, init and boot loader packages, sorted once', () => {
   const bootstrap = plan(RECIPE).stages[0]?.options as { packages: string[] };
-  assert.deepEqual(bootstrap.packages, ['curl', 'linux-image-amd64', 'systemd-boot-efi', 'systemd-sysv', 'udev', 'vim', 'zstd']);
+  assert.deepEqual(bootstrap.packages, ['curl', 'dbus', 'libpam-systemd', 'linux-image-amd64', 'systemd-boot-efi', 'systemd-sysv', 'udev', 'vim', 'zstd']);
 });
 
 void test('the kernel command line finds root by its PARTUUID', () => {
@@ -101,7 +101,8 @@ void test('on MBR, PARTUUID is the disk id and the partition number, and /boot g
 
 // Each built-in layer, planned on its own: what it adds, and who the record says asked for it.
 const BUILTIN: [string, (m: Manifest) => void][] = [
-  ['base', (m) => assert.deepEqual(m.provenance.packages.dbus, ['base'])],
+  // Every bootable image gets D-Bus from kiln (the release table); base asks for it too, for containers.
+  ['base', (m) => assert.deepEqual(m.provenance.packages.dbus, ['kiln', 'base'])],
   ['systemd-networkd', (m) => assert.ok(m.provenance.operations.some((o) => o.op === 'enable-service' && o.target === 'systemd-networkd' && o.layers[0] === 'systemd-networkd'))],
   [
     'ssh-server',

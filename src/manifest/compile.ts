@@ -15,6 +15,8 @@ import { archInfo } from '../arch/table.js';
 import { diskId, fstabEntries, grubPlatforms, hasDisk, partitions } from './disk-plan.js';
 import { provenanceOf, type HookScript, type Provenance } from './provenance.js';
 import { resolveInside } from '../recipe/files.js';
+import { checkSigningKeys } from '../recipe/signing-keys.js';
+import { releaseInfo, type ReleaseInfo } from '../distro/releases.js';
 
 export interface ManifestStage {
   stage: string;
@@ -103,15 +105,13 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
   add('customize-hooks', { scripts: hooks.customize, env });
   if (disk) add('fstab', { entries: fstabEntries(parts) });
   if (r.kernel.package !== 'none') add('kernel', { package: r.kernel.package });
+  const cmdline = rootPart ? [`root=PARTUUID=${rootPart.partUuid}`, 'rw', ...r.kernel.cmdline] : [];
+  const efiArch = archInfo(r.arch).efi;
+  if (disk && r.kernel.uki && esp && rootPart) {
+    add('uki', { esp: espMount(esp), efiArch, entry: r.name, removable: r.bootloader === 'none', cmdline });
+  }
   if (disk && r.bootloader === 'systemd-boot' && esp && rootPart) {
-    if (esp.mount === undefined) throw new Error('compile: the EFI system partition was validated but has no mount point');
-    add('systemd-boot', {
-      esp: esp.mount,
-      efiArch: archInfo(r.arch).efi,
-      entry: r.name,
-      title: r.name,
-      cmdline: [`root=PARTUUID=${rootPart.partUuid}`, 'rw', ...r.kernel.cmdline],
-    });
+    add('systemd-boot', { esp: espMount(esp), efiArch, entry: r.name, title: r.name, cmdline, uki: r.kernel.uki });
   }
   if (disk && r.bootloader === 'rpi-firmware' && rootPart) {
     const consoles = r.kernel.cmdline.filter((a) => a.startsWith('console=')).map((a) => a.slice('console='.length));
@@ -127,10 +127,15 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
       // Paths grub reads are relative to the file system that holds /boot.
       bootPath: boot.mount === '/boot' ? '' : '/boot',
       title: r.name,
-      cmdline: [`root=PARTUUID=${rootPart.partUuid}`, 'rw', ...r.kernel.cmdline],
+      cmdline,
+      signed: r.secure_boot === 'debian',
     });
   }
   if (r.hooks.cleanup.length) add('cleanup-hooks', { scripts: hooks.cleanup, env });
+  const sb = r.secure_boot;
+  if (disk && esp && typeof sb === 'object') {
+    add('secure-boot-sign', { esp: espMount(esp), files: signedFiles(r, efiArch), key: sb.key, cert: sb.cert, ...fingerprints(loaded.folder, sb) });
+  }
   add('ssh-host-keys', {});
   if (disk) add('partition-table', {
     table: r.disk.table,
@@ -198,12 +203,47 @@ function lockedPackages(wanted: string[], lock: LockFile | undefined): string[] 
 /** What a bootable image needs beyond the recipe's own list. */
 function implicitPackages(r: Recipe): string[] {
   const out: string[] = [];
+  const release = releaseOf(r);
   // zstd: initramfs-tools compresses with it (and falls back to slower gzip without it).
-  if (r.kernel.package !== 'none') out.push(r.kernel.package, 'systemd-sysv', 'udev', 'zstd');
+  // D-Bus and logind's PAM module: without them a user's systemctl, loginctl, hostnamectl and
+  // timedatectl say "Failed to connect to bus" (see the release table for the set).
+  if (r.kernel.package !== 'none') out.push(r.kernel.package, 'systemd-sysv', 'udev', 'zstd', ...release.dbus);
+  if (r.kernel.uki && release.ukify) out.push(release.ukify, release.systemdBootEfi);
+  if (r.secure_boot === 'debian') out.push(...release.signedChain);
   // "grub-efi" in the table stands for the architecture's own GRUB EFI package.
   for (const name of BOOTLOADERS[r.bootloader].packages) out.push(name === 'grub-efi' ? archInfo(r.arch).grubEfi.package : name);
   if (!BUILTIN_LOCALES.includes(r.locale)) out.push('locales');
   return out;
+}
+
+/** The release's table entry; validation refused Debian releases kiln has none for. */
+function releaseOf(r: Recipe): ReleaseInfo {
+  const info = releaseInfo(r.distro.release);
+  if (info) return info;
+  if (r.distro.name === 'debian') throw new Error(`compile: release ${r.distro.release} was validated but has no table entry`);
+  // Another distribution: what its release offers is unknown, so nothing release-specific is added.
+  return { version: null, aptSources: 'one-line', mergedUsr: true, systemd: 0, dbus: [], systemdBootEfi: 'systemd-boot-efi', ukify: null, signedChain: [], initramfs: 'initramfs-tools' };
+}
+
+function espMount(esp: { mount?: string | undefined }): string {
+  if (esp.mount === undefined) throw new Error('compile: the EFI system partition was validated but has no mount point');
+  return esp.mount;
+}
+
+/** The EFI binaries the firmware and systemd-boot load, all of which Secure Boot checks. */
+function signedFiles(r: Recipe, efiArch: string): string[] {
+  const removable = `EFI/BOOT/BOOT${efiArch.toUpperCase()}.EFI`;
+  return r.bootloader === 'none' ? [removable] : [removable, `EFI/systemd/systemd-boot${efiArch}.efi`, `EFI/Linux/${r.name}.efi`];
+}
+
+/** Fingerprints of the recipe's key pair for the stage id: the key's content never enters the options. */
+function fingerprints(folder: string, sb: { key: string; cert: string }): { keySha256: string; certFingerprint: string } {
+  const key = resolveInside(folder, sb.key);
+  const cert = resolveInside(folder, sb.cert);
+  if ('error' in key || 'error' in cert) throw new Error('compile: the Secure Boot key pair was validated but cannot be found');
+  const checked = checkSigningKeys(key.path, cert.path, sb.key);
+  if ('problem' in checked) throw new Error(`compile: the Secure Boot key pair was validated but ${checked.problem.on} ${checked.problem.message}`);
+  return { keySha256: checked.keys.keySha256, certFingerprint: checked.keys.certFingerprint };
 }
 
 /** SHA-512 crypt with a salt derived from the recipe, so the same recipe gives the same plan. */

@@ -12,7 +12,7 @@ export const SCHEMA_ID = 'urn:kiln:schema:recipe';
 /** What each top-level key is for, shown by editors on hover. */
 const KEY_DOCS: Record<string, string> = {
   name: 'The image name: output files are <name>.<ext>; the hostname derives from it unless hostname is set.',
-  distro: 'The distribution, release, mirror, components and mmdebstrap variant.',
+  distro: 'The distribution, release (default trixie; bookworm, sid, stable, ...), mirror, components and mmdebstrap variant.',
   arch: 'The target architecture; foreign architectures run under qemu-user.',
   layers: 'Reusable layers: the recipe folder\'s layers/, then KILN_LAYER_PATH, then kiln\'s built-ins.',
   packages: 'Extra packages, installed in one apt transaction; { name, arch } for some architectures only.',
@@ -27,9 +27,10 @@ const KEY_DOCS: Record<string, string> = {
   services: 'systemd units to enable and disable.',
   files: 'Folders, files and inline content copied into the image.',
   hooks: 'Scripts per phase (setup, customize, cleanup, image), relative to the recipe.',
-  kernel: 'The kernel package ("none" for containers), its command line and the initramfs modules.',
+  kernel: 'The kernel package ("none" for containers), its command line, the initramfs modules, and uki: true for a unified kernel image.',
   disk: 'Partition table, disk size and partitions.',
   bootloader: 'How the image boots.',
+  secure_boot: 'Secure Boot: debian (shim and signed GRUB, with grub-efi) or { key, cert } (PEM files beside the recipe; signs systemd-boot and the UKI).',
   outputs: 'Files to write: disk images (raw, qcow2, ...) and tree archives (tar, oci).',
   compress: 'Compression of raw and tar outputs.',
   sbom: 'SBOM formats written beside the outputs.',

@@ -23,6 +23,8 @@ export interface LoadOptions {
   env?: Record<string, string | undefined>;
   /** Replaces `arch` (kiln build --arch). */
   arch?: string;
+  /** Replaces `distro.release` (kiln build --matrix release=...). */
+  release?: string;
 }
 
 export interface LoadedRecipe {
@@ -62,6 +64,10 @@ export function parseRecipe(file: string, text: string, folder: string, options:
   if (source.doc.contents === null) throw UserError.of([{ file, message: 'is empty; the smallest recipe is one line: "name: my-image"' }]);
   const input: unknown = source.toJS();
   if (options.arch !== undefined && input && typeof input === 'object') (input as Record<string, unknown>).arch = options.arch;
+  if (options.release !== undefined && input && typeof input === 'object' && !Array.isArray(input)) {
+    const distro = (input as Record<string, unknown>).distro;
+    (input as Record<string, unknown>).distro = { ...(distro && typeof distro === 'object' ? distro : {}), release: options.release };
+  }
   // What the recipe itself says, before the architecture's defaults fill in the kernel.
   const given = structuredClone(input);
   archDefaults(input);

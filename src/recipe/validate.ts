@@ -14,6 +14,7 @@ import type { Origin } from './origins.js';
 import { HOOK_PHASES, type Recipe } from './schema.js';
 import { parseDiskSize, parseSize, sizeProblem, startOf } from './sizes.js';
 import { show, type Issue, type KeyPath } from './source.js';
+import { validateRelease, validateSecureBoot, validateUki } from './validate-boot.js';
 
 const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
@@ -71,6 +72,13 @@ export function validate(recipe: Recipe, originOf: (path: KeyPath) => Origin): I
   } else if (recipe.kernel.package !== 'none' && !PACKAGE.test(recipe.kernel.package)) {
     fail(['kernel', 'package'], `${show(recipe.kernel.package)} is not a Debian package name`);
   }
+  validateRelease(recipe, fail);
+  validateUki(recipe, disk, fail);
+  const imageSources = recipe.files.flatMap((f, i) => {
+    const found = f.src === undefined ? undefined : inside(originOf(['files', i]), f.src);
+    return found && 'path' in found ? [found.path] : [];
+  });
+  if (recipe.secure_boot !== undefined) validateSecureBoot(recipe, originOf(['secure_boot']), imageSources, fail);
   if (disk) validateDisk(recipe, fail);
   else if (recipe.hooks.image.length) fail(['hooks', 'image'], `image hooks work on the disk image, and outputs ${recipe.outputs.join(', ')} make none (add raw or qcow2, or use a cleanup hook)`);
   return issues;
@@ -191,9 +199,9 @@ function validateDisk(recipe: Recipe, fail: Fail): void {
     if (firmware < 0) fail(['disk', 'partitions'], 'rpi-firmware needs a FAT partition for the firmware (add { name: firmware, type: fat32, size: 512M, fs: vfat, mount: /boot/firmware } first)');
     else if (disk.partitions[firmware]?.fs !== 'vfat') fail(['disk', 'partitions', firmware, 'fs'], 'the Raspberry Pi firmware partition needs fs: vfat');
   }
-  if (uefi) {
+  if (uefi || recipe.kernel.uki) {
     const esp = disk.partitions.findIndex((p) => (mbr ? resolveMbrType(p.type) === resolveMbrType('esp') : resolveGptType(p.type) === resolveGptType('esp')));
-    if (esp < 0) fail(['disk', 'partitions'], `${recipe.bootloader} needs an EFI system partition (add { name: esp, type: esp, size: 256M, fs: vfat, mount: /boot/efi })`);
+    if (esp < 0) fail(['disk', 'partitions'], `${uefi ? recipe.bootloader : 'a unified kernel image (kernel.uki)'} needs an EFI system partition (add { name: esp, type: esp, size: 256M, fs: vfat, mount: /boot/efi })`);
     else if (disk.partitions[esp]?.fs !== 'vfat' || !ESP_MOUNTS.includes(disk.partitions[esp]?.mount ?? '')) {
       fail(['disk', 'partitions', esp], `the EFI system partition needs fs: vfat and mount: ${ESP_MOUNTS.join(' or ')}`);
     }

@@ -207,6 +207,8 @@ export const WorkerEvent = z.discriminatedUnion('type', [
 ]);
 export type WorkerEvent = z.infer<typeof WorkerEvent>;
 export const WorkerEvents = z.strictObject({ events: z.array(WorkerEvent).max(5000) });
+/** The answer to POST /v1/jobs/:lease/events: how many were new, and whether the build was canceled (stop it). */
+export const JobEventsAnswer = z.object({ stored: z.number().int(), cancel: z.boolean() });
 
 /**
  * PUT /v1/jobs/:lease/artifacts/:name, body the file's bytes (streamed), header

@@ -130,6 +130,15 @@ function explain(err: unknown, release: string): unknown {
       err.tail,
     );
   }
+  const expired = /Release file for (\S+) is expired \(invalid since ([^)]+)\)/.exec(text);
+  if (expired) {
+    return new BuildError(
+      `the mirror's ${release} is stale: apt refuses its Release file (${expired[1]}), whose Valid-Until passed ${expired[2]} ago; use an up-to-date mirror (distro.mirror) or another release`,
+      err.stage,
+      err.command,
+      err.tail,
+    );
+  }
   const missing = [
     ...text.matchAll(/Unable to locate package (\S+)/g),
     ...text.matchAll(/Package '?([^' ]+)'? has no installation candidate/g),

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { BuildError } from '../errors.js';
@@ -18,7 +18,7 @@ const PACKAGE: Record<string, string> = { 'i386-pc': 'grub-pc-bin', 'x86_64-efi'
 
 export const grub = defineStage({
   name: 'grub',
-  version: 2,
+  version: 3,
   kind: 'tree',
   summary:
     "Sets GRUB up from the image's own grub-pc-bin / grub-efi-<arch>-bin: modules in /boot/grub/<platform>, a grub.cfg that finds /boot by file-system UUID, a BIOS core image (written into the disk by grub-bios-install) and/or EFI/BOOT/BOOT<ARCH>.EFI (X64, AA64, ARM, IA32) on the ESP. Made with grub-mkimage in the image root; no grub-install, no devices.",
@@ -31,6 +31,12 @@ export const grub = defineStage({
     bootPath: z.string(),
     title: z.string(),
     cmdline: z.array(z.string()),
+    /**
+     * Secure Boot with Debian's signed chain (secure_boot: debian): on x86_64-efi the ESP gets
+     * Microsoft-signed shim as BOOTX64.EFI and Debian's signed, monolithic GRUB beside it, instead of
+     * a core image made here (which no firmware would trust).
+     */
+    signed: z.boolean(),
   }),
   async run(ctx, o) {
     const { kernel } = ctx.facts;
@@ -43,6 +49,11 @@ export const grub = defineStage({
     // Run from the core image before grub.cfg: find the file system with /boot and set the prefix there.
     await writeFile(join(grubDir, 'early.cfg'), `search --no-floppy --fs-uuid --set=root ${o.bootUuid}\nset prefix=($root)${o.bootPath}/grub\n`);
     for (const platform of o.platforms) {
+      if (o.signed && platform === 'x86_64-efi') {
+        await signedChain(ctx.root, o.esp ?? '/boot/efi', o.bootUuid, o.bootPath);
+        ctx.log(`${platform}: shim (EFI/BOOT/BOOTX64.EFI) and Debian's signed GRUB (EFI/BOOT/grubx64.efi)`);
+        continue;
+      }
       const modules = join(ctx.root, 'usr/lib/grub', platform);
       if (!existsSync(modules)) throw new BuildError(`GRUB for ${platform} is not in the image (the ${PACKAGE[platform] ?? 'grub'} package provides it)`);
       await ctx.exec('cp', ['-a', `${modules}/.`, join(grubDir, platform)]);
@@ -71,4 +82,32 @@ function grubCfg(o: { bootUuid: string; bootPath: string; title: string; cmdline
     '}',
     '',
   ].join('\n');
+}
+
+/** Where Debian's signed boot chain puts its binaries in the image (shim-signed, grub-efi-amd64-signed). */
+const SIGNED = {
+  shim: 'usr/lib/shim/shimx64.efi.signed',
+  mok: 'usr/lib/shim/mmx64.efi.signed',
+  grub: 'usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed',
+};
+
+/**
+ * shim looks for grubx64.efi in its own folder; Debian's signed GRUB reads grub.cfg from its prefix
+ * /EFI/debian (else from its own folder): that file sends it to /boot/grub/grub.cfg by UUID.
+ */
+async function signedChain(root: string, esp: string, bootUuid: string, bootPath: string): Promise<void> {
+  for (const [what, file] of Object.entries(SIGNED)) {
+    if (what !== 'mok' && !existsSync(join(root, file))) throw new BuildError(`/${file} is not in the image (secure_boot: debian installs shim-signed and grub-efi-amd64-signed)`);
+  }
+  const boot = join(root, esp, 'EFI/BOOT');
+  const debian = join(root, esp, 'EFI/debian');
+  await mkdir(boot, { recursive: true });
+  await mkdir(debian, { recursive: true });
+  await copyFile(join(root, SIGNED.shim), join(boot, 'BOOTX64.EFI'));
+  await copyFile(join(root, SIGNED.grub), join(boot, 'grubx64.efi'));
+  // MokManager: shim starts it when a key is to be enrolled; without it that request would fail.
+  if (existsSync(join(root, SIGNED.mok))) await copyFile(join(root, SIGNED.mok), join(boot, 'mmx64.efi'));
+  const stub = `search --no-floppy --fs-uuid --set=root ${bootUuid}\nset prefix=($root)${bootPath}/grub\nconfigfile $prefix/grub.cfg\n`;
+  await writeFile(join(debian, 'grub.cfg'), stub);
+  await writeFile(join(boot, 'grub.cfg'), stub);
 }

@@ -21,6 +21,8 @@ import { services } from './services.js';
 import { sshHostKeys } from './ssh-host-keys.js';
 import { system } from './system.js';
 import { systemdBoot } from './systemd-boot.js';
+import { secureBootSign } from './secure-boot-sign.js';
+import { uki } from './uki.js';
 import { users } from './users.js';
 
 /** A literal tuple, not Stage[]: each entry keeps its own name and options schema as types. */
@@ -33,10 +35,12 @@ export const STAGES = [
   customizeHooks,
   fstab,
   kernel,
+  uki,
   systemdBoot,
   rpiFirmware,
   grub,
   cleanupHooks,
+  secureBootSign,
   sshHostKeys,
   partitionTable,
   filesystems,

@@ -7,15 +7,17 @@ import { defineStage } from './define.js';
 
 export const systemdBoot = defineStage({
   name: 'systemd-boot',
-  version: 1,
+  version: 2,
   kind: 'tree',
-  summary: "Installs systemd-boot from the image's own systemd-boot-efi package as the removable-media loader (EFI/BOOT), copies the kernel and initramfs to the ESP and writes one loader entry with the kernel command line.",
+  summary: "Installs systemd-boot from the image's own systemd-boot-efi package as the removable-media loader (EFI/BOOT), copies the kernel and initramfs to the ESP and writes one loader entry with the kernel command line; with a unified kernel image (kernel.uki) no entry is written: systemd-boot finds EFI/Linux/<name>.efi itself.",
   options: z.strictObject({
     esp: z.string(),
     efiArch: z.string(),
     entry: z.string(),
     title: z.string(),
     cmdline: z.array(z.string()),
+    /** The kernel is a UKI in EFI/Linux (the uki stage): no type #1 entry, no kernel copy. */
+    uki: z.boolean(),
   }),
   async run(ctx, o) {
     const { kernel } = ctx.facts;
@@ -23,11 +25,18 @@ export const systemdBoot = defineStage({
     const esp = join(ctx.root, o.esp);
     const loader = join(ctx.root, `usr/lib/systemd/boot/efi/systemd-boot${o.efiArch}.efi`);
     if (!existsSync(loader)) throw new BuildError(`systemd-boot${o.efiArch}.efi is not in the image (the systemd-boot-efi package provides it)`);
-    for (const dir of ['EFI/BOOT', 'EFI/systemd', 'loader/entries', `${o.entry}/${kernel.version}`]) {
+    for (const dir of ['EFI/BOOT', 'EFI/systemd', 'loader/entries', ...(o.uki ? [] : [`${o.entry}/${kernel.version}`])]) {
       await mkdir(join(esp, dir), { recursive: true });
     }
     await copyFile(loader, join(esp, `EFI/BOOT/BOOT${o.efiArch.toUpperCase()}.EFI`));
     await copyFile(loader, join(esp, `EFI/systemd/systemd-boot${o.efiArch}.efi`));
+    if (o.uki) {
+      if (!existsSync(join(esp, `EFI/Linux/${o.entry}.efi`))) throw new BuildError(`EFI/Linux/${o.entry}.efi is not on the ESP (the uki stage makes it)`);
+      // A type #2 entry's id is its file name; the command line is inside the UKI, not here.
+      await writeFile(join(esp, 'loader/loader.conf'), `default ${o.entry}.efi\ntimeout 0\neditor no\n`);
+      ctx.log(`systemd-boot boots EFI/Linux/${o.entry}.efi (unified kernel image)`);
+      return;
+    }
     const dir = `/${o.entry}/${kernel.version}`;
     await copyFile(join(ctx.root, kernel.vmlinuz), join(esp, dir, 'linux'));
     await copyFile(join(ctx.root, kernel.initrd), join(esp, dir, 'initrd'));

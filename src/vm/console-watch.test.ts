@@ -87,3 +87,12 @@ void test('the UEFI shell after a failed boot is a failure, seen at once', () =>
   w.push('\x1b[0mUEFI Interactive Shell v2.2\r\n');
   assert.equal(w.result, 'no-boot');
 });
+
+void test('Secure Boot refusing the loader is a failure of its own, seen at once', () => {
+  const w = new ConsoleWatcher();
+  w.push('BdsDxe: loading Boot0001 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x3,0x0)\r\n');
+  assert.equal(w.result, undefined);
+  w.push('BdsDxe: failed to load Boot0001 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x3,0x0): Access Denied\r\n');
+  assert.equal(w.result, 'refused');
+  assert.match(w.line ?? '', /Access Denied$/);
+});

@@ -3,7 +3,7 @@
  * so it can be driven by QEMU's stdout or by a test.
  */
 
-export type ConsoleResult = 'login' | 'panic' | 'emergency' | 'no-boot';
+export type ConsoleResult = 'login' | 'panic' | 'emergency' | 'no-boot' | 'refused';
 
 // A getty prompt is the last thing on its line ("kiln login: "), with the cursor waiting after it.
 const LOGIN = /\blogin: ?$/;
@@ -14,6 +14,8 @@ const PANIC = /Kernel panic - not syncing/;
 const EMERGENCY = /emergency mode|Give root password for maintenance/i;
 // OVMF found nothing it could boot and fell back to its shell: waiting longer cannot help.
 const NO_BOOT = /UEFI Interactive Shell|No bootable option or device was found/;
+// Secure Boot: the firmware would not start the loader, whose signature its db does not trust.
+const REFUSED = /failed to load Boot\w+ .*: (Access Denied|Security Violation)/;
 
 // Complete CSI, OSC and two-byte escape sequences; firmware and getty both emit them freely.
 // eslint-disable-next-line no-control-regex
@@ -74,6 +76,7 @@ export class ConsoleWatcher {
     let verdict: ConsoleResult | undefined;
     if (PANIC.test(line)) verdict = 'panic';
     else if (EMERGENCY.test(line)) verdict = 'emergency';
+    else if (REFUSED.test(line)) verdict = 'refused';
     else if (NO_BOOT.test(line)) verdict = 'no-boot';
     else if (LOGIN.test(line) && !NOT_LOGIN.test(line)) verdict = 'login';
     if (verdict === undefined) return false;

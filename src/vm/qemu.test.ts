@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { UserError } from '../errors.js';
-import { boot, detectFormat, findOvmf, qemuArgs } from './qemu.js';
+import { boot, detectFormat, findOvmf, findSecureBootOvmf, qemuArgs } from './qemu.js';
 
 const base = { format: 'raw', ovmf: { code: '/fw/CODE.fd', varsCopy: '/tmp/x/VARS.fd' }, memoryMiB: 1024 } as const;
 
@@ -166,4 +166,24 @@ void test('qemuArgs: BIOS boots without the UEFI firmware drives (SeaBIOS)', () 
   const args = qemuArgs({ format: 'raw', memoryMiB: 1024, image: 'a.img', interactive: false });
   assert.ok(!args.some((a) => a.includes('pflash')));
   assert.ok(args.includes('if=virtio,format=raw,snapshot=on,file=a.img'));
+});
+
+void test('qemuArgs with Secure Boot: SMM on the machine and a flash only SMM may write', () => {
+  const args = qemuArgs({ ...base, image: '/images/a.img', interactive: false, secureBoot: true });
+  assert.equal(args[args.indexOf('-machine') + 1], 'q35,smm=on');
+  assert.equal(args[args.indexOf('-global') + 1], 'driver=cfi.pflash01,property=secure,value=on');
+  const plain = qemuArgs({ ...base, image: '/images/a.img', interactive: false });
+  assert.equal(plain[plain.indexOf('-machine') + 1], 'q35');
+  assert.ok(!plain.includes('-global'));
+});
+
+void test('Secure Boot firmware: the ms and snakeoil key sets are found as pairs; --firmware bios with it is refused', async () => {
+  const ms = findSecureBootOvmf('amd64', 'ms');
+  assert.match(ms.code, /secboot|\.ms\./);
+  assert.match(ms.vars, /ms|secboot/);
+  assert.match(findSecureBootOvmf('amd64', 'snakeoil').vars, /snakeoil/);
+  assert.throws(() => findSecureBootOvmf('arm64', 'ms'), (e) => e instanceof UserError && /only amd64/.test(e.message));
+  const dir = tempDir();
+  await assert.rejects(boot({ image: emptyImage(dir), firmware: 'bios', secureBoot: 'ms', check: true, timeoutSeconds: 1 }), (e) => e instanceof UserError && e.message === '--secure-boot needs UEFI firmware; remove --firmware bios');
+  fs.rmSync(dir, { recursive: true });
 });

@@ -13,6 +13,8 @@ import { ConsoleWatcher } from './console-watch.js';
 import { prepareRaspiBoot, raspiArgs, raspiFirmwareOffset } from './raspi.js';
 
 export type Firmware = 'uefi' | 'bios';
+/** Which keys the Secure Boot firmware's variable store has enrolled. */
+export type FirmwareVars = 'ms' | 'snakeoil';
 
 export interface BootOptions {
   image: string;
@@ -20,6 +22,8 @@ export interface BootOptions {
   arch?: ArchName;
   /** uefi: OVMF; bios: QEMU's SeaBIOS. */
   firmware?: Firmware;
+  /** Secure Boot enforced: OVMF's secboot code (SMM) with these keys enrolled; absent: off. */
+  secureBoot?: FirmwareVars;
   check: boolean;
   timeoutSeconds: number;
   memoryMiB?: number;
@@ -29,7 +33,7 @@ export interface BootOptions {
 }
 
 export interface BootResult {
-  result: 'login' | 'panic' | 'emergency' | 'no-boot' | 'timeout' | 'exited';
+  result: 'login' | 'panic' | 'emergency' | 'no-boot' | 'refused' | 'timeout' | 'exited';
   seconds: number;
   logFile: string;
 }
@@ -40,6 +44,8 @@ export interface QemuArgsOptions {
   format: 'raw' | 'qcow2';
   /** OVMF's code and a private copy of its variables; absent: boot with SeaBIOS. */
   ovmf?: { code: string; varsCopy: string };
+  /** The firmware enforces Secure Boot: it needs SMM and a flash only SMM may write. */
+  secureBoot?: boolean;
   memoryMiB: number;
   interactive: boolean;
   /** Interactive only: QEMU itself tees the console here, since stdio belongs to the user. */
@@ -58,6 +64,21 @@ export function findOvmf(arch: ArchName = 'amd64'): { code: string; vars: string
   throw new UserError(
     `UEFI firmware for ${arch} not found (looked for ${firmware.map((p) => p.code).join(', ')})\n` +
       `  hint: install the Debian package '${firmwarePackage}', e.g. with 'kiln doctor --install'`,
+  );
+}
+
+/**
+ * Locates Secure Boot firmware: OVMF's SMM build and a VARS template with `keys` enrolled. Paths
+ * differ between distributions, so the table lists several; the first pair that exists wins.
+ */
+export function findSecureBootOvmf(arch: ArchName, keys: FirmwareVars): { code: string; vars: string } {
+  const { secureBoot, firmwarePackage } = archInfo(arch).qemu;
+  if (!secureBoot) throw new UserError(`--secure-boot: kiln has no Secure Boot firmware for ${arch} (only amd64: OVMF)`);
+  const pair = secureBoot[keys].find((p) => fs.existsSync(p.code) && fs.existsSync(p.vars));
+  if (pair) return pair;
+  throw new UserError(
+    `Secure Boot firmware with ${keys === 'ms' ? "Microsoft's" : 'the snakeoil test'} keys not found (looked for ${secureBoot[keys].map((p) => p.vars).join(', ')})\n` +
+      `  hint: install the Debian package '${firmwarePackage}' (its OVMF_CODE_4M.secboot.fd and OVMF_VARS_4M.${keys}.fd), e.g. with 'kiln doctor --install'`,
   );
 }
 
@@ -91,9 +112,13 @@ function optValue(value: string): string {
 }
 
 export function qemuArgs(opts: QemuArgsOptions): string[] {
+  const machine = archInfo(opts.arch ?? 'amd64').qemu.args;
   const args = [
     // KVM hangs on the build hosts we target; TCG is slower but always works.
-    ...archInfo(opts.arch ?? 'amd64').qemu.args, '-accel', 'tcg', '-smp', '2', '-m', String(opts.memoryMiB),
+    // Secure Boot: OVMF's secboot build keeps its variables in SMM, or the OS could rewrite the keys.
+    ...(opts.secureBoot ? machine.map((a, i) => (machine[i - 1] === '-machine' ? `${a},smm=on` : a)) : machine),
+    ...(opts.secureBoot ? ['-global', 'driver=cfi.pflash01,property=secure,value=on'] : []),
+    '-accel', 'tcg', '-smp', '2', '-m', String(opts.memoryMiB),
     ...(opts.ovmf
       ? ['-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${optValue(opts.ovmf.code)}`, '-drive', `if=pflash,format=raw,unit=1,file=${optValue(opts.ovmf.varsCopy)}`]
       : []),
@@ -152,7 +177,8 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
     throw new UserError(`${binary} not found on PATH\n  hint: install the Debian package '${systemPackage}', e.g. with 'kiln doctor --install'`);
   }
   if (opts.firmware === 'bios' && !archInfo(arch).grubBios) throw new UserError(`--firmware bios: ${arch} machines have no BIOS; they boot with UEFI`);
-  const ovmf = opts.firmware === 'bios' ? undefined : findOvmf(arch);
+  if (opts.firmware === 'bios' && opts.secureBoot) throw new UserError('--secure-boot needs UEFI firmware; remove --firmware bios');
+  const ovmf = opts.firmware === 'bios' ? undefined : opts.secureBoot ? findSecureBootOvmf(arch, opts.secureBoot) : findOvmf(arch);
   if (opts.signal?.aborted) throw abortError(opts.signal);
 
   const logFile = opts.logFile ?? `${opts.image}.boot.log`;
@@ -169,6 +195,7 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
             image: opts.image,
             format: detectFormat(opts.image),
             ...(ovmf ? { ovmf: { code: ovmf.code, varsCopy } } : {}),
+            ...(opts.secureBoot ? { secureBoot: true } : {}),
             memoryMiB: opts.memoryMiB ?? 1024,
             interactive: !opts.check,
             logFile,

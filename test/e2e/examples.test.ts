@@ -83,7 +83,7 @@ function checkSboms(out: string, image: string, fs: Ext4) {
     .filter((l) => l.startsWith('ii'))
     .map((l) => l.split(/\s+/).slice(1))
     // A purl percent-encodes the name (libstdc++6 is libstdc%2B%2B6); Debian versions stay as they are.
-    .map(([name = '', version = '', arch = '']) => `pkg:deb/debian/${encodeURIComponent(name)}@${version}?arch=${arch}&distro=debian-12`)
+    .map(([name = '', version = '', arch = '']) => `pkg:deb/debian/${encodeURIComponent(name)}@${version}?arch=${arch}&distro=debian-13`)
     .sort();
   assert.ok(installed.length > 100);
   assert.deepEqual(cdx.components.map((c) => c.purl).sort(), installed);

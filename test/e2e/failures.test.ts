@@ -60,7 +60,7 @@ void test('a package apt cannot find: exit 1 naming the package', async () => {
   const out = join(scratch('nopkg-out'), 'out');
   const result = await kiln(['build', file, '-o', out, '--json'], env);
   assert.equal(result.code, 1, result.stderr);
-  assert.match(result.stderr, /stage bootstrap failed: package not found in bookworm: kiln-no-such-package/);
+  assert.match(result.stderr, /stage bootstrap failed: package not found in trixie: kiln-no-such-package/);
   assertClean(out);
   assert.ok(existsSync(join(out, 'build-failed.log')), 'the failed build keeps its log');
   // --json: every stdout line is one event; the failure is one of them.

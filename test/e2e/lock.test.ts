@@ -27,7 +27,7 @@ void test('lock: written by every build, installed exactly with --lock, and a va
   assert.equal(built.code, 0, built.stderr.slice(-3000));
   const lock = readJson<Lock>(join(first, 'kiln.lock'));
   assert.equal(lock.kilnLock, 1);
-  assert.equal(lock.distro.release, 'bookworm');
+  assert.equal(lock.distro.release, 'trixie');
   const record = readJson<Record>(join(first, 'build.json'));
   // Every installed package is in the lock at its installed version, with its .deb's sha256.
   const installed = record.packages.map((p) => `${p.name} ${p.version} ${p.arch}`).sort();
@@ -53,5 +53,5 @@ void test('lock: written by every build, installed exactly with --lock, and a va
   writeFileSync(otherArch, JSON.stringify({ ...lock, arch: 'arm64' }));
   const wrong = await kiln(['build', RECIPE, '--lock', otherArch], { KILN_CACHE: cache });
   assert.equal(wrong.code, 2);
-  assert.match(wrong.stderr, /--lock: the lock is for debian bookworm arm64, the recipe builds debian bookworm amd64/);
+  assert.match(wrong.stderr, /--lock: the lock is for debian trixie arm64, the recipe builds debian trixie amd64/);
 });

@@ -85,7 +85,7 @@ void test('outputs: a container image as tar, OCI layout (skopeo reads it) and d
   const root = run('podman', ['image', 'mount', 'localhost/kiln/container:latest']).trim();
   try {
     const osRelease = run('chroot', [root, '/bin/cat', '/etc/os-release', '/etc/kiln-container']);
-    assert.match(osRelease, /PRETTY_NAME="Debian GNU\/Linux 12 \(bookworm\)"/);
+    assert.match(osRelease, /PRETTY_NAME="Debian GNU\/Linux 13 \(trixie\)"/);
     assert.match(osRelease, /made by kiln/);
   } finally {
     run('podman', ['image', 'unmount', 'localhost/kiln/container:latest']);

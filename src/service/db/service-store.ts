@@ -5,6 +5,20 @@
  */
 import type { Build, BuildState, BuildStreamEvent, RecipeVersion, Scope, WorkerEvent, WorkerState } from '../protocol.js';
 
+/**
+ * An event before the store numbers it. Distributes over the union (a plain
+ * `Omit<BuildStreamEvent, 'seq'>` would keep only the fields common to all types).
+ */
+export type NewBuildEvent = BuildStreamEvent extends infer E ? (E extends BuildStreamEvent ? Omit<E, 'seq'> : never) : never;
+
+/** The lease was ended (finished, expired, or its worker re-registered): HTTP 409 `lease_lost`. */
+export class LeaseLostError extends Error {
+  constructor(readonly leaseId: string) {
+    super(`lease ${leaseId} is no longer held: the build was requeued, finished or canceled`);
+    this.name = 'LeaseLostError';
+  }
+}
+
 export interface StoredToken {
   id: string;
   name: string;
@@ -68,6 +82,8 @@ export interface ServiceStore {
   /** Applies pending migrations (versioned; each in a transaction), then returns. */
   migrate(): Promise<void>;
   close(): Promise<void>;
+  /** Copies every row into `target` (a new, empty, migrated database of either engine). */
+  copyTo(target: ServiceStore, note: (line: string) => void): Promise<Record<string, number>>;
   readonly engine: 'sqlite' | 'postgres';
 
   // tokens
@@ -77,6 +93,7 @@ export interface ServiceStore {
   listTokens(): Promise<StoredToken[]>;
   revokeToken(id: string): Promise<boolean>;
   touchToken(id: string, at: string): Promise<void>;
+  /** Every token ever made, revoked ones included (0 only on a fresh service). */
   countTokens(): Promise<number>;
 
   // recipes (bundles are stored by the caller under the data folder, keyed by hash)
@@ -86,7 +103,8 @@ export interface ServiceStore {
   recipeVersion(name: string, version?: number): Promise<RecipeVersion | undefined>;
   listRecipes(): Promise<{ name: string; latest: number; versions: number; updatedAt: string }[]>;
 
-  // builds
+  // builds. Every state change appends its `state` event in the same transaction (queued on
+  // create, running on claim, the final state, queued again on requeue): callers never do.
   createBuild(b: NewBuild): Promise<Build>;
   getBuild(id: string): Promise<Build | undefined>;
   listBuilds(f: BuildFilter): Promise<Build[]>;
@@ -102,12 +120,22 @@ export interface ServiceStore {
    * to two callers.
    */
   claim(workerId: string, arches: string[], tokenHash: string): Promise<{ build: Build; lease: Lease } | undefined>;
-  /** Resolves when a build may have been queued (PostgreSQL NOTIFY, or in-process), or after ms. */
+  /**
+   * Resolves when a build may have been queued (PostgreSQL NOTIFY, or in-process), after ms, or on
+   * abort; never rejects. Waiting starts when it is called, so call it before `claim` and await it
+   * after an empty claim: a build queued in between then wakes it. On SQLite a wait lasts at most 1 s.
+   */
   waitForWork(ms: number, signal?: AbortSignal): Promise<void>;
   lease(id: string): Promise<Lease | undefined>;
-  /** Stores the events whose n is above the lease's last, as build stream events; returns those stored. */
+  /**
+   * Stores the events whose n is above the lease's last, as build stream events; returns those
+   * stored. Throws LeaseLostError when the lease has ended.
+   */
   appendWorkerEvents(leaseId: string, events: WorkerEvent[]): Promise<BuildStreamEvent[]>;
-  /** Ends a lease: the build becomes succeeded or failed (or canceled when that was requested). */
+  /**
+   * Ends a lease: the build becomes succeeded or failed (or canceled when that was requested).
+   * Throws LeaseLostError when the lease has already ended.
+   */
   finishLease(leaseId: string, result: { ok: boolean; error?: string }): Promise<Build>;
   /**
    * Leases of workers silent for longer than `lostMs`: the worker is marked lost, each build is
@@ -118,18 +146,21 @@ export interface ServiceStore {
   // events and logs
   /** Events with seq > after, in order (at most limit). */
   events(buildId: string, after: number, limit: number): Promise<BuildStreamEvent[]>;
-  /** Appends a server-made event (state changes, artifacts). */
-  appendEvent(buildId: string, e: Omit<BuildStreamEvent, 'seq'>): Promise<BuildStreamEvent>;
-  /** Resolves when build `buildId` may have new events, or after ms. */
+  /** Appends a server-made event (artifacts; state events come with the state changes themselves). */
+  appendEvent(buildId: string, e: NewBuildEvent): Promise<BuildStreamEvent>;
+  /** Resolves when build `buildId` may have new events, after ms, or on abort (as waitForWork). */
   waitForEvents(buildId: string, ms: number, signal?: AbortSignal): Promise<void>;
 
   // workers
+  /** Earlier workers of the same name become lost and their builds are requeued at once. */
   registerWorker(w: Omit<StoredWorker, 'id' | 'state' | 'registeredAt' | 'lastHeartbeat'>): Promise<StoredWorker>;
+  /** Undefined for an unknown worker, or a lost one whose name registered again since. */
   heartbeat(workerId: string, state: WorkerState, at: string): Promise<StoredWorker | undefined>;
   listWorkers(): Promise<(StoredWorker & { builds: string[] })[]>;
   workerLeases(workerId: string): Promise<Lease[]>;
 
   // artifacts (listed only after the file is stored and its sha256 checked)
+  /** Adds or replaces the artifact of that name; the caller appends the `artifact` event. */
   addArtifact(a: ArtifactRow): Promise<void>;
   artifacts(buildId: string): Promise<ArtifactRow[]>;
 }

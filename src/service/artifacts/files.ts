@@ -1,0 +1,83 @@
+/**
+ * Artifact files: `<artifacts>/<build>/<lease>/<name>`. An upload goes to a temporary file beside
+ * its final place, hashed while it streams, fsynced, and renamed only when its sha256 is the one
+ * the worker announced; anything else removes the temporary file, so no partial file is ever
+ * under a listed name. The lease in the path keeps a requeued attempt from overwriting another's.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { byteLimit } from '../bundle/unpack.js';
+import { writeAll } from '../write-all.js';
+
+/** A plain file name: no folders, no leading dot (temporary files start with one), no controls. */
+export const ARTIFACT_NAME = /^[A-Za-z0-9_+=@-][A-Za-z0-9._+=@-]{0,254}$/;
+
+export interface StoredFile {
+  /** Relative to the artifact folder. */
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export class ChecksumMismatch extends Error {
+  constructor(
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(`the upload's sha256 is ${actual}, not ${expected} as X-Kiln-Sha256 said; nothing was stored`);
+    this.name = 'ChecksumMismatch';
+  }
+}
+
+/**
+ * Streams `body` into place. `beforeRename` runs after the bytes are safe on disk and checked and
+ * may throw to abandon the file (the lease was lost meanwhile).
+ */
+export async function storeArtifact(root: string, rel: { build: string; lease: string; name: string }, body: Readable, expected: string, maxBytes: number, beforeRename: () => Promise<void>): Promise<StoredFile> {
+  const dir = join(root, rel.build, rel.lease);
+  await mkdir(dir, { recursive: true });
+  const tmp = join(dir, `.tmp-${randomBytes(6).toString('hex')}-${rel.name}`);
+  const hash = createHash('sha256');
+  let size = 0;
+  const hasher = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      size += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  let renamed = false;
+  try {
+    const handle = await open(tmp, 'wx', 0o644);
+    try {
+      await pipeline(body, byteLimit(maxBytes, 'the artifact', '--max-artifact'), hasher, async (source: AsyncIterable<Buffer>) => {
+        for await (const chunk of source) await writeAll(handle, chunk);
+      });
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    const actual = hash.digest('hex');
+    if (actual !== expected) throw new ChecksumMismatch(expected, actual);
+    await beforeRename();
+    await rename(tmp, join(dir, rel.name));
+    renamed = true;
+    await syncFolder(dir);
+    return { path: `${rel.build}/${rel.lease}/${rel.name}`, size, sha256: actual };
+  } finally {
+    if (!renamed) await rm(tmp, { force: true });
+  }
+}
+
+/** The rename itself must reach the disk before the artifact is listed. */
+async function syncFolder(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

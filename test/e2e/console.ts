@@ -1,0 +1,114 @@
+/**
+ * Drives a booted image's serial console like a user at a terminal: log in, run a command, read its
+ * output and exit status. QEMU is started with the same arguments and firmware as `kiln boot`.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findOvmf, findSecureBootOvmf, qemuArgs, type FirmwareVars } from '../../src/vm/qemu.js';
+import { plain } from './kiln.js';
+
+// eslint-disable-next-line no-control-regex
+const ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]/g;
+
+export class Console {
+  private text = '';
+  private seen = 0;
+  private marks = 0;
+  private readonly started = Date.now();
+
+  private constructor(
+    private readonly child: ChildProcessWithoutNullStreams,
+    private readonly tmp: string,
+    readonly logFile: string,
+  ) {
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => (this.text += chunk));
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => (this.text += chunk));
+  }
+
+  static start(image: string, secureBoot?: FirmwareVars): Console {
+    const tmp = mkdtempSync(join(tmpdir(), 'kiln-console-'));
+    const firmware = secureBoot ? findSecureBootOvmf('amd64', secureBoot) : findOvmf('amd64');
+    const varsCopy = join(tmp, 'vars.fd');
+    copyFileSync(firmware.vars, varsCopy);
+    const args = qemuArgs({ image, format: 'raw', ovmf: { code: firmware.code, varsCopy }, ...(secureBoot ? { secureBoot: true } : {}), memoryMiB: 1024, interactive: false });
+    const child = spawn('qemu-system-x86_64', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    return new Console(child, tmp, `${image}.console.log`);
+  }
+
+  /** Seconds since QEMU started. */
+  get seconds(): number {
+    return Math.round((Date.now() - this.started) / 100) / 10;
+  }
+
+  /** Everything the console printed so far, without colour codes. */
+  get output(): string {
+    return plain(this.text);
+  }
+
+  /** Waits for `pattern` in output printed after the last match; returns that output. */
+  async waitFor(pattern: RegExp, timeoutSeconds: number): Promise<string> {
+    const until = Date.now() + timeoutSeconds * 1000;
+    for (;;) {
+      const rest = plain(this.text.slice(this.seen));
+      const m = pattern.exec(rest);
+      if (m) {
+        // Advance past the match in the raw text (colour codes only make it longer).
+        const at = this.text.indexOf(m[0], this.seen);
+        this.seen = at >= 0 ? at + m[0].length : this.text.length;
+        return rest.slice(0, m.index + m[0].length);
+      }
+      if (Date.now() > until || this.child.exitCode !== null) {
+        this.save();
+        throw new Error(`console: no ${pattern} after ${timeoutSeconds} s (log: ${this.logFile}); last output:\n${rest.slice(-2000)}`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  send(line: string): void {
+    this.child.stdin.write(`${line}\r`);
+  }
+
+  async login(user: string, password: string, timeoutSeconds = 900): Promise<void> {
+    await this.waitFor(/login: $/m, timeoutSeconds);
+    // getty may print its prompt again while the system settles; a short pause avoids typing into a reset line.
+    await new Promise((r) => setTimeout(r, 3000));
+    this.send(user);
+    await this.waitFor(/Password: ?$/m, 60);
+    this.send(password);
+    await this.waitFor(/[$#] $/m, 120);
+  }
+
+  /** Runs a shell command; returns its output (without the command line) and exit status. */
+  async run(command: string, timeoutSeconds = 120): Promise<{ out: string; status: number }> {
+    const mark = `K${++this.marks}X`;
+    // The status is printed after the mark's letters, so the echoed command line (with "$s") never matches.
+    // The newline before the mark ends output that has none (a file printed with cat).
+    this.send(`${command}; s=$?; echo; echo "${mark}=$s="`);
+    const text = await this.waitFor(new RegExp(`${mark}=(\\d+)=`), timeoutSeconds);
+    const status = Number(new RegExp(`${mark}=(\\d+)=`).exec(text)?.[1] ?? -1);
+    // Without any escape sequence (bash's bracketed-paste switches too), from after the echoed command.
+    const lines = text.replace(ESCAPES, '').replace(/\r/g, '').split('\n');
+    const echoed = lines.findIndex((l) => l.includes(`echo "${mark}=`));
+    return { out: lines.slice(echoed + 1, -1).join('\n').replace(/\n$/, ''), status };
+  }
+
+  save(): void {
+    writeFileSync(this.logFile, this.text);
+  }
+
+  async stop(): Promise<void> {
+    this.save();
+    if (this.child.exitCode === null) {
+      const exited = new Promise((r) => this.child.once('exit', r));
+      this.child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (this.child.exitCode === null) this.child.kill('SIGKILL');
+    }
+    rmSync(this.tmp, { recursive: true, force: true });
+  }
+}
