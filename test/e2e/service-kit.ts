@@ -38,14 +38,10 @@ export function recipeFolder(dir: string, extra = ''): string {
   return dir;
 }
 
-export interface Serve {
+export interface Serve extends Running {
   url: string;
   admin: string;
   worker: string;
-  child: ChildProcess;
-  /** Everything it printed, for assertions and failure messages. */
-  output(): string;
-  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 export async function tokenFor(data: string, scope: string, database?: string): Promise<string> {
@@ -54,41 +50,34 @@ export async function tokenFor(data: string, scope: string, database?: string): 
   return made.stdout.trim();
 }
 
+/** A long-running kiln process (serve, worker) whose output is kept for assertions. */
+export interface Running {
+  child: ChildProcess;
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+function start(args: string[], env: Record<string, string>): Running {
+  const child = spawn(process.execPath, [MAIN, ...args], { cwd: REPO, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (text += d.toString()));
+  return { child, output: () => text, stop: (signal = 'SIGTERM') => stopProcess(child, signal) };
+}
+
 export async function serve(data: string, args: string[], env: Record<string, string>, database?: string): Promise<Serve> {
   const db = database ? ['--database', database] : [];
   const admin = await tokenFor(data, 'admin', database);
   const worker = await tokenFor(data, 'worker', database);
   const port = await freePort();
-  const child = spawn(process.execPath, [MAIN, 'serve', '--listen', `127.0.0.1:${port}`, '--data', data, ...db, ...args], {
-    cwd: REPO,
-    env: { ...process.env, NO_COLOR: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let text = '';
-  child.stdout.on('data', (d: Buffer) => (text += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (text += d.toString()));
+  const running = start(['serve', '--listen', `127.0.0.1:${port}`, '--data', data, '--log-level', 'warn', ...db, ...args], env);
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(() => fetch(`${url}/healthz`).then((r) => r.ok, () => false), 30, () => `kiln serve did not start:\n${text}`);
-  return {
-    url,
-    admin,
-    worker,
-    child,
-    output: () => text,
-    stop: (signal = 'SIGTERM') => stopProcess(child, signal),
-  };
+  await waitFor(() => fetch(`${url}/healthz`).then((r) => r.ok, () => false), 30, () => `kiln serve did not start:\n${running.output()}`);
+  return { url, admin, worker, ...running };
 }
 
-export function startWorker(server: Serve, name: string, env: Record<string, string>, args: string[] = []): { child: ChildProcess; output(): string; stop(signal?: NodeJS.Signals): Promise<void> } {
-  const child = spawn(process.execPath, [MAIN, 'worker', '--server', server.url, '--token', server.worker, '--name', name, ...args], {
-    cwd: REPO,
-    env: { ...process.env, NO_COLOR: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let text = '';
-  child.stdout.on('data', (d: Buffer) => (text += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (text += d.toString()));
-  return { child, output: () => text, stop: (signal = 'SIGTERM') => stopProcess(child, signal) };
+export function startWorker(server: Serve, name: string, env: Record<string, string>, args: string[] = []): Running {
+  return start(['worker', '--server', server.url, '--token', server.worker, '--name', name, ...args], env);
 }
 
 function stopProcess(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {

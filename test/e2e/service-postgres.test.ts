@@ -72,7 +72,7 @@ void test('service on PostgreSQL: a worker killed mid-build loses its job, which
   let b: ReturnType<typeof startWorker> | undefined;
   try {
     const id = await submit(one, { recipe: 'svc', set: { SLEEP: '30', NOTE: 'lost' } });
-    await waitForBuild(one, id, (x) => x.stages.some((st) => st.name === 'hooks' && st.state === 'running'), 600);
+    await waitForBuild(one, id, (x) => x.stages.some((st) => st.name === 'customize-hooks' && st.state === 'running'), 600);
     await a.stop('SIGKILL');
     b = startWorker(two, 'worker-d', env, ['--heartbeat', '1']);
     const done = await waitForBuild(two, id, isFinal, 600);

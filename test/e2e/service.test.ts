@@ -36,7 +36,7 @@ void test('service: a pushed recipe folder built with a variable and followed li
     const built = await kiln(['remote', 'build', 'svc', '--set', 'NOTE=from-e2e', '--wait', '--follow'], remote);
     assert.equal(built.code, 0, `${built.stdout}\n${built.stderr}\n${s.output().slice(-3000)}`);
     const followed = built.stdout + built.stderr;
-    for (const stage of ['bootstrap', 'files', 'hooks', 'tar']) assert.match(followed, new RegExp(stage), `--follow shows ${stage}`);
+    for (const stage of ['bootstrap', 'files', 'customize-hooks', 'outputs']) assert.match(followed, new RegExp(stage), `--follow shows ${stage}`);
 
     const list = await api<{ builds: BuildView[] }>(s, 'GET', '/v1/builds?recipe=svc&state=succeeded');
     assert.equal(list.json.builds.length, 1);
@@ -97,7 +97,7 @@ void test('service: a build canceled in its hook stops at once and leaves nothin
   try {
     assert.equal((await kiln(['remote', 'push', folder, '--server', s.url, '--token', s.admin])).code, 0);
     const id = await submit(s, { recipe: 'svc', set: { SLEEP: '600', NOTE: 'cancel' } });
-    await waitForBuild(s, id, (b) => b.stages.some((st) => st.name === 'hooks' && st.state === 'running'), 600);
+    await waitForBuild(s, id, (b) => b.stages.some((st) => st.name === 'customize-hooks' && st.state === 'running'), 600);
     const t = Date.now();
     const canceled = await kiln(['remote', 'cancel', id, '--server', s.url, '--token', s.admin]);
     assert.equal(canceled.code, 0, canceled.stderr);
@@ -127,7 +127,7 @@ void test('service: killed with SIGKILL mid-build and restarted, the build is re
     assert.equal((await kiln(['remote', 'push', folder, '--server', s.url, '--token', s.admin])).code, 0);
     return submit(s, { recipe: 'svc', set: { SLEEP: '20', NOTE: 'killed' } });
   })();
-  await waitForBuild(s, id, (b) => b.stages.some((st) => st.name === 'hooks' && st.state === 'running'), 600);
+  await waitForBuild(s, id, (b) => b.stages.some((st) => st.name === 'customize-hooks' && st.state === 'running'), 600);
   await s.stop('SIGKILL');
   // The build under the dead server dies with it (its worker's child has a parent-death signal).
   await new Promise((r) => setTimeout(r, 2000));
