@@ -53,8 +53,18 @@ export async function storeArtifact(root: string, rel: { build: string; lease: s
   try {
     const handle = await open(tmp, 'wx', 0o644);
     try {
+      // A failed write (ENOSPC) makes pipeline tear the request stream down, and what pipeline
+      // then rejects with can be that teardown (an AbortError): the write's own error is the cause.
+      let writeError: unknown;
       await pipeline(body, byteLimit(maxBytes, 'the artifact', '--max-artifact'), hasher, async (source: AsyncIterable<Buffer>) => {
-        for await (const chunk of source) await writeAll(handle, chunk);
+        try {
+          for await (const chunk of source) await writeAll(handle, chunk);
+        } catch (err) {
+          writeError = err;
+          throw err;
+        }
+      }).catch((err: unknown) => {
+        throw writeError ?? err;
       });
       await handle.sync();
     } finally {
