@@ -1,14 +1,17 @@
 /**
  * The build service under load, on SQLite and on PostgreSQL (a cluster of its own on 127.0.0.1):
- *   1. API: CLIENTS concurrent clients poll one build's status and list builds for SECONDS;
- *      errors and latency percentiles (target: 0 errors, p99 < 50 ms).
+ *   1. API: CLIENTS concurrent clients, each polling every INTERVAL ms (alternately one build's
+ *      status and the list of builds, as `kiln remote build --wait` and the web interface do), for
+ *      SECONDS; errors and latency percentiles (target: 0 errors, p99 < 50 ms). With
+ *      `--interval 0` the clients poll back to back: that measures the server's throughput, and
+ *      latency is then just clients / throughput.
  *   2. Queue: 1,000 queued builds claimed by 8 worker loops speaking the real worker protocol
  *      (claim, finish at once: the no-op runner lives here, in the bench only); claims per second,
  *      and proof that no build was claimed twice.
  *   3. A real build (examples/container.yaml) through `kiln serve --workers 1` against the same
  *      build with `kiln build`, in turns, each with an empty stage store and a shared package
  *      cache; the overhead, and the time from POST /v1/builds to the first stage starting.
- *   node dist/bench/service.js [--seconds 60] [--clients 200] [--runs 3] [--skip-build]
+ *   node dist/bench/service.js [--seconds 60] [--clients 200] [--interval 1000] [--runs 3] [--skip-build]
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,11 +25,18 @@ import { freePort } from '../src/testing/free-port.js';
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const main = join(repo, 'dist/src/cli/main.js');
 const { values: flags } = parseArgs({
-  options: { seconds: { type: 'string', default: '60' }, clients: { type: 'string', default: '200' }, runs: { type: 'string', default: '3' }, 'skip-build': { type: 'boolean', default: false } },
+  options: {
+    seconds: { type: 'string', default: '60' },
+    clients: { type: 'string', default: '200' },
+    interval: { type: 'string', default: '1000' },
+    runs: { type: 'string', default: '3' },
+    'skip-build': { type: 'boolean', default: false },
+  },
 });
 const SECONDS = Number(flags.seconds);
 const CLIENTS = Number(flags.clients);
 const RUNS = Number(flags.runs);
+const INTERVAL = Number(flags.interval);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -103,7 +113,10 @@ async function apiLoad(s: Server, buildIds: string[]): Promise<string> {
   let errors = 0;
   const end = Date.now() + SECONDS * 1000;
   const client = async (c: number) => {
+    // Spread the clients over the interval, as real pollers are.
+    await new Promise((r) => setTimeout(r, Math.random() * INTERVAL));
     for (let i = 0; Date.now() < end; i++) {
+      const started = performance.now();
       const path = i % 2 ? `/v1/builds?limit=50` : `/v1/builds/${buildIds[(c + i) % buildIds.length] ?? ''}`;
       const t = performance.now();
       try {
@@ -114,12 +127,13 @@ async function apiLoad(s: Server, buildIds: string[]): Promise<string> {
         errors++;
       }
       latencies.push(performance.now() - t);
+      await new Promise((r) => setTimeout(r, Math.max(0, INTERVAL - (performance.now() - started))));
     }
   };
   await Promise.all(Array.from({ length: CLIENTS }, (_, c) => client(c)));
   latencies.sort((a, b) => a - b);
   const rate = latencies.length / SECONDS;
-  return `${CLIENTS} clients, ${SECONDS} s: ${latencies.length} requests (${rate.toFixed(0)}/s), ${errors} errors, p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms (target < 50)`;
+  return `${CLIENTS} clients every ${INTERVAL} ms, ${SECONDS} s: ${latencies.length} requests (${rate.toFixed(0)}/s), ${errors} errors, p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms (target < 50)`;
 }
 
 async function queueClaims(s: Server): Promise<string> {
@@ -127,10 +141,12 @@ async function queueClaims(s: Server): Promise<string> {
   const claimed = new Map<string, number>();
   const t = performance.now();
   const loop = async (w: number) => {
-    const reg = await call<{ id: string }>(s, s.worker, 'POST', '/v1/workers/register', { name: `bench-${w}`, arches: ['amd64'], concurrency: 1, version: 'bench' });
+    const reg = await call<{ id: string }>(s, s.worker, 'POST', '/v1/workers', { name: `bench-${w}`, arches: ['amd64'], concurrency: 1, version: 'bench' });
+    if (reg.status !== 201) throw new Error(`POST /v1/workers: ${reg.status} ${JSON.stringify(reg.json)}`);
     for (;;) {
       const r = await fetch(`${s.url}/v1/workers/${reg.json.id}/claim?wait=1`, { method: 'POST', headers: { authorization: `Bearer ${s.worker}` } });
       if (r.status === 204) return;
+      if (r.status !== 200) throw new Error(`claim: ${r.status} ${await r.text()}`);
       const job = (await r.json()) as { lease: string; jobToken: string; build: { id: string } };
       claimed.set(job.build.id, (claimed.get(job.build.id) ?? 0) + 1);
       const fin = await fetch(`${s.url}/v1/jobs/${job.lease}/finish`, {
