@@ -5,11 +5,11 @@
  * timedatectl work over D-Bus. Then the same image signed with another key: the firmware refuses it.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Console } from './console.js';
-import { kiln, partitions, REPO, run, scratch, fatFile, Ext4 } from './kiln.js';
+import { bootCheck, kiln, partitions, REPO, run, scratch, fatFile, Ext4 } from './kiln.js';
 
 const cache = scratch('trixie-cache');
 const env = { KILN_CACHE: cache };
@@ -95,4 +95,24 @@ void test('the same image signed with another key: the firmware refuses it (Acce
   assert.match(booted.stderr, /boot check failed: refused after \d+ s/);
   assert.match(readFileSync(log, 'utf8'), /failed to load Boot\w+ .*: Access Denied/);
   assert.doesNotMatch(readFileSync(log, 'utf8'), /Linux version/);
+});
+
+void test('with bootloader: none the signed UKI is the removable loader itself, started by the firmware with Secure Boot enforced', async (t) => {
+  const recipe = join(dir, 'uki-none.yaml');
+  writeFileSync(recipe, `${readFileSync(RECIPE, 'utf8').replace('name: uki', 'name: uki-none')}bootloader: none\n`);
+  const noneOut = join(dir, 'out-none');
+  const built = await kiln(['build', recipe, '-o', noneOut], env);
+  assert.equal(built.code, 0, `build failed:\n${built.stderr.slice(-3000)}`);
+  const raw = join(noneOut, 'uki-none.raw');
+  const [esp] = partitions(raw);
+  assert.ok(esp);
+  // No boot manager on the ESP: only the UKI, as EFI/BOOT/BOOTX64.EFI, signed with the recipe's key.
+  const loader = join(dir, 'none-BOOTX64.EFI');
+  run('mcopy', ['-i', `${raw}@@${esp.start * 512}`, '::EFI/BOOT/BOOTX64.EFI', loader]);
+  assert.match(run('sbverify', ['--cert', join(dir, 'keys/db.crt'), loader]), /Signature verification OK/);
+  assert.ok(readFileSync(loader).subarray(0, 4096).includes('.linux'), 'the loader is a UKI (its PE section table has .linux)');
+  assert.throws(() => fatFile(raw, esp, '/EFI/systemd/systemd-bootx64.efi'));
+  const log = await bootCheck(raw, ['--secure-boot', '--firmware-vars', 'snakeoil']);
+  t.diagnostic('the UKI as removable loader booted to a login prompt with Secure Boot enforced');
+  assert.match(log, /secureboot: Secure boot enabled/);
 });
