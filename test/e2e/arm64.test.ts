@@ -42,8 +42,8 @@ void test('arm64: a matrix of arm64 and amd64, the arm64 image boots under AAVMF
 
   const console = await bootCheck(image);
   assert.match(console, /Booting Linux on physical CPU/);
-  assert.match(console, /Linux version 6\.1\.\S+-arm64/);
-  assert.match(console, /Debian GNU\/Linux 12 arm64-vm ttyAMA0/);
+  assert.match(console, /Linux version \d+\.\d+\.\S+-arm64/);
+  assert.match(console, /Debian GNU\/Linux 13 arm64-vm ttyAMA0/);
 
   // The same matrix again: every stage of both variants comes from the store.
   const again = await kiln(['build', RECIPE, '--matrix', 'arch=arm64,amd64', '-o', out], { KILN_CACHE: cache });

@@ -27,13 +27,13 @@ void test('rpi: firmware partition as Debian makes it, root by PARTUUID, boots u
   for (const name of ['bootcode.bin', 'start.elf', 'fixup.dat', 'start4.elf', 'fixup4.dat', 'bcm2837-rpi-3-b.dtb', 'bcm2711-rpi-4-b.dtb', 'config.txt', 'cmdline.txt']) {
     assert.match(files, new RegExp(`::/${name.replace(/\./g, '\\.')}\\s*$`, 'm'), `${name} on the firmware partition`);
   }
-  assert.match(files, /::\/vmlinuz-6\.1\.\S+-arm64/);
-  assert.match(files, /::\/initrd\.img-6\.1\.\S+-arm64/);
+  assert.match(files, /::\/vmlinuz-\d+\.\d+\.\S+-arm64/);
+  assert.match(files, /::\/initrd\.img-\d+\.\d+\.\S+-arm64/);
 
   const config = fatFile(image, firmware, '/config.txt');
   for (const line of ['arm_64bit=1', 'enable_uart=1', 'upstream_kernel=1']) assert.match(config, new RegExp(`^${line}$`, 'm'));
-  assert.match(config, /^kernel=vmlinuz-6\.1\.\S+-arm64$/m);
-  assert.match(config, /^initramfs initrd\.img-6\.1\.\S+-arm64$/m);
+  assert.match(config, /^kernel=vmlinuz-\d+\.\d+\.\S+-arm64$/m);
+  assert.match(config, /^initramfs initrd\.img-\d+\.\d+\.\S+-arm64$/m);
 
   // The disk id in the MBR, and the root partition's number: what PARTUUID means on MBR.
   const cmdline = fatFile(image, firmware, '/cmdline.txt');
@@ -50,5 +50,5 @@ void test('rpi: firmware partition as Debian makes it, root by PARTUUID, boots u
   assert.match(console, /Machine model: Raspberry Pi 3 Model B/);
   assert.match(console, /EXT4-fs \(mmcblk0p2\): mounted filesystem/);
   assert.match(console, /kiln-growroot\[\d+\]: CHANGED: partition=2/);
-  assert.match(console, /Debian GNU\/Linux 12 rpi ttyS1/);
+  assert.match(console, /Debian GNU\/Linux 13 rpi ttyS1/);
 });
