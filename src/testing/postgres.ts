@@ -5,10 +5,10 @@
  * connections only and a database `kiln`. PostgreSQL refuses to run as root, so as root the
  * cluster runs as the `postgres` user.
  */
+import { freePort } from './free-port.js';
 import { chown, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { existsSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -30,18 +30,6 @@ async function binDir(): Promise<string> {
   const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
   if (!newest) throw new Error(`no PostgreSQL under ${ROOT}: install Debian's postgresql package (apt-get install postgresql)`);
   return join(ROOT, newest, 'bin');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function userIds(name: string): Promise<{ uid: number; gid: number }> {
