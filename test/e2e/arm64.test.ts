@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { bootCheck, Ext4, fatFile, kiln, kilnUnder, partitions, readJson, run, scratch } from './kiln.js';
+import { bootCheck, Ext4, fatFile, kiln, kilnUnder, partitions, readJson, run, scratch, sharedCache } from './kiln.js';
 
 const RECIPE = 'examples/arm64-vm.yaml';
-const cache = scratch('arm64-cache');
+const cache = sharedCache('arm64');
 
 interface Record {
   arch: string;

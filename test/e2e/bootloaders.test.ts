@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { bootCheck, Ext4, kiln, run, scratch } from './kiln.js';
+import { bootCheck, Ext4, kiln, run, scratch, sharedCache } from './kiln.js';
 
-const cache = scratch('bootloaders-cache');
+const cache = sharedCache('bootloaders');
 
 async function build(recipe: string): Promise<string> {
   const out = join(scratch('bootloaders'), 'out');

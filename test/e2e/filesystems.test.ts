@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { bootCheck, kiln, partitions, plain, run, scratch } from './kiln.js';
+import { bootCheck, kiln, partitions, plain, run, scratch, sharedCache } from './kiln.js';
 
-const cache = scratch('filesystems-cache');
+const cache = sharedCache('filesystems');
 
 void test('filesystems: ext4, ext2, vfat, swap, squashfs, erofs and btrfs each check clean and are mounted at boot', async () => {
   const out = join(scratch('filesystems'), 'out');

@@ -39,6 +39,17 @@ export function scratch(name: string): string {
 }
 
 /**
+ * The stage store and package cache for a test file that is not about caching. `npm run test:e2e`
+ * gives every such file one shared folder (KILN_E2E_CACHE), so identical first stages are built
+ * and each .deb downloaded once for the whole suite; the store's entry locks and atomic renames
+ * make two files building at once safe. Run alone, a file gets a folder of its own.
+ * Files that count cache hits, downloads or processes naming their cache keep their own (scratch).
+ */
+export function sharedCache(name: string): string {
+  return process.env.KILN_E2E_CACHE || scratch(`${name}-cache`);
+}
+
+/**
  * Runs kiln to completion; output is also echoed so a CI log shows what a long build did.
  * NO_COLOR because a CI runner may set FORCE_COLOR, and assertions read plain text.
  */

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { bootCheck, Ext4, kiln, partitions, plain, readJson, run, scratch } from './kiln.js';
+import { bootCheck, Ext4, kiln, partitions, plain, readJson, run, scratch, sharedCache } from './kiln.js';
 
 interface Record {
   layers: { name: string }[];
@@ -19,7 +19,7 @@ interface Record {
 
 void test('layers: a layered image with hooks in every phase grows its root and boots with fresh SSH host keys', async () => {
   const out = join(scratch('layered'), 'out');
-  const built = await kiln(['build', 'test/e2e/fixtures/layered/recipe.yaml', '-o', out], { KILN_CACHE: scratch('layered-cache') });
+  const built = await kiln(['build', 'test/e2e/fixtures/layered/recipe.yaml', '-o', out], { KILN_CACHE: sharedCache('layered') });
   assert.equal(built.code, 0, `build failed:\n${built.stderr.slice(-3000)}`);
   const image = join(out, 'layered.raw');
   const record = readJson<Record>(join(out, 'build.json'));

@@ -7,10 +7,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { kiln, readJson, scratch } from './kiln.js';
+import { kiln, readJson, scratch, sharedCache } from './kiln.js';
 
 const RECIPE = 'test/e2e/fixtures/lock/small.yaml';
-const cache = scratch('lock-cache');
+const cache = sharedCache('lock');
 interface Lock {
   kilnLock: number;
   arch: string;

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { kiln, readJson, run, scratch } from './kiln.js';
+import { kiln, readJson, run, scratch, sharedCache } from './kiln.js';
 
-const cache = scratch('outputs-cache');
+const cache = sharedCache('outputs');
 interface Record {
   stages: { name: string }[];
   outputs: { file: string; format: string; size: number; sha256: string }[];

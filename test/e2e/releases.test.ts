@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { bootCheck, Ext4, kiln, partitions, scratch } from './kiln.js';
+import { bootCheck, Ext4, kiln, partitions, scratch, sharedCache } from './kiln.js';
 
 /**
  * apt's words when the mirror's sid cannot be used: packages that cannot be installed together, or
@@ -18,7 +18,7 @@ const APT_BROKEN = /unmet dependencies|held broken packages|but it is not (going
 
 void test('--matrix release=bookworm,sid: both build and boot to a login prompt', async (t) => {
   const out = join(scratch('releases'), 'out');
-  const built = await kiln(['build', 'test/e2e/fixtures/trixie/release.yaml', '-o', out, '--matrix', 'release=bookworm,sid'], { KILN_CACHE: scratch('releases-cache') });
+  const built = await kiln(['build', 'test/e2e/fixtures/trixie/release.yaml', '-o', out, '--matrix', 'release=bookworm,sid'], { KILN_CACHE: sharedCache('releases') });
   const bookworm = join(out, 'bookworm', 'release.raw');
   assert.ok(existsSync(bookworm), `bookworm did not build:\n${built.stderr.slice(-3000)}`);
   const [, root] = partitions(bookworm);

@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Ext4, kiln, partitions, readJson, REPO, run, scratch } from './kiln.js';
+import { Ext4, kiln, partitions, readJson, REPO, run, scratch, sharedCache } from './kiln.js';
 
 const FIXTURE = join(REPO, 'test/e2e/fixtures/reproducible');
-const cache = scratch('repro-cache');
+const cache = sharedCache('repro');
 
 interface Lock {
   sourceDateEpoch: number;

@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { bootCheck, Ext4, fatFile, kiln, partitions, run, scratch } from './kiln.js';
+import { bootCheck, Ext4, fatFile, kiln, partitions, run, scratch, sharedCache } from './kiln.js';
 
-const cache = scratch('rpi-cache');
+const cache = sharedCache('rpi');
 
 void test('rpi: firmware partition as Debian makes it, root by PARTUUID, boots under raspi3b', async () => {
   const out = join(scratch('rpi'), 'out');

@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Console } from './console.js';
-import { fatFile, kiln, partitions, run, scratch } from './kiln.js';
+import { fatFile, kiln, partitions, run, scratch, sharedCache } from './kiln.js';
 
 void test("Debian's signed chain (shim, signed GRUB, signed kernel) boots with Secure Boot on; mokutil --sb-state says enabled", async (t) => {
   const out = join(scratch('shim'), 'out');
-  const built = await kiln(['build', 'test/e2e/fixtures/trixie/shim.yaml', '-o', out], { KILN_CACHE: scratch('shim-cache') });
+  const built = await kiln(['build', 'test/e2e/fixtures/trixie/shim.yaml', '-o', out], { KILN_CACHE: sharedCache('shim') });
   assert.equal(built.code, 0, `build failed:\n${built.stderr.slice(-3000)}`);
   const image = join(out, 'shim.raw');
   const [esp] = partitions(image);

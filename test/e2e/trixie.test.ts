@@ -9,9 +9,9 @@ import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Console } from './console.js';
-import { bootCheck, kiln, partitions, REPO, run, scratch, fatFile, Ext4 } from './kiln.js';
+import { bootCheck, kiln, partitions, REPO, run, scratch, sharedCache, fatFile, Ext4 } from './kiln.js';
 
-const cache = scratch('trixie-cache');
+const cache = sharedCache('trixie');
 const env = { KILN_CACHE: cache };
 const dir = scratch('trixie');
 const RECIPE = join(dir, 'uki.yaml');
