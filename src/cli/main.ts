@@ -27,9 +27,6 @@ import { recipeJsonSchema } from '../recipe/json-schema.js';
 import { boot } from '../vm/qemu.js';
 import { doctor } from './doctor.js';
 import { pickReporter } from './reporters.js';
-import { copyServiceDatabase, createServeToken, DEFAULT_DATA, serve } from './serve.js';
-import { registerRemoteCommands } from './remote.js';
-import { registerWorkerCommand } from './remote-worker.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -266,63 +263,6 @@ program
     process.stdout.write(`boot check passed: ${text}\n`);
   });
 
-const serveCommand = program
-  .command('serve')
-  .enablePositionalOptions()
-  .description('run the build service: an HTTP API and web interface over a job queue, with an in-process worker (see the README: "Build service")')
-  .option('--listen <host:port>', 'address to listen on (0.0.0.0:8080 serves other machines)', '127.0.0.1:8080')
-  .option('--data <dir>', 'state folder: the SQLite database, temporary files, the in-process worker\'s builds', DEFAULT_DATA)
-  .option('--database <url>', 'postgres://USER@HOST:PORT/NAME to share one database between servers (default: SQLite in --data)')
-  .option('--artifacts <dir>', 'where recipe bundles and build outputs are kept; one folder shared by all servers of one database (default: <data>/artifacts)')
-  .addOption(new Option('--workers <n>', 'builds the in-process worker runs at once; 0 for none').default('1').argParser((v) => count(v, '--workers')))
-  .option('--max-upload <size>', 'largest recipe upload', '256M')
-  .option('--max-artifact <size>', 'largest artifact a worker may upload', '64G')
-  .addOption(new Option('--heartbeat <seconds>', 'how often workers report').default('15').argParser((v) => positive(v, '--heartbeat')))
-  .addOption(new Option('--lost-after <seconds>', 'silence after which a worker is lost and its builds are requeued').default('120').argParser((v) => positive(v, '--lost-after')))
-  .addOption(new Option('--log-level <level>', 'the JSON log on stdout: every request (info), problems only (warn), or nothing').choices(['debug', 'info', 'warn', 'error', 'silent'] as const).default('info' as const))
-  .action(async (opts) => {
-    await serve(
-      {
-        listen: opts.listen,
-        data: opts.data,
-        workers: Number(opts.workers),
-        maxUpload: opts.maxUpload,
-        maxArtifact: opts.maxArtifact,
-        heartbeat: Number(opts.heartbeat),
-        lostAfter: Number(opts.lostAfter),
-        logLevel: opts.logLevel,
-        ...(opts.database ? { database: opts.database } : {}),
-        ...(opts.artifacts ? { artifacts: opts.artifacts } : {}),
-      },
-      interruptible(),
-    );
-  });
-
-serveCommand
-  .command('token')
-  .description("the service's access tokens (also at /v1/tokens with an admin token)")
-  .command('create')
-  .description('make a token and print it; only its hash is stored')
-  .requiredOption('--scope <scopes...>', 'read, build, admin (everything) or worker; several allowed')
-  .option('--name <name>', 'what the token is for', 'cli')
-  .option('--data <dir>', 'the service\'s state folder', DEFAULT_DATA)
-  .option('--database <url>', 'the service\'s PostgreSQL database, if it uses one')
-  .option('--quiet', 'print only the token')
-  .action(async (opts) => {
-    const token = await createServeToken({ data: opts.data, name: opts.name, scopes: opts.scope, ...(opts.database ? { database: opts.database } : {}) });
-    process.stdout.write(opts.quiet ? `${token}\n` : `${token}\n(shown once: kiln keeps only its hash; scopes: ${opts.scope.join(', ')})\n`);
-  });
-
-serveCommand
-  .command('copy-db')
-  .description('copy the service\'s whole state into another, empty database, e.g. from SQLite to PostgreSQL (stop the service first)')
-  .requiredOption('--to <url>', 'the new database: postgres://... or sqlite:FILE')
-  .option('--data <dir>', 'the service\'s state folder', DEFAULT_DATA)
-  .option('--database <url>', 'the database to copy from (default: SQLite in --data)')
-  .action(async (opts) => {
-    await copyServiceDatabase({ data: opts.data, to: opts.to, ...(opts.database ? { database: opts.database } : {}) }, (line) => process.stdout.write(`${line}\n`));
-  });
-
 program
   .command('doctor')
   .description('check the host tools kiln needs; --install installs the missing ones with apt-get')
@@ -330,11 +270,6 @@ program
   .action((opts) => {
     process.exitCode = doctor(opts.install ?? false);
   });
-
-function count(value: string, flag: string): string {
-  if (!/^\d+$/.test(value)) throw new UserError(`${flag} ${value}: expected a whole number (0 or more)`);
-  return value;
-}
 
 function positive(value: string, flag: string): string {
   if (!/^\d+$/.test(value) || Number(value) <= 0) throw new UserError(`${flag} ${value}: expected a positive whole number`);
@@ -372,8 +307,16 @@ function report(err: unknown): number {
   return 70;
 }
 
-registerRemoteCommands(program);
-registerWorkerCommand(program, { version: VERSION });
+
+// The build service's commands load fastify, the database drivers and the API's schemas: about a
+// second of CPU here, which every `kiln build` would pay twice (it re-executes itself isolated),
+// and the service's worker starts one per build. So they are loaded only when the command line is
+// not one of the commands above (it may be theirs, or help, or a typo to suggest a name for).
+const first = process.argv.slice(2).find((arg) => !arg.startsWith('-'));
+if (!program.commands.some((c) => c.name() === first)) {
+  const { registerServiceCommands } = await import('./service-commands.js');
+  registerServiceCommands(program, { version: VERSION, interruptible, positive });
+}
 
 try {
   await program.parseAsync();
