@@ -88,17 +88,18 @@ void test('boot: a missing image is a UserError', async () => {
   );
 });
 
-void test('boot --check on an empty disk times out, writes a log and leaves no QEMU behind', { timeout: 60_000 }, async () => {
+// 45 s: OVMF under TCG prints within seconds on a quiet host, but far later on a busy one.
+void test('boot --check on an empty disk times out, writes a log and leaves no QEMU behind', { timeout: 120_000 }, async () => {
   const dir = tempDir();
   try {
     const image = emptyImage(dir);
     let output = '';
     const started = Date.now();
-    const r = await boot({ image, check: true, timeoutSeconds: 20, onOutput: (c) => (output += c) });
+    const r = await boot({ image, check: true, timeoutSeconds: 45, onOutput: (c) => (output += c) });
     const took = (Date.now() - started) / 1000;
 
     assert.ok(r.result === 'timeout' || r.result === 'exited', `unexpected result ${r.result}`);
-    assert.ok(took < 30, `boot took ${took}s`);
+    assert.ok(took < 60, `boot took ${took}s`);
     assert.ok(r.seconds > 0 && r.seconds <= took + 1);
     assert.equal(r.logFile, `${image}.boot.log`);
     assert.ok(fs.existsSync(r.logFile));
