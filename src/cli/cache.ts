@@ -7,7 +7,7 @@ import { choosePrune, type CacheItem } from '../store/prune.js';
 import { folderOf, Store, type ListedEntry } from '../store/store.js';
 import { repair, verifyStore } from '../store/verify-store.js';
 
-function formatBytes(n: number): string {
+export function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let value = n;
   let unit = 0;

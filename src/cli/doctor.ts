@@ -17,7 +17,12 @@ const SECURE_BOOT_TOOLS: readonly Tool[] = [
   { name: 'OVMF Secure Boot', files: ['/usr/share/OVMF/OVMF_CODE_4M.secboot.fd', '/usr/share/OVMF/OVMF_CODE.secboot.fd', '/usr/share/edk2/ovmf/OVMF_CODE.secboot.fd'], package: 'ovmf', for: 'boot' },
   { name: 'OVMF SB key stores', files: ['/usr/share/OVMF/OVMF_VARS_4M.ms.fd', '/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd'], package: 'ovmf', for: 'boot' },
 ];
-const TOOLS = [...HOST_TOOLS, ...SECURE_BOOT_TOOLS];
+/** The developer's loop: the ansible key's stage, and kiln shell / kiln run (README: "Developer loop"). */
+const DEVLOOP_TOOLS: readonly Tool[] = [
+  { name: 'ansible-playbook', package: 'ansible-core', for: 'build' },
+  { name: 'systemd-nspawn', package: 'systemd-container', for: 'boot' },
+];
+const TOOLS = [...HOST_TOOLS, ...SECURE_BOOT_TOOLS, ...DEVLOOP_TOOLS];
 
 export function doctor(install: boolean, out: NodeJS.WritableStream = process.stdout): number {
   let missing = TOOLS.filter((t) => !isPresent(t));

@@ -13,6 +13,7 @@ import { parseSize } from '../recipe/sizes.js';
 import { parseDuration } from '../store/prune.js';
 import { Store } from '../store/store.js';
 import { listCache, pruneCache, verifyCache } from './cache.js';
+import { cleanCache, keepLastCount } from './cache-clean.js';
 import { layersTable, showLayer } from './layers.js';
 import { sbomCommand } from './sbom.js';
 import { parseMatrix } from './matrix.js';
@@ -27,6 +28,8 @@ import { recipeJsonSchema } from '../recipe/json-schema.js';
 import { boot } from '../vm/qemu.js';
 import { doctor } from './doctor.js';
 import { pickReporter } from './reporters.js';
+import { registerDevloopCommands } from './devloop.js';
+import { blueprintFlags, importCommand } from './import.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -65,8 +68,10 @@ const program = new Command()
 program
   .command('build')
   .description('build the image a recipe describes into an output folder, reusing every cached stage it can')
-  .argument('<recipe>', 'recipe YAML file')
+  .argument('<recipe>', 'recipe YAML file, or an osbuild-composer blueprint (*.toml)')
   .option('-o, --output <dir>', 'output folder (default: ./out/<name>)')
+  .option('--type <type>', 'a blueprint\'s image type, as composer names it: qcow2, raw, vmdk, vhd, tar, container, ... (sets outputs)')
+  .option('--lenient', 'a blueprint\'s keys that do not change what the image does are dropped with a warning instead of refused')
   .option('--set <NAME=VALUE>', 'set a recipe variable (repeatable)', collectSet, {} as Record<string, string>)
   .option('--arch <arch>', 'override the recipe\'s arch')
   .option('--rebuild-from <stage>', 'run this stage and all later ones even if they are cached')
@@ -78,7 +83,7 @@ program
     const lock = opts.lock === undefined ? undefined : readLock(opts.lock);
     const variants = parseMatrix(opts.matrix).map((v) => {
       const arch = v.arch ?? opts.arch;
-      const { manifest, loaded } = planRecipe(recipe, { set: { ...opts.set, ...v.set }, ...(arch ? { arch } : {}), ...(v.release ? { release: v.release } : {}), ...(lock ? { lock } : {}) });
+      const { manifest, loaded } = planRecipe(recipe, { set: { ...opts.set, ...v.set }, ...(arch ? { arch } : {}), ...(v.release ? { release: v.release } : {}), ...(lock ? { lock } : {}), ...blueprintFlags(opts) });
       return { label: v.label, manifest, loaded };
     });
     for (const { manifest } of variants) {
@@ -144,6 +149,25 @@ cache
     const text = await pruneCache(new Store(cacheDir()), {
       ...(maxBytes === undefined ? {} : { maxBytes }),
       ...(olderThanMs === undefined ? {} : { olderThanMs }),
+      onWait: () => process.stderr.write('a build is running; waiting for it to finish...\n'),
+      signal: interruptible(),
+    });
+    process.stdout.write(text);
+  });
+
+cache
+  .command('clean')
+  .description("remove a recipe's older builds (--keep-last N, per recipe, by last use) or a stage and all after it (RECIPE --from STAGE); shows the sizes freed")
+  .argument('[recipe]', 'the recipe to clean (all recipes with --keep-last alone)')
+  .addOption(new Option('--keep-last <n>', 'keep the N builds of each recipe used last, with every stage under them').argParser(keepLastCount))
+  .option('--from <stage>', "drop this stage of the recipe's plan and every later one (the next build reruns from it)")
+  .option('--set <NAME=VALUE>', 'set a recipe variable, as the build did (repeatable)', collectSet, {} as Record<string, string>)
+  .action(async (recipe, opts) => {
+    const text = await cleanCache(new Store(cacheDir()), {
+      ...(recipe === undefined ? {} : { recipe }),
+      ...(opts.keepLast === undefined ? {} : { keepLast: Number(opts.keepLast) }),
+      ...(opts.from === undefined ? {} : { from: opts.from }),
+      load: { set: opts.set },
       onWait: () => process.stderr.write('a build is running; waiting for it to finish...\n'),
       signal: interruptible(),
     });
@@ -217,12 +241,27 @@ program
 program
   .command('plan')
   .description('print the resolved manifest (stages, options, ids) as canonical JSON; runs nothing')
-  .argument('<recipe>', 'recipe YAML file')
+  .argument('<recipe>', 'recipe YAML file, or an osbuild-composer blueprint (*.toml)')
   .option('--set <NAME=VALUE>', 'set a recipe variable (repeatable)', collectSet, {} as Record<string, string>)
   .option('--arch <arch>', 'override the recipe\'s arch')
+  .option('--type <type>', 'a blueprint\'s image type, as composer names it: qcow2, raw, vmdk, vhd, tar, container, ... (sets outputs)')
+  .option('--lenient', 'a blueprint\'s keys that do not change what the image does are dropped with a warning instead of refused')
   .action((recipe, opts) => {
-    const { manifest } = planRecipe(recipe, { set: opts.set, ...(opts.arch ? { arch: opts.arch } : {}) });
+    const { manifest } = planRecipe(recipe, { set: opts.set, ...(opts.arch ? { arch: opts.arch } : {}), ...blueprintFlags(opts) });
     process.stdout.write(`${canonicalJson(manifest)}\n`);
+  });
+
+program
+  .command('import')
+  .description('translate an osbuild-composer blueprint (TOML) into a kiln recipe, commented where a value was translated; refuses what kiln cannot carry over, at its line')
+  .argument('<blueprint>', 'blueprint file (*.toml)')
+  .option('-o, --output <file>', 'write the recipe here (default: standard output)')
+  .option('--type <type>', 'the image type, as composer names it: qcow2, raw, vmdk, vhd, tar, container, ... (sets outputs)')
+  .option('--lenient', 'keys that do not change what the image does are dropped with a warning instead of refused')
+  .action((blueprint, opts) => {
+    const { yaml, warnings } = importCommand(blueprint, opts);
+    for (const line of warnings) process.stderr.write(`${line}\n`);
+    if (yaml !== undefined) process.stdout.write(yaml);
   });
 
 program
@@ -307,6 +346,7 @@ function report(err: unknown): number {
   return 70;
 }
 
+registerDevloopCommands(program, { version: VERSION, collectSet, positive, interruptible });
 
 // The build service's commands load fastify, the database drivers and the API's schemas: about a
 // second of CPU here, which every `kiln build` would pay twice (it re-executes itself isolated),

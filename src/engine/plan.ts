@@ -1,6 +1,7 @@
 /** Recipe file → manifest whose every stage's options have passed that stage's schema. */
 import { compile, type Manifest } from '../manifest/index.js';
-import { loadRecipe, type LoadedRecipe, type LoadOptions } from '../recipe/index.js';
+import type { LoadedRecipe } from '../recipe/index.js';
+import { loadAnyRecipe, type AnyRecipeOptions } from '../blueprint/index.js';
 import { STAGES, stageByName } from '../stages/registry.js';
 import { UserError } from '../errors.js';
 import type { LockFile } from '../lockfile/lockfile.js';
@@ -12,8 +13,9 @@ export interface Plan {
 
 export const STAGE_VERSIONS: Record<string, number> = Object.fromEntries(STAGES.map((s) => [s.name, s.version]));
 
-export function planRecipe(file: string, options: LoadOptions & { lock?: LockFile } = {}): Plan {
-  const loaded = loadRecipe(file, options);
+/** `file`: a recipe, or an osbuild-composer blueprint (*.toml), which is translated first. */
+export function planRecipe(file: string, options: AnyRecipeOptions & { lock?: LockFile } = {}): Plan {
+  const loaded = loadAnyRecipe(file, options);
   if (options.lock) checkLockFits(options.lock, loaded);
   const epoch = sourceDateEpoch(options.env ?? process.env) ?? options.lock?.sourceDateEpoch;
   return { loaded, manifest: checkedManifest(loaded, options.lock, epoch) };

@@ -57,6 +57,7 @@ export const STAGE_TOOLS: Record<string, { name: string; package: string }[]> = 
     { name: 'sbsign', package: 'sbsigntool' },
     { name: 'sbverify', package: 'sbsigntool' },
   ],
+  ansible: [{ name: 'ansible-playbook', package: 'ansible-core' }],
 };
 
 /** What this recipe in particular needs before its first command: its release on the mirror, its stages' tools. */

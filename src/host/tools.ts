@@ -53,6 +53,9 @@ export const TOOLS: readonly Tool[] = [
   { name: 'btrfs', package: 'btrfs-progs', for: 'verify' },
   { name: 'skopeo', package: 'skopeo', for: 'verify' },
   { name: 'podman', package: 'podman', for: 'verify' },
+  // The recipe-keys test builds a signed apt repository of its own (apt.sources).
+  { name: 'apt-ftparchive', package: 'apt-utils', for: 'verify' },
+  { name: 'gpg', package: 'gpg', for: 'verify' },
   // The build service's tests: a PostgreSQL cluster of their own (initdb + pg_ctl, which Debian
   // keeps off PATH) and the web interface driven in Debian's chromium.
   { name: 'PostgreSQL server', files: ['/usr/lib/postgresql'], package: 'postgresql', for: 'verify' },

@@ -17,6 +17,8 @@ import { provenanceOf, type HookScript, type Provenance } from './provenance.js'
 import { resolveInside } from '../recipe/files.js';
 import { checkSigningKeys } from '../recipe/signing-keys.js';
 import { releaseInfo, type ReleaseInfo } from '../distro/releases.js';
+import { ANSIBLE_PACKAGES, ansibleOptions } from './ansible-options.js';
+import { bootstrapExtras, directoriesOptions, firewallOptions, groupsOption, maskOption, systemExtras, systemPackages, userExtras } from './compile-system.js';
 
 export interface ManifestStage {
   stage: string;
@@ -87,8 +89,9 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
     // Pinned, every package would count as asked for; these are marked as dependencies again.
     autoInstalled: (lock?.packages ?? []).filter((d) => d.auto).map((d) => d.name).sort(),
     initramfsModules: r.kernel.initramfs_modules,
+    ...bootstrapExtras(loaded, folders, lock),
   });
-  add('system', { hostname: hostname(r), timezone: r.timezone, locale: r.locale });
+  add('system', { hostname: hostname(r), timezone: r.timezone, locale: r.locale, ...systemExtras(r) });
   add('users', {
     rootPasswordHash: r.root_password_hash ?? (r.root_password === undefined ? null : hash(r.name, 'root', r.root_password)),
     users: r.users.map((u) => ({
@@ -98,10 +101,16 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
       shell: u.shell,
       sshKeys: u.ssh_keys,
       ...(u.uid === undefined ? {} : { uid: u.uid }),
+      ...userExtras(u),
     })),
+    ...groupsOption(r),
   });
+  // Before files, so a file can go into a folder made for it (with the folder's owner kept).
+  if (r.directories.length) add('directories', directoriesOptions(r));
   add('files', { items: r.files.map((f, i) => fileItem(folders, origin(['files', i]), f)) });
-  add('services', { enable: r.services.enable, disable: r.services.disable });
+  add('services', { enable: r.services.enable, disable: r.services.disable, ...maskOption(r) });
+  if (r.firewall) add('firewall', firewallOptions(r));
+  if (r.ansible) add('ansible', ansibleOptions(r.ansible, origin(['ansible']), folders[origin(['ansible'])] ?? '', hostname(r)));
   add('customize-hooks', { scripts: hooks.customize, env });
   if (disk) add('fstab', { entries: fstabEntries(parts) });
   if (r.kernel.package !== 'none') add('kernel', { package: r.kernel.package });
@@ -213,6 +222,8 @@ function implicitPackages(r: Recipe): string[] {
   // "grub-efi" in the table stands for the architecture's own GRUB EFI package.
   for (const name of BOOTLOADERS[r.bootloader].packages) out.push(name === 'grub-efi' ? archInfo(r.arch).grubEfi.package : name);
   if (!BUILTIN_LOCALES.includes(r.locale)) out.push('locales');
+  if (r.ansible) out.push(...ANSIBLE_PACKAGES);
+  out.push(...systemPackages(r));
   return out;
 }
 

@@ -9,7 +9,7 @@ import type { OptionsOf } from '../stages/registry.js';
 /** One thing the build does for the recipe or a layer. */
 export interface Operation {
   stage: string;
-  op: 'copy-folder' | 'write-file' | 'create-user' | 'set-root-password' | 'enable-service' | 'disable-service' | 'run-hook';
+  op: 'copy-folder' | 'write-file' | 'create-user' | 'create-group' | 'set-root-password' | 'enable-service' | 'disable-service' | 'mask-service' | 'make-directory' | 'add-apt-source' | 'run-hook';
   target: string;
   /** Who asked: "recipe", layer names, or "kiln" for what a bootable image needs. */
   layers: string[];
@@ -31,9 +31,12 @@ export function provenanceOf(loaded: LoadedRecipe, hooks: Record<HookPhase, Hook
   if (r.root_password !== undefined || r.root_password_hash !== undefined) {
     did('users', 'set-root-password', 'root', [origin([r.root_password === undefined ? 'root_password_hash' : 'root_password'])]);
   }
+  r.groups.forEach((g, i) => did('users', 'create-group', g.name, [origin(['groups', i])]));
   r.users.forEach((u, i) => did('users', 'create-user', u.name, [origin(['users', i])]));
+  r.directories.forEach((d, i) => did('directories', 'make-directory', d.path, [origin(['directories', i])]));
+  r.apt.sources.forEach((s, i) => did('bootstrap', 'add-apt-source', s.name, [origin(['apt', 'sources', i])]));
   r.files.forEach((f, i) => did('files', f.src?.endsWith('/') ? 'copy-folder' : 'write-file', f.src === undefined ? f.dst : `${f.src} -> ${f.dst}`, [origin(['files', i])]));
-  for (const action of ['enable', 'disable'] as const) {
+  for (const action of ['enable', 'disable', 'mask'] as const) {
     r.services[action].forEach((unit) => did('services', `${action}-service`, unit, loaded.origins.askedFor(`services.${action}`, unit)));
   }
   for (const phase of HOOK_PHASES) {

@@ -31,13 +31,23 @@ export function describe(value: unknown): string {
   return show(value);
 }
 
-/** The object schema found by following `path` through defaults, optionals and arrays. */
+/** A schema without its defaults, optionals and transforms; of a union (a keyboard: a name or a mapping), its mapping. */
+function unwrap(schema: Schema | undefined): Schema | undefined {
+  let node = schema;
+  for (;;) {
+    const def = node?._zod.def as unknown as { type: string; innerType?: Schema; in?: Schema; options?: Schema[] } | undefined;
+    if (def?.type === 'default' || def?.type === 'optional') node = def.innerType;
+    else if (def?.type === 'pipe') node = def.in;
+    else if (def?.type === 'union') node = def.options?.map(unwrap).find((o) => o?._zod.def.type === 'object');
+    else return node;
+  }
+}
+
+/** The object schema found by following `path` through defaults, optionals, unions and arrays. */
 function objectKeysAt(schema: Schema, path: KeyPath): string[] {
   let node: Schema | undefined = schema;
   for (const part of [...path, '']) {
-    while (node && (node._zod.def.type === 'default' || node._zod.def.type === 'optional')) {
-      node = (node._zod.def as unknown as { innerType: Schema }).innerType;
-    }
+    node = unwrap(node);
     if (!node || part === '') break;
     const def = node._zod.def as unknown as { type: string; shape?: Record<string, Schema>; element?: Schema; valueType?: Schema };
     node = def.type === 'object' ? def.shape?.[part] : def.type === 'array' ? def.element : def.type === 'record' ? def.valueType : undefined;

@@ -33,8 +33,11 @@ export const LIMITS = {
 /** Core tags only: others make Buffers, Dates and Sets that no recipe key takes. */
 const PLAIN_TAGS = new Set(['tag:yaml.org,2002:str', 'tag:yaml.org,2002:int', 'tag:yaml.org,2002:float', 'tag:yaml.org,2002:bool', 'tag:yaml.org,2002:null', 'tag:yaml.org,2002:map', 'tag:yaml.org,2002:seq']);
 
-/** Keys whose strings are free text (file content, descriptions): anything printable goes. */
-const FREE_TEXT = new Set(['content', 'description']);
+/**
+ * Keys whose strings are free text (file content, descriptions, an apt source's armored key):
+ * anything printable goes. A path given as secure_boot.key must still resolve to a file.
+ */
+const FREE_TEXT = new Set(['content', 'description', 'key']);
 
 export interface Problem {
   /** Offset in the text of the node at fault. */

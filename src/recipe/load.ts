@@ -163,7 +163,21 @@ function resolveLayers(source: SourceFile, recipe: RecipeInput, folder: string, 
 
 /** The recipe's own lists, in the shape layers have. */
 function ownLists(r: RecipeInput): Part['data'] {
-  return { packages: r.packages, exclude: r.exclude, include: r.include, users: r.users, services: r.services, files: r.files, kernel: r.kernel, sbom: r.sbom };
+  return {
+    packages: r.packages,
+    exclude: r.exclude,
+    include: r.include,
+    groups: r.groups,
+    users: r.users,
+    services: r.services,
+    firewall: r.firewall,
+    ntp: r.ntp,
+    directories: r.directories,
+    files: r.files,
+    apt: r.apt,
+    kernel: r.kernel,
+    sbom: r.sbom,
+  };
 }
 
 /** The recipe's hooks run in lexical order of their file names, per phase. */

@@ -3,7 +3,7 @@
  * last); lists of names keep each name once, at its last place. A scalar the recipe sets wins; one
  * that layers set must be set alike by all of them, or the recipe must choose.
  */
-import { HOOK_PHASES, type HookPhase, type LayerInput, type Recipe, type RecipeInput } from './schema.js';
+import { HOOK_PHASES, type HookPhase, type Keyboard, type LayerInput, type Recipe, type RecipeInput } from './schema.js';
 import { ARCH_NAMES } from '../arch/table.js';
 import type { Diagnostic } from '../diagnostics.js';
 import { Origins, type Origin } from './origins.js';
@@ -94,12 +94,27 @@ export function mergeLayers(recipe: RecipeInput, own: Part, layers: readonly Par
     packages,
     exclude: list(['exclude'], plain(['exclude'], (d) => d.exclude), same),
     include: list(['include'], plain(['include'], (d) => d.include), same),
+    groups: list(['groups'], plain(['groups'], (d) => d.groups), (g) => g.name),
     users: list(['users'], plain(['users'], (d) => d.users)),
     services: {
       enable: list(['services', 'enable'], plain(['services', 'enable'], (d) => d.services?.enable), same),
       disable: list(['services', 'disable'], plain(['services', 'disable'], (d) => d.services?.disable), same),
+      mask: list(['services', 'mask'], plain(['services', 'mask'], (d) => d.services?.mask), same),
     },
+    // Present when any part sets it: a layer can bring the firewall, the recipe open more ports.
+    firewall: parts.some((p) => p.data.firewall !== undefined)
+      ? {
+          ports: list(['firewall', 'ports'], plain(['firewall', 'ports'], (d) => d.firewall?.ports), same),
+          services: {
+            enable: list(['firewall', 'services', 'enable'], plain(['firewall', 'services', 'enable'], (d) => d.firewall?.services?.enable), same),
+            disable: list(['firewall', 'services', 'disable'], plain(['firewall', 'services', 'disable'], (d) => d.firewall?.services?.disable), same),
+          },
+        }
+      : undefined,
+    ntp: list(['ntp'], plain(['ntp'], (d) => d.ntp), same),
+    directories: list(['directories'], plain(['directories'], (d) => d.directories)),
     files,
+    apt: { sources: list(['apt', 'sources'], plain(['apt', 'sources'], (d) => d.apt?.sources), (s) => s.name) },
     hooks,
     kernel: {
       package: scalar(['kernel', 'package'], (d) => d.kernel?.package, recipe.kernel.package),
@@ -121,5 +136,25 @@ export function mergeLayers(recipe: RecipeInput, own: Part, layers: readonly Par
   merged.hostname = optional(['hostname'], (d) => d.hostname, recipe.hostname);
   merged.root_password = optional(['root_password'], (d) => d.root_password, recipe.root_password, explicitRoot);
   merged.root_password_hash = optional(['root_password_hash'], (d) => d.root_password_hash, recipe.root_password_hash, explicitRoot);
+  // One value, compared whole: two layers asking for different keyboards must be settled by the recipe.
+  const keyboard = optional(['keyboard'], (d) => keyboardText(d.keyboard), keyboardText(recipe.keyboard));
+  merged.keyboard = keyboard === undefined ? undefined : (JSON.parse(keyboard) as Keyboard);
+  mergeAnsible(merged, layers, fail, originOf, origins);
   return { recipe: merged, origins, errors };
+}
+
+/** A keyboard as canonical JSON, so equal settings written differently compare equal. */
+function keyboardText(k: Keyboard | undefined): string | undefined {
+  return k && JSON.stringify({ layout: k.layout, variant: k.variant, model: k.model, options: k.options });
+}
+
+/** One playbook per image (a playbook can import others): the recipe's, else the one layer's that sets it. */
+function mergeAnsible(merged: Recipe, layers: readonly Part[], fail: (part: Part, issue: Issue) => void, originOf: (part: Part, path: KeyPath) => Origin, origins: Origins): void {
+  const [first, ...others] = layers.filter((l) => l.data.ansible !== undefined);
+  if (merged.ansible !== undefined || !first) return;
+  for (const other of others) {
+    fail(other, { path: ['ansible'], message: `conflicts with the playbook of layer "${first.name}" (${first.source.where(['ansible'])}); an image applies one playbook: set ansible in the recipe to choose (one playbook can import others)` });
+  }
+  merged.ansible = first.data.ansible;
+  origins.set(['ansible'], originOf(first, ['ansible']));
 }

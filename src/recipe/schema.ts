@@ -39,14 +39,55 @@ export const UserSchema = z.strictObject({
   shell: str.default('/bin/bash'),
   ssh_keys: strList.default([]),
   uid: z.number().int().min(1000).max(60000).optional(),
+  /** The primary group: a gid, or a group's name (from `groups` or the image); absent: a group named after the user. */
+  gid: z.union([z.number().int().min(0).max(60000), str]).optional(),
+  home: str.optional(),
+  /** The GECOS field (the user's full name), shown by finger and in login managers. */
+  description: str.optional(),
+});
+
+export const GroupSchema = z.strictObject({ name: str, gid: z.number().int().min(1).max(60000).optional() });
+
+/** A user or user:group, each by name or number; YAML reads an unquoted 1000 as a number. */
+const OwnerSchema = z
+  .union([
+    str.regex(/^([a-z_][a-z0-9_-]*|[0-9]+)(:([a-z_][a-z0-9_-]*|[0-9]+))?$/, 'is not an owner (user or user:group, by name or number, e.g. admin:admin or 1000:1000)'),
+    z.number().int().min(0),
+  ])
+  .transform(String);
+const ModeSchema = str.regex(/^0?[0-7]{3,4}$/, 'is not an octal file mode (e.g. "0644", quoted)');
+
+/** A folder made in the image, with its parents (which stay root's, 0755). */
+export const DirectorySchema = z.strictObject({ path: str, mode: ModeSchema.optional(), owner: OwnerSchema.optional() });
+
+/** The console and X keyboard (/etc/default/keyboard): a layout name, or its XKB parts. */
+export const KeyboardSchema = z
+  .union([str, z.strictObject({ layout: str, variant: str.optional(), model: str.optional(), options: str.optional() })])
+  .transform((k) => (typeof k === 'string' ? { layout: k } : k));
+
+/** Applied offline as nftables rules: ports as "22/tcp", services as names in the image's /etc/services. */
+export const FirewallSchema = z.strictObject({
+  ports: list(str, LIMITS.services).default([]),
+  services: z.strictObject({ enable: list(str, LIMITS.services).default([]), disable: list(str, LIMITS.services).default([]) }).default({ enable: [], disable: [] }),
+});
+
+/** An extra apt repository, written as /etc/apt/sources.list.d/<name>.sources and used by the bootstrap. */
+export const AptSourceSchema = z.strictObject({
+  name: str,
+  uris: strList,
+  suites: strList,
+  /** Default [main]; none for a flat repository (a suite ending in "/"). */
+  components: strList.optional(),
+  /** An OpenPGP public key: a file relative to the recipe (armored or binary), or the armored text itself. */
+  key: str,
 });
 
 export const FileSchema = z.strictObject({
   src: str.optional(),
   dst: str,
   content: str.optional(),
-  mode: str.regex(/^0?[0-7]{3,4}$/, 'is not an octal file mode (e.g. "0644", quoted)').optional(),
-  owner: str.regex(/^[a-z_][a-z0-9_-]*(:[a-z_][a-z0-9_-]*)?$/, 'is not an owner (user or user:group)').optional(),
+  mode: ModeSchema.optional(),
+  owner: OwnerSchema.optional(),
 });
 
 export const PartitionSchema = z.strictObject({
@@ -111,6 +152,21 @@ const NO_HOOKS = { setup: [], customize: [], cleanup: [], image: [] };
  */
 export const SecureBootSchema = z.union([z.literal('debian'), z.strictObject({ key: str, cert: str })]);
 
+/** Values ansible-playbook gets as variables (--extra-vars, or the inventory's host variables). */
+const AnsibleVars = z.record(z.string(), z.union([str, z.number(), z.boolean(), strList]));
+
+/**
+ * A playbook that ansible-playbook on the host applies to the image root (kiln's chroot connection),
+ * after packages, files and services and before the customize hooks. Paths are relative to the recipe
+ * (or the layer); roles are looked up in roles_path, then in roles/ beside the playbook.
+ */
+export const AnsibleSchema = z.strictObject({
+  playbook: str,
+  roles_path: str.optional(),
+  extra_vars: AnsibleVars.default({}),
+  inventory_vars: AnsibleVars.default({}),
+});
+
 export const RecipeSchema = z.strictObject({
   name: str.regex(/^[a-z0-9][a-z0-9._-]*$/, 'is not a valid name (lowercase letters, digits, ".", "_" and "-", starting with a letter or digit)'),
   distro: DistroSchema.default({ name: 'debian', release: DEFAULT_RELEASE, components: ['main'], variant: 'minbase' }),
@@ -122,14 +178,22 @@ export const RecipeSchema = z.strictObject({
   hostname: str.optional(),
   timezone: str.default('Etc/UTC'),
   locale: str.default('C.UTF-8'),
+  keyboard: KeyboardSchema.optional(),
+  /** NTP servers for systemd-timesyncd (installed when this is set); empty: Debian's pool. */
+  ntp: list(str, LIMITS.services).default([]),
   root_password: str.optional(),
   root_password_hash: str.optional(),
+  groups: list(GroupSchema, LIMITS.users).default([]),
   users: list(UserSchema, LIMITS.users).default([]),
   services: z
-    .strictObject({ enable: list(str, LIMITS.services).default([]), disable: list(str, LIMITS.services).default([]) })
-    .default({ enable: [], disable: [] }),
+    .strictObject({ enable: list(str, LIMITS.services).default([]), disable: list(str, LIMITS.services).default([]), mask: list(str, LIMITS.services).default([]) })
+    .default({ enable: [], disable: [], mask: [] }),
+  firewall: FirewallSchema.optional(),
+  directories: list(DirectorySchema, LIMITS.files).default([]),
   files: list(FileSchema, LIMITS.files).default([]),
+  apt: z.strictObject({ sources: list(AptSourceSchema, LIMITS.layers).default([]) }).default({ sources: [] }),
   hooks: HooksSchema.default(NO_HOOKS),
+  ansible: AnsibleSchema.optional(),
   kernel: z
     .strictObject({
       package: str.default('linux-image-amd64'),
@@ -170,12 +234,21 @@ export const LayerSchema = z.strictObject({
   hostname: str.optional(),
   timezone: str.optional(),
   locale: str.optional(),
+  keyboard: KeyboardSchema.optional(),
+  ntp: list(str, LIMITS.services).optional(),
   root_password: str.optional(),
   root_password_hash: str.optional(),
+  groups: list(GroupSchema, LIMITS.users).optional(),
   users: list(UserSchema, LIMITS.users).optional(),
-  services: z.strictObject({ enable: list(str, LIMITS.services).optional(), disable: list(str, LIMITS.services).optional() }).optional(),
+  services: z
+    .strictObject({ enable: list(str, LIMITS.services).optional(), disable: list(str, LIMITS.services).optional(), mask: list(str, LIMITS.services).optional() })
+    .optional(),
+  firewall: z.strictObject({ ports: list(str, LIMITS.services).optional(), services: z.strictObject({ enable: list(str, LIMITS.services).optional(), disable: list(str, LIMITS.services).optional() }).optional() }).optional(),
+  directories: list(DirectorySchema, LIMITS.files).optional(),
   files: list(FileSchema, LIMITS.files).optional(),
+  apt: z.strictObject({ sources: list(AptSourceSchema, LIMITS.layers).optional() }).optional(),
   hooks: z.strictObject({ setup: hookList.optional(), customize: hookList.optional(), cleanup: hookList.optional(), image: hookList.optional() }).optional(),
+  ansible: AnsibleSchema.optional(),
   kernel: z.strictObject({ package: str.optional(), cmdline: strList.optional(), initramfs_modules: strList.optional() }).optional(),
   bootloader: oneOf('bootloader').optional(),
   compress: oneOf('compress').optional(),
@@ -189,5 +262,11 @@ export type Recipe = Omit<RecipeInput, 'packages'> & { packages: string[] };
 export type LayerInput = z.infer<typeof LayerSchema>;
 export type RecipeUser = z.infer<typeof UserSchema>;
 export type RecipeFile = z.infer<typeof FileSchema>;
+export type RecipeGroup = z.infer<typeof GroupSchema>;
+export type RecipeDirectory = z.infer<typeof DirectorySchema>;
+export type AptSource = z.infer<typeof AptSourceSchema>;
+export type Keyboard = z.infer<typeof KeyboardSchema>;
+export type Firewall = z.infer<typeof FirewallSchema>;
 export type RecipePartition = z.infer<typeof PartitionSchema>;
 export type SecureBoot = z.infer<typeof SecureBootSchema>;
+export type Ansible = z.infer<typeof AnsibleSchema>;

@@ -15,6 +15,8 @@ import { HOOK_PHASES, type Recipe } from './schema.js';
 import { parseDiskSize, parseSize, sizeProblem, startOf } from './sizes.js';
 import { show, type Issue, type KeyPath } from './source.js';
 import { validateRelease, validateSecureBoot, validateUki } from './validate-boot.js';
+import { validateSystem } from './validate-system.js';
+import { validateAnsible } from './validate-ansible.js';
 
 const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
@@ -55,6 +57,7 @@ export function validate(recipe: Recipe, originOf: (path: KeyPath) => Origin): I
 
   validateUsers(recipe, fail);
   validateFiles(recipe, originOf, fail);
+  validateSystem(recipe, originOf, fail);
   HOOK_PHASES.forEach((phase) =>
     recipe.hooks[phase].forEach((hook, i) => {
       const path = ['hooks', phase, i];
@@ -73,6 +76,7 @@ export function validate(recipe: Recipe, originOf: (path: KeyPath) => Origin): I
     fail(['kernel', 'package'], `${show(recipe.kernel.package)} is not a Debian package name`);
   }
   validateRelease(recipe, fail);
+  validateAnsible(recipe, originOf, fail);
   validateUki(recipe, disk, fail);
   const imageSources = recipe.files.flatMap((f, i) => {
     const found = f.src === undefined ? undefined : inside(originOf(['files', i]), f.src);

@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { BuildError } from '../errors.js';
@@ -8,6 +8,7 @@ import { collectPackages, packageCacheArgs } from '../store/package-cache.js';
 import { defineStage, type StageContext } from './define.js';
 import { command, hookLabel, HookScript, scriptFile } from './hook-scripts.js';
 import { quote } from '../host/shell.js';
+import { AptSource, pinCheckHook, pinProblems, sourcesFile } from './apt-sources.js';
 
 /**
  * dpkg would build the initramfs twice (the kernel's postinst makes it, then the initramfs-tools
@@ -56,6 +57,10 @@ export const bootstrap = defineStage({
     autoInstalled: z.array(z.string()),
     /** The initramfs's modules (MODULES=list); empty: Debian's default, every storage driver (MODULES=most). */
     initramfsModules: z.array(z.string()),
+    /** Extra repositories (apt.sources), in place before apt's first update and kept in the image. */
+    aptSources: z.array(AptSource).default([]),
+    /** The recipe's name=version pins, checked before apt installs so a missing version is named with those there are. */
+    pins: z.array(z.string()).default([]),
   }),
   makes: ['sourceDateEpoch', 'debs', 'autoInstalled'],
   async run(ctx, o) {
@@ -66,6 +71,12 @@ export const bootstrap = defineStage({
     const collected = join(ctx.scratch, 'debs');
     await mkdir(collected);
     await mkdir(ctx.packageCache, { recursive: true });
+    const sources = join(ctx.scratch, 'sources');
+    await mkdir(sources);
+    for (const source of o.aptSources) {
+      await writeFile(join(sources, `${source.name}.sources`), sourcesFile(source));
+      ctx.log(`apt source ${source.name}: ${source.uris.join(' ')} ${source.suites.join(' ')}, signed by ${source.fingerprint}`);
+    }
     const args = [
       '--mode=root',
       `--variant=${o.variant}`,
@@ -75,8 +86,11 @@ export const bootstrap = defineStage({
       ...o.dpkgExclude.map((p) => `--dpkgopt=path-exclude=${p}`),
       ...o.dpkgInclude.map((p) => `--dpkgopt=path-include=${p}`),
       // Before the package cache's hook, whose apt-get update must see any source a hook adds.
+      ...(o.aptSources.length ? [`--setup-hook=mkdir -p "$1/etc/apt/sources.list.d" && install -m 0644 ${quote(sources)}/*.sources "$1/etc/apt/sources.list.d/"`] : []),
       ...o.setupHooks.map((script) => `--setup-hook=${setupHook(ctx, script, o.env)}`),
       ...packageCacheArgs(ctx.packageCache, collected),
+      // After the package cache's hook: its apt-get update gave apt-cache the repositories' lists.
+      ...(o.pins.length ? [`--setup-hook=${pinCheckHook(o.pins)}`] : []),
       ...(o.initramfsModules.length ? [`--customize-hook=${initramfsList(o.initramfsModules)}`] : []),
       `--customize-hook=${INITRAMFS_ONCE}`,
       ...(o.autoInstalled.length ? [`--customize-hook=chroot "$1" apt-mark auto ${o.autoInstalled.map(quote).join(' ')} >/dev/null`] : []),
@@ -121,6 +135,10 @@ function setupHook(ctx: StageContext, script: HookScript, env: Record<string, st
 function explain(err: unknown, release: string): unknown {
   if (!(err instanceof BuildError)) return err;
   const text = err.tail.join('\n');
+  const pins = pinProblems(text);
+  if (pins.length) {
+    return new BuildError(`pinned versions are not in the repositories: ${pins.join('; ')}`, err.stage, err.command, err.tail);
+  }
   const locked = [...text.matchAll(/Version '([^']+)' for '([^']+)' was not found/g)].map((m) => `${m[2]} ${m[1]}`);
   if (locked.length) {
     return new BuildError(

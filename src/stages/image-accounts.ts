@@ -17,14 +17,21 @@ export function readGroups(root: string): Map<string, number> {
   return new Map(table(root, 'etc/group').map((f) => [f[0] ?? '', Number(f[2])]));
 }
 
-/** "user" or "user:group" to numeric ids, or a message saying which name is unknown. */
+/**
+ * "user" or "user:group", each by name or number, to numeric ids, or a message saying which name
+ * is unknown. A number needs no account (files may belong to ids the image gives out later), but
+ * a lone uid without one has no group to take.
+ */
 export function resolveOwner(root: string, owner: string): { uid: number; gid: number } | { error: string } {
   const [user = '', group] = owner.split(':');
-  const account = readPasswd(root).find((a) => a.name === user);
-  if (!account) return { error: `user ${user} does not exist in the image` };
-  if (group === undefined) return { uid: account.uid, gid: account.gid };
-  const gid = readGroups(root).get(group);
-  return gid === undefined ? { error: `group ${group} does not exist in the image` } : { uid: account.uid, gid };
+  const numeric = (s: string) => /^[0-9]+$/.test(s);
+  const accounts = readPasswd(root);
+  const account = numeric(user) ? accounts.find((a) => a.uid === Number(user)) : accounts.find((a) => a.name === user);
+  const uid = numeric(user) ? Number(user) : account?.uid;
+  if (uid === undefined) return { error: `user ${user} does not exist in the image` };
+  if (group === undefined) return account ? { uid, gid: account.gid } : { error: `uid ${user} has no account in the image, so it has no group; give user:group (e.g. ${user}:${user})` };
+  const gid = numeric(group) ? Number(group) : readGroups(root).get(group);
+  return gid === undefined ? { error: `group ${group} does not exist in the image` } : { uid, gid };
 }
 
 function table(root: string, file: string): string[][] {

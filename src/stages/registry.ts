@@ -4,7 +4,10 @@
  */
 import { bootstrap } from './bootstrap.js';
 import { cleanupHooks } from './cleanup-hooks.js';
+import { ansible } from './ansible.js';
 import { customizeHooks } from './customize-hooks.js';
+import { directories } from './directories.js';
+import { firewall } from './firewall.js';
 import type { z } from 'zod';
 import type { Stage } from './define.js';
 import { partitionTable } from './partition-table.js';
@@ -30,8 +33,11 @@ export const STAGES = [
   bootstrap,
   system,
   users,
+  directories,
   files,
   services,
+  firewall,
+  ansible,
   customizeHooks,
   fstab,
   kernel,

@@ -16,7 +16,7 @@ const FIRMWARE = '/boot/firmware';
  */
 export const rpiFirmware = defineStage({
   name: 'rpi-firmware',
-  version: 1,
+  version: 2,
   kind: 'tree',
   summary:
     "Fills /boot/firmware (the Raspberry Pi's FAT partition) with Debian's raspi-firmware kernel hook: firmware, DTBs, kernel, initramfs, config.txt and a cmdline.txt that finds root by PARTUUID; the settings go to /etc/default/raspi-firmware so kernel upgrades keep them.",
@@ -39,8 +39,9 @@ export const rpiFirmware = defineStage({
     if (o.extra.length) await writeFile(extra, `${o.extra.join(' ')}\n`);
     // The hook insists that /boot/firmware be a mount point unless it detects a chroot; in the
     // build it is a folder, so it is bind-mounted onto itself (in the command's own namespace).
-    // The firmware files themselves are copied by the package's postinst, as here.
-    await ctx.chroot('/bin/sh', ['-c', `mkdir -p ${FIRMWARE} && mount --bind ${FIRMWARE} ${FIRMWARE} && cp /usr/lib/raspi-firmware/* ${FIRMWARE}/ && DEB_MAINT_PARAMS=configure /etc/kernel/postinst.d/z50-raspi-firmware`]);
+    // The firmware files themselves are copied by the package's postinst, as here (recursively:
+    // trixie's package has an overlays/ folder).
+    await ctx.chroot('/bin/sh', ['-c', `mkdir -p ${FIRMWARE} && mount --bind ${FIRMWARE} ${FIRMWARE} && cp -r /usr/lib/raspi-firmware/* ${FIRMWARE}/ && DEB_MAINT_PARAMS=configure /etc/kernel/postinst.d/z50-raspi-firmware`]);
     const cmdline = await readFile(join(ctx.root, FIRMWARE, 'cmdline.txt'), 'utf8').catch(() => '');
     if (!cmdline.includes(`root=${o.root} `)) throw new BuildError(`raspi-firmware's hook wrote no cmdline.txt with root=${o.root} (it wrote: ${cmdline.trim() || 'nothing'})`);
     ctx.log(`cmdline.txt: ${cmdline.trim()}`);

@@ -10,8 +10,15 @@ export const system = defineStage({
   name: 'system',
   version: 1,
   kind: 'tree',
-  summary: 'Sets the hostname (/etc/hostname, /etc/hosts), the time zone (/etc/localtime) and the default locale.',
-  options: z.strictObject({ hostname: z.string(), timezone: z.string(), locale: z.string() }),
+  summary:
+    'Sets the hostname (/etc/hostname, /etc/hosts), the time zone (/etc/localtime), the default locale, the keyboard of the console and X (/etc/default/keyboard, read by console-setup, X and localectl) and the NTP servers of systemd-timesyncd (a drop-in; kiln installs systemd-timesyncd when the recipe names servers).',
+  options: z.strictObject({
+    hostname: z.string(),
+    timezone: z.string(),
+    locale: z.string(),
+    keyboard: z.strictObject({ layout: z.string(), variant: z.string().optional(), model: z.string().optional(), options: z.string().optional() }).optional(),
+    ntp: z.array(z.string()).optional(),
+  }),
   async run(ctx, o) {
     const etc = join(ctx.root, 'etc');
     await writeFile(join(etc, 'hostname'), `${o.hostname}\n`);
@@ -38,5 +45,25 @@ export const system = defineStage({
       await writeFile(gen, `${current}${o.locale} ${charset === 'utf8' ? 'UTF-8' : charset}\n`);
       await ctx.chroot('locale-gen', []);
     }
+    if (o.keyboard) await writeFile(join(etc, 'default/keyboard'), keyboardFile(o.keyboard));
+    if (o.ntp?.length) {
+      // A drop-in, so the package's own timesyncd.conf stays as shipped (and updates cleanly).
+      await mkdir(join(etc, 'systemd/timesyncd.conf.d'), { recursive: true });
+      await writeFile(join(etc, 'systemd/timesyncd.conf.d/50-kiln.conf'), `# Written by kiln from the recipe's ntp key.\n[Time]\nNTP=${o.ntp.join(' ')}\n`);
+      ctx.log(`ntp: systemd-timesyncd uses ${o.ntp.join(', ')} (kiln installed systemd-timesyncd for the ntp key)`);
+    }
   },
 });
+
+/** Debian's keyboard file: sourced by shell scripts (console-setup), so values are quoted (validation kept quotes out). */
+export function keyboardFile(k: { layout: string; variant?: string | undefined; model?: string | undefined; options?: string | undefined }): string {
+  return [
+    "# Written by kiln from the recipe's keyboard key; see keyboard(5).",
+    `XKBMODEL="${k.model ?? 'pc105'}"`,
+    `XKBLAYOUT="${k.layout}"`,
+    `XKBVARIANT="${k.variant ?? ''}"`,
+    `XKBOPTIONS="${k.options ?? ''}"`,
+    'BACKSPACE="guess"',
+    '',
+  ].join('\n');
+}

@@ -2,7 +2,7 @@ import { chown, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { BuildError } from '../errors.js';
-import { defineStage } from './define.js';
+import { defineStage, type StageContext } from './define.js';
 import { readGroups, readPasswd } from './image-accounts.js';
 
 const User = z.strictObject({
@@ -12,27 +12,36 @@ const User = z.strictObject({
   shell: z.string(),
   sshKeys: z.array(z.string()),
   uid: z.number().int().optional(),
+  /** The primary group, by gid or name; absent: a new group named after the user. */
+  gid: z.union([z.number().int(), z.string()]).optional(),
+  home: z.string().optional(),
+  description: z.string().optional(),
 });
+
+const Group = z.strictObject({ name: z.string(), gid: z.number().int().optional() });
 
 export const users = defineStage({
   name: 'users',
   version: 1,
   kind: 'tree',
-  summary: "Creates users with home folders, groups and SSH keys, and sets passwords from SHA-512 crypt hashes (plain-text passwords never reach the image or the plan). Root stays locked unless the recipe gives it a password.",
-  options: z.strictObject({ rootPasswordHash: z.string().nullable(), users: z.array(User) }),
+  summary: "Creates the recipe's groups (with their gids), then users with home folders, uids, primary groups, groups and SSH keys, and sets passwords from SHA-512 crypt hashes (plain-text passwords never reach the image or the plan). Root stays locked unless the recipe gives it a password.",
+  options: z.strictObject({ rootPasswordHash: z.string().nullable(), users: z.array(User), groups: z.array(Group).default([]) }),
   async run(ctx, o) {
+    await createGroups(ctx, o.groups);
     const groups = readGroups(ctx.root);
     for (const user of o.users) {
-      const missing = user.groups.filter((g) => !groups.has(g));
+      const missing = [...user.groups, ...(typeof user.gid === 'string' ? [user.gid] : [])].filter((g) => !groups.has(g));
       if (missing.length) {
-        throw new BuildError(`user ${user.name}: group ${missing.join(', ')} does not exist in the image (install the package that creates it, e.g. add "sudo" to packages)`);
+        throw new BuildError(`user ${user.name}: group ${missing.join(', ')} does not exist in the image (add it to groups, or install the package that creates it, e.g. add "sudo" to packages)`);
       }
       await ctx.chroot('useradd', [
         '--create-home',
-        '--user-group',
+        ...(user.gid === undefined ? ['--user-group'] : ['--gid', String(user.gid)]),
         '--shell', user.shell,
         ...(user.groups.length ? ['--groups', user.groups.join(',')] : []),
         ...(user.uid !== undefined ? ['--uid', String(user.uid)] : []),
+        ...(user.home !== undefined ? ['--home-dir', user.home] : []),
+        ...(user.description !== undefined ? ['--comment', user.description] : []),
         user.name,
       ]);
     }
@@ -54,3 +63,16 @@ export const users = defineStage({
     }
   },
 });
+
+/**
+ * A group a package already made (users, video, ...) is kept, and moved to the recipe's gid if it
+ * names another: the recipe says what the image's group table must hold, not how to get there.
+ */
+async function createGroups(ctx: StageContext, groups: z.output<typeof Group>[]): Promise<void> {
+  const existing = readGroups(ctx.root);
+  for (const group of groups) {
+    const gid = group.gid === undefined ? [] : ['--gid', String(group.gid)];
+    if (!existing.has(group.name)) await ctx.chroot('groupadd', [...gid, group.name]);
+    else if (group.gid !== undefined && existing.get(group.name) !== group.gid) await ctx.chroot('groupmod', [...gid, group.name]);
+  }
+}

@@ -74,11 +74,13 @@ export class Console {
   }
 
   async login(user: string, password: string, timeoutSeconds = 900): Promise<void> {
-    await this.waitFor(/login: $/m, timeoutSeconds);
+    // "HOST login: " at the start of a line, not at its end: on a busy host a kernel message can
+    // land right after the prompt, on the same line.
+    await this.waitFor(/^(?!Last )\S+ login: /m, timeoutSeconds);
     // getty may print its prompt again while the system settles; a short pause avoids typing into a reset line.
     await new Promise((r) => setTimeout(r, 3000));
     this.send(user);
-    await this.waitFor(/Password: ?$/m, 60);
+    await this.waitFor(/Password: ?/, 60);
     this.send(password);
     await this.waitFor(/[$#] $/m, 120);
   }

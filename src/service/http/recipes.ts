@@ -15,7 +15,9 @@ import { diffFolders } from '../recipes/diff.js';
 import { ApiError, notFound } from './errors.js';
 import { recipeVariables } from '../recipes/variables.js';
 
-export const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
+/** One recipe file: YAML, or an osbuild-composer blueprint (application/toml; stored as blueprint.toml unless ?file= names a *.toml). */
+export const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'application/toml'];
+const TOML_TYPE = 'application/toml';
 export const BUNDLE_TYPES = ['application/x-tar', 'application/tar', 'application/gzip', 'application/x-gzip'];
 
 const VersionRef = z.string().regex(/^([1-9][0-9]{0,9}|latest)$/, 'a version number or "latest"');
@@ -37,7 +39,7 @@ export function recipeRoutes(app: App, ctx: ServiceContext): void {
       config: { auth: ['build'] },
       schema: {
         tags: ['recipes'],
-        description: `Body: one recipe file (${YAML_TYPES[0]}) or a bundle of its folder (${BUNDLE_TYPES.join(', ')}). 201 for a new version, 200 when the content already was one.`,
+        description: `Body: one recipe file (${YAML_TYPES[0]}), one osbuild-composer blueprint (${TOML_TYPE}) or a bundle of its folder (${BUNDLE_TYPES.join(', ')}). 201 for a new version, 200 when the content already was one.`,
         querystring: z.strictObject({ file: z.string().max(1024).optional(), name: RecipeName.optional() }),
         response: { 200: PushRecipeResponse, 201: PushRecipeResponse, 413: ErrorBody, 422: ErrorBody },
       },
@@ -51,8 +53,10 @@ export function recipeRoutes(app: App, ctx: ServiceContext): void {
         await mkdir(dir);
         let file: string;
         if (YAML_TYPES.includes(type)) {
-          file = safeName(request.query.file ?? 'recipe.yaml') ?? '';
+          file = safeName(request.query.file ?? (type === TOML_TYPE ? 'blueprint.toml' : 'recipe.yaml')) ?? '';
           if (!file || file.includes('/')) throw new ApiError(400, 'invalid_request', `querystring.file: ${JSON.stringify(request.query.file)} is not a plain file name`);
+          // What a file is, kiln reads from its name: a blueprint must be named *.toml.
+          if (type === TOML_TYPE && !file.endsWith('.toml')) throw new ApiError(400, 'invalid_request', `querystring.file: ${JSON.stringify(file)}: a blueprint (${TOML_TYPE}) is stored under a name ending in .toml`);
           await pipeline(request.raw, byteLimit(ctx.maxUpload, 'the upload'), createWriteStream(`${dir}/${file}`, { mode: 0o644 }));
         } else if (BUNDLE_TYPES.includes(type)) {
           await unpackBundle(request.raw, dir, limits);
@@ -110,7 +114,7 @@ export function recipeRoutes(app: App, ctx: ServiceContext): void {
         await ctx.bundles.extract(version.hash, dir);
         return readFile(`${dir}/${version.file}`, 'utf8');
       });
-      return reply.type('text/yaml; charset=utf-8').send(text);
+      return reply.type(`${version.file.endsWith('.toml') ? TOML_TYPE : 'text/yaml'}; charset=utf-8`).send(text);
     },
   );
 

@@ -13,7 +13,7 @@ export interface CheckOptions {
   arch?: string;
 }
 
-/** The recipe file of a bundle: `requested`, else recipe.yaml, else the only top-level *.yaml. */
+/** The recipe file of a bundle: `requested`, else recipe.yaml, else the only top-level *.yaml, else the only blueprint (*.toml). */
 export function recipeFileOf(dir: string, requested?: string): string {
   if (requested !== undefined) {
     const name = safeName(requested);
@@ -25,6 +25,8 @@ export function recipeFileOf(dir: string, requested?: string): string {
   if (existsSync(`${dir}/recipe.yaml`)) return 'recipe.yaml';
   const yamls = readdirSync(dir).filter((n) => /\.ya?ml$/.test(n) && statSync(`${dir}/${n}`).isFile());
   if (yamls.length === 1 && yamls[0] !== undefined) return yamls[0];
+  const tomls = yamls.length ? [] : readdirSync(dir).filter((n) => n.endsWith('.toml') && statSync(`${dir}/${n}`).isFile());
+  if (tomls.length === 1 && tomls[0] !== undefined) return tomls[0];
   throw new ApiError(422, 'invalid_bundle', `the bundle has ${yamls.length ? `several top-level YAML files (${yamls.sort().join(', ')})` : 'no recipe.yaml'}; name the recipe with ?file=`);
 }
 

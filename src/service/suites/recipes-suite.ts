@@ -136,6 +136,29 @@ export function recipeSuite(engine: string, open: () => OpenStore): void {
         assert.equal(bad.status, 422, 'another problem beside the unset variable still refuses the push');
       }));
 
+    void it('takes an osbuild-composer blueprint (application/toml, or the only *.toml of a bundle) and refuses one kiln cannot translate', () =>
+      withService(open(), async (h) => {
+        const blueprint = 'name = "From Composer"\n[customizations]\nhostname = "bp"\n';
+        const push = (text: string) => h.app.inject({ method: 'POST', url: '/v1/recipes', headers: { ...h.auth(h.admin), 'content-type': 'application/toml' }, payload: text });
+        const pushed = await push(blueprint);
+        assert.equal(pushed.statusCode, 201, pushed.body);
+        assert.equal(pushed.json<Loose>().name, 'from-composer');
+        assert.equal(pushed.json<Loose>().file, 'blueprint.toml');
+        const text = await h.app.inject({ method: 'GET', url: '/v1/recipes/from-composer/versions/1', headers: h.auth(h.admin) });
+        assert.equal(text.body, blueprint);
+        assert.match(String(text.headers['content-type']), /^application\/toml/);
+        const bundled = await pushTar(h, await makeTar([{ name: 'image.toml', body: blueprint.replace('bp"', 'bundled"') }]));
+        assert.equal(bundled.statusCode, 201, bundled.body);
+        assert.equal(bundled.json<Loose>().file, 'image.toml');
+        const refused = await push('name = "x"\nmodules = [{ name = "nodejs" }]\n');
+        assert.equal(refused.statusCode, 422);
+        assert.deepEqual(errorOf(refused).diagnostics, [
+          { file: 'blueprint.toml', line: 2, col: 1, text: 'modules = [{ name = "nodejs" }]', message: 'modules: DNF modules have no Debian equivalent (list the packages you need in [[packages]])' },
+        ]);
+        const misnamed = await h.app.inject({ method: 'POST', url: '/v1/recipes?file=bp.yaml', headers: { ...h.auth(h.admin), 'content-type': 'application/toml' }, payload: blueprint });
+        assert.equal(misnamed.statusCode, 400);
+      }));
+
     void it('refuses a recipe that does not validate with 422 and the CLI diagnostics, storing nothing', () =>
       withService(open(), async (h) => {
         const res = await pushYaml(h, 'name: hello\nkernel: {package: none}\noutputs: [tar]\n');

@@ -1,0 +1,107 @@
+/** `kiln shell`, `kiln run` and `kiln export-container`: the developer's loop (README: "Developer loop"). */
+import { Option, type Command } from '@commander-js/extra-typings';
+import pc from 'picocolors';
+import { ARCH_NAMES } from '../arch/table.js';
+import { resolve } from 'node:path';
+import { devContainerRecipe } from '../devloop/dev-container.js';
+import { shell, runContainer } from '../devloop/session.js';
+import { build } from '../engine/executor.js';
+import { isIsolated, runIsolated } from '../engine/isolate.js';
+import { checkedManifest } from '../engine/plan.js';
+import { checkHost, checkRecipe } from '../engine/preflight.js';
+import { loadRecipe } from '../recipe/index.js';
+import type { ArchName } from '../arch/table.js';
+import { pickReporter } from './reporters.js';
+import { BuildError, UserError } from '../errors.js';
+import { parseBind, type Bind } from '../host/nspawn.js';
+import { cacheDir } from '../engine/workspace.js';
+import { Store } from '../store/store.js';
+
+export interface DevloopHelpers {
+  version: string;
+  collectSet: (value: string, previous: Record<string, string>) => Record<string, string>;
+  positive: (value: string, flag: string) => string;
+  interruptible: () => AbortSignal;
+}
+
+function collectBind(value: string, previous: Bind[]): Bind[] {
+  const bind = parseBind(value);
+  if ('error' in bind) throw new UserError(bind.error);
+  return [...previous, bind];
+}
+
+export function registerDevloopCommands(program: Command, h: DevloopHelpers): void {
+  program
+    .command('shell')
+    .description("a shell, or one command, inside a recipe's stored image root (systemd-nspawn; read-only unless --writable); exits with the command's status")
+    .argument('<target>', 'recipe file (its last build) or build folder')
+    .argument('[command...]', 'the command to run, after --; default: a root shell')
+    .option('--writable', 'allow writes, to a throwaway layer removed afterwards (the stored tree never changes)')
+    .option('--bind <HOST:IMAGE>', 'bind a host folder or file into the container (repeatable)', collectBind, [] as Bind[])
+    .option('--set <NAME=VALUE>', 'set a recipe variable, as the build did (repeatable)', h.collectSet, {} as Record<string, string>)
+    .addOption(new Option('--arch <arch>', "the recipe's arch, as the build did (--arch)").choices(ARCH_NAMES))
+    .action(async (target, command, opts) => {
+      process.exitCode = await shell(new Store(cacheDir()), {
+        target,
+        load: { set: opts.set, ...(opts.arch ? { arch: opts.arch } : {}) },
+        command,
+        writable: opts.writable ?? false,
+        binds: opts.bind,
+        tty: process.stdin.isTTY && process.stdout.isTTY,
+      });
+    });
+
+  program
+    .command('run')
+    .description("boot a recipe's stored image root in a container with its own init (systemd-nspawn --boot); writes go to a tmpfs and vanish")
+    .argument('<target>', 'recipe file (its last build) or build folder')
+    .option('--check', 'do not attach: exit 0 once multi-user.target (or a login prompt) is reached, 1 on failure or timeout')
+    .addOption(new Option('--timeout <seconds>', 'give up after this long (with --check)').default('120').argParser((v) => h.positive(v, '--timeout')))
+    .option('--set <NAME=VALUE>', 'set a recipe variable, as the build did (repeatable)', h.collectSet, {} as Record<string, string>)
+    .addOption(new Option('--arch <arch>', "the recipe's arch, as the build did (--arch)").choices(ARCH_NAMES))
+    .action(async (target, opts) => {
+      const result = await runContainer(new Store(cacheDir()), {
+        target,
+        load: { set: opts.set, ...(opts.arch ? { arch: opts.arch } : {}) },
+        check: opts.check ?? false,
+        timeoutSeconds: Number(opts.timeout),
+        tty: process.stdin.isTTY && process.stdout.isTTY,
+        signal: h.interruptible(),
+        ...(opts.check && process.stderr.isTTY ? { onOutput: (chunk: string) => process.stderr.write(pc.dim(chunk)) } : {}),
+      });
+      if (typeof result === 'number') {
+        process.exitCode = result;
+        return;
+      }
+      const text = `${result.result} after ${result.seconds.toFixed(1)} s`;
+      if (result.result !== 'multi-user') throw new BuildError(`container check failed: ${text}`, 'run', undefined, result.tail);
+      process.stdout.write(`container check passed: ${text}\n`);
+    });
+
+  program
+    .command('export-container')
+    .description("build the recipe's system plus build tools (build-essential, gdb, git, ...) as a development container for its arch: an OCI layout and a docker-archive for podman load")
+    .argument('<recipe>', 'recipe YAML file')
+    .option('-o, --output <dir>', 'output folder (default: ./out/<name>-dev)')
+    .option('--set <NAME=VALUE>', 'set a recipe variable (repeatable)', h.collectSet, {} as Record<string, string>)
+    .addOption(new Option('--arch <arch>', "override the recipe's arch").choices(ARCH_NAMES))
+    .option('--json', 'print one JSON event per line instead of progress')
+    .action(async (recipe, opts) => {
+      const loaded = devContainerRecipe(loadRecipe(recipe, { set: opts.set, ...(opts.arch ? { arch: opts.arch } : {}) }));
+      const manifest = checkedManifest(loaded);
+      if (!isIsolated()) {
+        checkHost(manifest.arch as ArchName);
+        await checkRecipe(loaded, manifest, cacheDir());
+        process.exitCode = await runIsolated();
+        return;
+      }
+      const reporter = pickReporter(opts.json ?? false);
+      const outputDir = resolve(opts.output ?? `out/${manifest.name}`);
+      try {
+        await build({ manifest, recipeFile: resolve(recipe), outputDir, listener: reporter.listener, signal: h.interruptible(), kilnVersion: h.version });
+      } finally {
+        await reporter.done();
+      }
+      if (!opts.json) process.stdout.write(`load it with: podman load -i ${outputDir}/${manifest.name}.docker.tar\n`);
+    });
+}
