@@ -19,7 +19,7 @@ interface Record {
   packages: { name: string; arch: string }[];
 }
 
-void test('arm64: a matrix of arm64 and amd64, the arm64 image boots under AAVMF, and a rebuild is all cached', async () => {
+void test('arm64: a matrix of arm64 and amd64, the arm64 image boots under AAVMF, a rebuild is all cached, and kiln shell runs arm64 programs', async () => {
   const out = join(scratch('arm64'), 'out');
   const built = await kiln(['build', RECIPE, '--matrix', 'arch=arm64,amd64', '-o', out], { KILN_CACHE: cache });
   assert.equal(built.code, 0, built.stderr.slice(-3000));
@@ -52,6 +52,11 @@ void test('arm64: a matrix of arm64 and amd64, the arm64 image boots under AAVMF
     const stages = readJson<Record>(join(out, arch, 'build.json')).stages;
     assert.deepEqual(stages.filter((s) => !s.cached).map((s) => s.name), [], `${arch}: every stage cached`);
   }
+
+  // kiln shell runs the arm64 tree's own programs (through qemu-user) and exits with their status.
+  const shell = await kiln(['shell', join(out, 'arm64'), '--', 'sh', '-c', 'uname -m; exit 3'], { KILN_CACHE: cache });
+  assert.equal(shell.code, 3, shell.stderr);
+  assert.match(shell.stdout, /^aarch64$/m);
 });
 
 void test('arm64: a host that cannot run arm64 programs is refused before anything starts, with the fix', async () => {
