@@ -33,6 +33,13 @@ const DENIED_MOUNTS: Readonly<Record<string, string>> = {
   '/efi': 'is the EFI system partition, which kiln makes itself at /boot/efi',
 };
 
+/**
+ * Folders a Debian root has (some with their own mode or owner: /tmp, /root, /var/mail): any other
+ * mount point is made as a folder (root's, 0755), since kiln sizes and builds each file system from
+ * its mount point in the image's tree, and composer makes mount points too.
+ */
+const DEBIAN_FOLDERS = new Set(['/home', '/srv', '/opt', '/mnt', '/media', '/root', '/tmp', '/usr', '/var', '/var/backups', '/var/cache', '/var/lib', '/var/local', '/var/log', '/var/mail', '/var/opt', '/var/spool', '/var/tmp']);
+
 export function mountProblem(mount: string): string | undefined {
   if (!mount.startsWith('/')) return 'is not an absolute path';
   if (mount !== '/' && (mount.endsWith('/') || mount.includes('//') || mount.split('/').some((p) => p === '.' || p === '..'))) return 'is not a canonical path (no "//", ".", ".." or trailing "/")';
@@ -188,6 +195,9 @@ function writeDisk(t: Translation, parts: Part[], table: string | undefined, min
     if (part.bytes === undefined) t.note(['disk', 'partitions', i, 'size'], 'no minsize in the blueprint: 1G');
     else if (note) t.note(['disk', 'partitions', i, 'size'], note);
     if (part.note) t.note(['disk', 'partitions', i], part.note);
+    if (part.mount !== undefined && part.mount !== '/' && !DEBIAN_FOLDERS.has(part.mount)) {
+      t.push(['directories'], { path: part.mount }, [...part.from, 'mountpoint'], 'the mount point (Debian has no such folder)');
+    }
   });
   // Root takes the rest: the disk is as large as the blueprint's sizes ask, else sized to the content.
   const rootMin = root?.bytes === undefined ? 0 : fixed + root.bytes + 2 * MiB;

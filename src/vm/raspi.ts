@@ -10,6 +10,9 @@ import { execa } from 'execa';
 import { UserError } from '../errors.js';
 import { readSfdisk } from '../host/sfdisk.js';
 
+/** systemd's timeouts for devices and unit starts (90 s by default), for an emulated Pi. */
+export const EMULATED_BOOT_ARGS = 'systemd.default_device_timeout_sec=900 systemd.default_timeout_start_sec=900';
+
 /** QEMU 7.2 models the Pi 3 (raspi3b), not the Pi 4: a Pi 4 image carries this DTB too. */
 const DTB = 'bcm2837-rpi-3-b.dtb';
 
@@ -64,7 +67,10 @@ export async function prepareRaspiBoot(image: string, offset: number, tmp: strin
   const dtb = await copy(DTB).catch(() => {
     throw new UserError(`${image}: the firmware partition has no ${DTB}, which QEMU's raspi3b machine needs`);
   });
-  const append = (await read('cmdline.txt')).trim();
+  // Under emulation a Pi boots many times slower than on the board (trixie's xz-compressed modules:
+  // each modprobe of udev's coldplug takes seconds), so systemd's 90 s waits for devices and units
+  // would end in emergency mode on a healthy image. Only this emulated command line gets longer ones.
+  const append = `${(await read('cmdline.txt')).trim()} ${EMULATED_BOOT_ARGS}`;
   const size = fs.statSync(image).size;
   const sd = path.join(tmp, 'sd.qcow2');
   await execa('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', path.resolve(image), '-F', 'raw', sd, String(2 ** Math.ceil(Math.log2(size)))]);

@@ -1,8 +1,12 @@
 /**
- * The recipe keys of issue 19 at one build and one boot: groups with gids, users with uid, primary
- * group, home and description, a masked unit, directories and owners by name and number, the
- * keyboard, timesyncd's servers, nftables rules that are loaded at boot, and a pinned package
- * installed from an extra repository that the test builds, signs and serves itself.
+ * The recipe keys of issue 19 at one build and one boot, from an osbuild-composer blueprint that
+ * uses every key kiln translates (test/e2e/fixtures/blueprint/blueprint.toml): groups with gids,
+ * users with uid, primary group, home, description and keys, root's password, disabled and masked
+ * units, directories and files with owners by name and number, hostname, time zone, locale,
+ * keyboard, timesyncd's servers, nftables rules that are loaded at boot, sshd's drop-in, a second
+ * partition, and a pinned package installed from an extra repository that the test builds, signs
+ * and serves itself. A bad key and a missing pin are checked on the YAML recipe of
+ * test/e2e/fixtures/recipe-keys/.
  */
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -37,12 +41,22 @@ void test('a pin to a version no repository has is exit 1 naming the versions th
   assert.match(result.stderr, /pinned versions are not in the repositories: kiln-extra=9\.9-1 \(the repositories have: 1\.0-1 2\.0-1\)/);
 });
 
-void test('groups, accounts, a masked unit, directories, keyboard, NTP, firewall and an extra repository, seen from a logged-in shell', async (t) => {
-  const out = join(dir, 'out');
-  const built = await kiln(['build', RECIPE, '-o', out, '--set', `REPO_URL=${repo.url}`], env);
-  assert.equal(built.code, 0, `build failed:\n${built.stderr.slice(-3000)}`);
+void test('a blueprint with every translated key, built and booted: accounts, units, directories, keyboard, NTP, firewall and an extra repository, seen from a logged-in shell', async (t) => {
+  // A copy of the blueprint beside the repository's key, with the port the repository is served on.
+  const blueprint = join(dir, 'blueprint.toml');
+  const text = readFileSync(join(REPO, 'test/e2e/fixtures/blueprint/blueprint.toml'), 'utf8');
+  assert.match(text, /"http:\/\/127\.0\.0\.1:8080\/ kiln main"/);
+  writeFileSync(blueprint, text.replace('http://127.0.0.1:8080/', repo.url));
+  writeFileSync(join(dir, 'repo-key.asc'), repo.publicKey);
 
-  const vm = Console.start(join(out, 'recipe-keys.raw'));
+  const out = join(dir, 'out');
+  const started = Date.now();
+  const built = await kiln(['build', blueprint, '-o', out], env);
+  assert.equal(built.code, 0, `build failed:\n${built.stderr.slice(-3000)}`);
+  const stages = [...built.stderr.matchAll(/ (\S+) done in ([\d.]+) s/g)].map((m) => `${m[1]} ${m[2]} s`);
+  t.diagnostic(`built in ${Math.round((Date.now() - started) / 1000)} s: ${stages.join(', ')}`);
+
+  const vm = Console.start(join(out, 'blueprint-e2e.raw'));
   try {
     await vm.login('root', 'root');
     t.diagnostic(`logged in ${vm.seconds} s after QEMU started`);
@@ -62,28 +76,40 @@ void test('groups, accounts, a masked unit, directories, keyboard, NTP, firewall
     };
     // Kernel messages on the console would land in the middle of a command's output.
     await sh('dmesg -n 1; export SYSTEMD_PAGER= SYSTEMD_COLORS=0');
-    const groups = await sh('getent group developers operators | cut -d: -f1,3');
-    check('groups', () => assert.match(groups, /^developers:2001\noperators:\d{4}$/));
-    const passwd = await sh('getent passwd alice bob');
-    check('accounts', () => assert.equal(passwd, 'alice:x:1501:2001:Alice Example:/srv/alice:/bin/bash\nbob:x:1502:2001::/home/bob:/bin/bash'));
-    const id = await sh('id alice');
-    check('id', () => assert.match(id, /^uid=1501\(alice\) gid=2001\(developers\) groups=2001\(developers\),\d+\(operators\)$/));
+    const groups = await sh('getent group widget gadget | cut -d: -f1,3');
+    check('groups', () => assert.match(groups, /^widget:1300\ngadget:\d{4}$/));
+    const passwd = await sh('getent passwd admin auditor');
+    check('accounts', () => assert.match(passwd, /^admin:x:1200:1300:Blueprint Admin:\/srv\/admin:\/bin\/bash\nauditor:x:1201:\d{4}::\/home\/auditor:\/bin\/bash$/));
+    const id = await sh('id admin; id -gn auditor');
+    check('id', () => assert.match(id, /^uid=1200\(admin\) gid=1300\(widget\) groups=1300\(widget\),4\(adm\)\nauditor$/));
     // trixie's login.defs makes homes 0700 (HOME_MODE).
-    const home = await sh('stat -c "%a %U:%G" /srv/alice');
-    check('home', () => assert.equal(home, '700 alice:developers'));
+    const home = await sh('stat -c "%a %U:%G" /srv/admin');
+    check('home', () => assert.equal(home, '700 admin:widget'));
+    const keys = await sh('cut -d" " -f3 /srv/admin/.ssh/authorized_keys /root/.ssh/authorized_keys');
+    check('ssh keys', () => assert.equal(keys, 'admin@desk\nadmin@laptop\nroot@blueprint'));
+    const auditor = await sh('passwd -S auditor | cut -d" " -f2');
+    check('auditor password', () => assert.equal(auditor, 'P'));
 
-    const masked = (await vm.run('systemctl is-enabled apt-daily.timer')).out;
-    check('masked', () => assert.equal(masked, 'masked'));
+    const units = (await vm.run('systemctl is-enabled apt-daily-upgrade.timer apt-daily.timer ssh.service systemd-timesyncd.service')).out;
+    check('masked, disabled and enabled units', () => assert.equal(units, 'masked\ndisabled\nenabled\nenabled'));
 
-    const dirs = await sh('stat -c "%n %a %U:%G" /srv/data /srv/data/deep /srv/data/deep/note.txt /var/lib/bobs');
-    check('directories', () =>
-      assert.equal(dirs, ['/srv/data 755 root:root', '/srv/data/deep 750 alice:developers', '/srv/data/deep/note.txt 640 alice:developers', '/var/lib/bobs 755 bob:developers'].join('\n')),
+    const dirs = await sh('stat -c "%n %a %U:%G" /srv/widgets /srv/widgets/README /opt/blueprint /opt/blueprint/cache /etc/blueprint.conf');
+    check('directories and files', () =>
+      assert.equal(
+        dirs,
+        ['/srv/widgets 750 admin:widget', '/srv/widgets/README 644 admin:root', '/opt/blueprint 755 root:root', '/opt/blueprint/cache 755 admin:widget', '/etc/blueprint.conf 640 root:widget'].join('\n'),
+      ),
     );
+    const conf = await sh('cat /etc/blueprint.conf');
+    check('file content', () => assert.equal(conf, '# written from the blueprint\ngreeting = "hello ${USER}"'));
 
+    const system = await sh('hostname; readlink /etc/localtime; findmnt -n -o FSTYPE /var/lib/data');
+    check('hostname, time zone, partition', () => assert.equal(system, 'bp-host\n/usr/share/zoneinfo/Europe/Berlin\next4'));
     const keyboard = await sh('cat /etc/default/keyboard');
     check('keyboard file', () => assert.match(keyboard, /^XKBLAYOUT="de"\nXKBVARIANT="nodeadkeys"$/m));
     const locale = await sh('localectl status');
     check('localectl', () => {
+      assert.match(locale, /System Locale: LANG=en_US\.UTF-8$/m);
       assert.match(locale, /X11 Layout: de$/m);
       assert.match(locale, /X11 Variant: nodeadkeys$/m);
     });
@@ -91,7 +117,11 @@ void test('groups, accounts, a masked unit, directories, keyboard, NTP, firewall
     const timesyncd = await sh('systemctl is-active systemd-timesyncd');
     check('timesyncd', () => assert.equal(timesyncd, 'active'));
     const servers = await sh('timedatectl show-timesync -p SystemNTPServers');
-    check('NTP servers', () => assert.equal(servers, 'SystemNTPServers=ntp1.example.org 192.0.2.123'));
+    check('NTP servers', () => assert.equal(servers, 'SystemNTPServers=0.debian.pool.ntp.org 1.debian.pool.ntp.org'));
+
+    const sshd = await sh('systemctl is-active ssh; sshd -T | grep -E "^(passwordauthentication|clientaliveinterval|permitrootlogin|kbdinteractiveauthentication) " | sort');
+    // sshd -T names prohibit-password by its older alias.
+    check('sshd', () => assert.match(sshd, /^active\nclientaliveinterval 300\nkbdinteractiveauthentication no\npasswordauthentication no\npermitrootlogin (without|prohibit)-password$/));
 
     const nftables = await sh('systemctl is-active nftables');
     check('nftables', () => assert.equal(nftables, 'active'));
@@ -99,16 +129,23 @@ void test('groups, accounts, a masked unit, directories, keyboard, NTP, firewall
     check('rules', () => {
       assert.match(rules, /policy drop;/);
       assert.match(rules, /tcp dport 8080 accept/);
+      assert.match(rules, /tcp dport 443 accept/);
       assert.match(rules, /udp dport 60000-60010 accept/);
       assert.match(rules, /tcp dport 80 accept comment "http"/);
       assert.doesNotMatch(rules, /dport 22 /, 'ssh was disabled');
+      assert.doesNotMatch(rules, /dport 23 /, 'telnet was disabled');
     });
 
+    const packages = await sh("dpkg-query -W -f '${Package} ${db:Status-Abbrev}\\n' vim procps openssh-server");
+    check('translated package names', () => assert.equal(packages, 'openssh-server ii \nprocps ii \nvim ii '));
     const version = await sh("dpkg-query -W -f '${Version}' kiln-extra");
     const file = await sh('cat /usr/share/kiln-extra/version');
     check('pinned package', () => assert.deepEqual([version, file], ['1.0-1', '1.0-1']));
-    const source = await sh('cat /etc/apt/sources.list.d/kiln-test.sources');
-    check('sources file', () => assert.match(source, /^Signed-By:\n -----BEGIN PGP PUBLIC KEY BLOCK-----$/m));
+    const source = await sh('cat /etc/apt/sources.list.d/kiln-local.sources');
+    check('sources file', () => {
+      assert.match(source, /^URIs: http:\/\/127\.0\.0\.1:\d+\/$/m);
+      assert.match(source, /^Signed-By:\n -----BEGIN PGP PUBLIC KEY BLOCK-----$/m);
+    });
     assert.deepEqual(failed, []);
   } finally {
     await vm.stop();
