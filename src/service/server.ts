@@ -99,8 +99,6 @@ export async function createApp(options: ServerOptions): Promise<ServiceApp> {
     // close() comes after the in-process worker has drained: keep-alive connections a client
     // opened and left idle would otherwise hold the process open until their timeout.
     forceCloseConnections: true,
-    // One access line per request (below) instead of fastify's two: a busy server logs half as much.
-    disableRequestLogging: true,
     // Worker event batches are JSON; files (bundles, artifacts) stream past this limit, counted by their routes.
     bodyLimit: 32 * 1024 * 1024,
     genReqId: (req) => {
@@ -115,10 +113,6 @@ export async function createApp(options: ServerOptions): Promise<ServiceApp> {
   app.addContentTypeParser([...YAML_TYPES, ...BUNDLE_TYPES, 'application/octet-stream'], (_request, payload, done) => done(null, payload));
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
-  });
-  app.addHook('onResponse', async (request, reply) => {
-    // The path without its query: a query may carry a token-like value, and the route is what matters.
-    request.log.info({ method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
   });
   await app.register(swagger, {
     openapi: {
