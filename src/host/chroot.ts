@@ -5,15 +5,17 @@
  */
 import { quoteCommand, type Exec } from './exec.js';
 
-const SETUP = [
+/** Shell lines that mount the API file systems into the root "$1" (then shifted away). */
+export const API_MOUNTS = [
   'set -e',
   'r="$1"; shift',
   'mount -t proc proc "$r/proc"',
   'mount --rbind /sys "$r/sys"; mount --make-rslave "$r/sys"',
   'mount --rbind /dev "$r/dev"; mount --make-rslave "$r/dev"',
   'mount -t tmpfs -o mode=0755 tmpfs "$r/run"',
-  'exec chroot "$r" "$@"',
-].join('\n');
+];
+
+const SETUP = [...API_MOUNTS, 'exec chroot "$r" "$@"'].join('\n');
 
 export function makeChroot(exec: Exec, root: string): Exec {
   return (command, args, options) =>

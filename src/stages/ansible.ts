@@ -6,6 +6,7 @@ import { BuildError } from '../errors.js';
 import { defineStage, originFolder } from './define.js';
 import { ansibleFailure, describeFailure } from './ansible-output.js';
 import { CONNECTION_PLUGIN } from './ansible-plugin.js';
+import { API_MOUNTS } from '../host/chroot.js';
 
 const Value = z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]);
 
@@ -14,15 +15,7 @@ const Value = z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]
  * in the image (src/host/chroot.ts), but ansible-playbook itself runs on the host: only its modules
  * run inside, through the kiln_chroot connection.
  */
-const MOUNTS = [
-  'set -e',
-  'r="$1"; shift',
-  'mount -t proc proc "$r/proc"',
-  'mount --rbind /sys "$r/sys"; mount --make-rslave "$r/sys"',
-  'mount --rbind /dev "$r/dev"; mount --make-rslave "$r/dev"',
-  'mount -t tmpfs -o mode=0755 tmpfs "$r/run"',
-  'exec "$@"',
-].join('\n');
+const MOUNTS = [...API_MOUNTS, 'exec "$@"'].join('\n');
 
 /** Where modules are copied in the image while they run; removed afterwards. */
 const REMOTE_TMP = '/tmp/.kiln-ansible';
