@@ -2,9 +2,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { BuildError } from '../errors.js';
-import { paragraphs } from '../sbom/dpkg.js';
+import { paragraphs, parseStatus } from '../sbom/dpkg.js';
 import { checkMirror, releaseDate } from '../host/mirror.js';
-import { collectPackages, packageCacheArgs } from '../store/package-cache.js';
+import { collectPackages, debKey, packageCacheArgs } from '../store/package-cache.js';
 import { defineStage, type StageContext } from './define.js';
 import { command, hookLabel, HookScript, scriptFile } from './hook-scripts.js';
 import { quote } from '../host/shell.js';
@@ -104,7 +104,8 @@ export const bootstrap = defineStage({
     } catch (err) {
       throw explain(err, o.release);
     }
-    const use = await collectPackages(collected, ctx.packageCache);
+    const status = await readFile(join(ctx.root, 'var/lib/dpkg/status'), 'utf8');
+    const use = await collectPackages(collected, ctx.packageCache, new Set(parseStatus(status).map(debKey)));
     const mib = (use.downloadedBytes / 2 ** 20).toFixed(1);
     ctx.log(`packages: ${use.reused + use.downloaded} .debs, ${use.reused} from the package cache, ${use.downloaded} downloaded (${mib} MiB)`);
     // Kept with the stage's result, so a build whose bootstrap is cached still writes its kiln.lock,

@@ -33,19 +33,32 @@ export interface CacheUse {
   reused: number;
   downloaded: number;
   downloadedBytes: number;
-  /** Every .deb the build used, for kiln.lock. */
+  /** Every .deb the build installed, for kiln.lock. */
   debs: LockedDeb[];
 }
 
-/** Sorts the collected .debs: the cache's own files (same inode) were reused, the rest downloaded. */
-export async function collectPackages(out: string, cache: string): Promise<CacheUse> {
+/** `name version arch`, the key collectPackages matches installed packages by. */
+export function debKey(deb: { name: string; version: string; arch: string }): string {
+  return `${deb.name} ${deb.version} ${deb.arch}`;
+}
+
+/**
+ * Sorts the collected .debs: the cache's own files (same inode) were reused, the rest downloaded.
+ * Only those in `installed` (debKey of the root's dpkg status) count and enter the lock: the setup
+ * hook links in every cached .deb the index vouches for, including other recipes' packages this
+ * root never installed.
+ */
+export async function collectPackages(out: string, cache: string, installed: ReadonlySet<string>): Promise<CacheUse> {
   await mkdir(cache, { recursive: true });
   const use: CacheUse = { reused: 0, downloaded: 0, downloadedBytes: 0, debs: [] };
   const now = new Date();
   for (const name of existsSync(out) ? readdirSync(out).filter((n) => n.endsWith('.deb')).sort() : []) {
+    const deb = debOfFileName(name);
     const got = await lstat(join(out, name));
     const cached = await lstat(join(cache, name)).catch(() => undefined);
+    const used = deb !== undefined && installed.has(debKey(deb));
     if (cached && cached.ino === got.ino && cached.dev === got.dev) {
+      if (!used) continue;
       use.reused++;
       // The last-used time `kiln cache prune` goes by.
       await utimes(join(cache, name), now, now);
@@ -53,8 +66,8 @@ export async function collectPackages(out: string, cache: string): Promise<Cache
       use.downloaded++;
       use.downloadedBytes += got.size;
       await rename(join(out, name), join(cache, name));
+      if (!used) continue;
     }
-    const deb = debOfFileName(name);
     if (deb) use.debs.push({ ...deb, sha256: await sha256File(join(cache, name)) });
   }
   return use;

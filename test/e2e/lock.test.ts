@@ -7,13 +7,12 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { kiln, readJson, scratch } from './kiln.js';
+import { kiln, readJson, scratch, sharedCache } from './kiln.js';
 
 const RECIPE = 'test/e2e/fixtures/lock/small.yaml';
-// Its own cache: a package cache that holds other recipes' .debs makes kiln.lock list them too (they
-// are linked into apt's archive folder and collected with the installed ones), a kiln bug found
-// when this test shared the suite's cache; the lock and reproducibility tests keep their own until it is fixed.
-const cache = scratch('lock-cache');
+// The suite's shared cache, full of other recipes' .debs: the lock must still list only what this
+// build installed (those .debs are linked into apt's archive folder too).
+const cache = sharedCache('lock');
 interface Lock {
   kilnLock: number;
   arch: string;

@@ -7,13 +7,12 @@ import assert from 'node:assert/strict';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Ext4, kiln, partitions, readJson, REPO, run, scratch } from './kiln.js';
+import { Ext4, kiln, partitions, readJson, REPO, run, scratch, sharedCache } from './kiln.js';
 
 const FIXTURE = join(REPO, 'test/e2e/fixtures/reproducible');
-// Its own cache, not the suite's shared one: kiln.lock lists every cached .deb that matched the
-// index, installed or not (see lock.test.ts), so with the shared cache the rebuild from the lock
-// installed more packages than the build. Until that kiln bug is fixed, this test keeps its own.
-const cache = scratch('repro-cache');
+// The suite's shared cache: a rebuild from the lock installs exactly the locked packages however
+// many other .debs the package cache holds.
+const cache = sharedCache('repro');
 
 interface Lock {
   sourceDateEpoch: number;
