@@ -1,9 +1,10 @@
-/** `kiln shell`, `kiln run` and `kiln export-container`: the developer's loop (README: "Developer loop"). */
+/** `kiln shell`, `kiln run`, `kiln apply` and `kiln export-container`: the developer's loop (README: "Developer loop"). */
 import { Option, type Command } from '@commander-js/extra-typings';
 import pc from 'picocolors';
 import { ARCH_NAMES } from '../arch/table.js';
 import { resolve } from 'node:path';
 import { devContainerRecipe } from '../devloop/dev-container.js';
+import { applyToContainer } from '../devloop/apply.js';
 import { shell, runContainer } from '../devloop/session.js';
 import { build } from '../engine/executor.js';
 import { isIsolated, runIsolated } from '../engine/isolate.js';
@@ -24,6 +25,10 @@ export interface DevloopHelpers {
   interruptible: () => AbortSignal;
 }
 
+function collectLayer(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 function collectBind(value: string, previous: Bind[]): Bind[] {
   const bind = parseBind(value);
   if ('error' in bind) throw new UserError(bind.error);
@@ -40,10 +45,11 @@ export function registerDevloopCommands(program: Command, h: DevloopHelpers): vo
     .option('--bind <HOST:IMAGE>', 'bind a host folder or file into the container (repeatable)', collectBind, [] as Bind[])
     .option('--set <NAME=VALUE>', 'set a recipe variable, as the build did (repeatable)', h.collectSet, {} as Record<string, string>)
     .addOption(new Option('--arch <arch>', "the recipe's arch, as the build did (--arch)").choices(ARCH_NAMES))
+    .option('--layer <name>', 'apply this layer after the recipe\'s own, as the build did (repeatable)', collectLayer, [] as string[])
     .action(async (target, command, opts) => {
       process.exitCode = await shell(new Store(cacheDir()), {
         target,
-        load: { set: opts.set, ...(opts.arch ? { arch: opts.arch } : {}) },
+        load: { set: opts.set, layers: opts.layer, ...(opts.arch ? { arch: opts.arch } : {}) },
         command,
         writable: opts.writable ?? false,
         binds: opts.bind,
@@ -59,10 +65,11 @@ export function registerDevloopCommands(program: Command, h: DevloopHelpers): vo
     .addOption(new Option('--timeout <seconds>', 'give up after this long (with --check)').default('120').argParser((v) => h.positive(v, '--timeout')))
     .option('--set <NAME=VALUE>', 'set a recipe variable, as the build did (repeatable)', h.collectSet, {} as Record<string, string>)
     .addOption(new Option('--arch <arch>', "the recipe's arch, as the build did (--arch)").choices(ARCH_NAMES))
+    .option('--layer <name>', 'apply this layer after the recipe\'s own, as the build did (repeatable)', collectLayer, [] as string[])
     .action(async (target, opts) => {
       const result = await runContainer(new Store(cacheDir()), {
         target,
-        load: { set: opts.set, ...(opts.arch ? { arch: opts.arch } : {}) },
+        load: { set: opts.set, layers: opts.layer, ...(opts.arch ? { arch: opts.arch } : {}) },
         check: opts.check ?? false,
         timeoutSeconds: Number(opts.timeout),
         tty: process.stdin.isTTY && process.stdout.isTTY,
@@ -73,9 +80,22 @@ export function registerDevloopCommands(program: Command, h: DevloopHelpers): vo
         process.exitCode = result;
         return;
       }
-      const text = `${result.result} after ${result.seconds.toFixed(1)} s`;
+      const failed = result.failedUnits.length ? `; failed units: ${result.failedUnits.join(', ')} (kiln run, then systemctl status UNIT, shows why)` : '';
+      const text = `${result.result} after ${result.seconds.toFixed(1)} s${failed}`;
       if (result.result !== 'multi-user') throw new BuildError(`container check failed: ${text}`, 'run', undefined, result.tail);
       process.stdout.write(`container check passed: ${text}\n`);
+    });
+
+  program
+    .command('apply')
+    .description("apply the recipe's Ansible playbook to its running kiln run container (the same playbook the build applies to the image)")
+    .argument('<recipe>', 'recipe YAML file (the container was started with kiln run of it or of its build)')
+    .option('--set <NAME=VALUE>', 'set a recipe variable, which the playbook sees as the build would (repeatable)', h.collectSet, {} as Record<string, string>)
+    .addOption(new Option('--arch <arch>', "the recipe's arch, as the build did (--arch)").choices(ARCH_NAMES))
+    .option('--layer <name>', 'apply this layer after the recipe\'s own, as the build did (repeatable)', collectLayer, [] as string[])
+    .action(async (recipe, opts) => {
+      const applied = await applyToContainer({ recipe, load: { set: opts.set, layers: opts.layer, ...(opts.arch ? { arch: opts.arch } : {}) }, stdio: 'inherit' });
+      process.stdout.write(`applied to the running container of ${applied.host} (init process ${applied.pid})\n`);
     });
 
   program
@@ -85,9 +105,10 @@ export function registerDevloopCommands(program: Command, h: DevloopHelpers): vo
     .option('-o, --output <dir>', 'output folder (default: ./out/<name>-dev)')
     .option('--set <NAME=VALUE>', 'set a recipe variable (repeatable)', h.collectSet, {} as Record<string, string>)
     .addOption(new Option('--arch <arch>', "override the recipe's arch").choices(ARCH_NAMES))
+    .option('--layer <name>', 'apply this layer after the recipe\'s own, as the build did (repeatable)', collectLayer, [] as string[])
     .option('--json', 'print one JSON event per line instead of progress')
     .action(async (recipe, opts) => {
-      const loaded = devContainerRecipe(loadRecipe(recipe, { set: opts.set, ...(opts.arch ? { arch: opts.arch } : {}) }));
+      const loaded = devContainerRecipe(loadRecipe(recipe, { set: opts.set, layers: opts.layer, ...(opts.arch ? { arch: opts.arch } : {}) }));
       const manifest = checkedManifest(loaded);
       if (!isIsolated()) {
         checkHost(manifest.arch as ArchName);

@@ -74,6 +74,7 @@ program
   .option('--lenient', 'a blueprint\'s keys that do not change what the image does are dropped with a warning instead of refused')
   .option('--set <NAME=VALUE>', 'set a recipe variable (repeatable)', collectSet, {} as Record<string, string>)
   .option('--arch <arch>', 'override the recipe\'s arch')
+  .option('--layer <name>', 'apply this layer after the recipe\'s own, e.g. vm (repeatable)', collectList, [] as string[])
   .option('--rebuild-from <stage>', 'run this stage and all later ones even if they are cached')
   .option('--no-cache', 'run every stage; the fresh results replace the cached ones')
   .option('--lock <file>', 'install exactly the package versions of this kiln.lock (written by every build)')
@@ -83,7 +84,7 @@ program
     const lock = opts.lock === undefined ? undefined : readLock(opts.lock);
     const variants = parseMatrix(opts.matrix).map((v) => {
       const arch = v.arch ?? opts.arch;
-      const { manifest, loaded } = planRecipe(recipe, { set: { ...opts.set, ...v.set }, ...(arch ? { arch } : {}), ...(v.release ? { release: v.release } : {}), ...(lock ? { lock } : {}), ...blueprintFlags(opts) });
+      const { manifest, loaded } = planRecipe(recipe, { set: { ...opts.set, ...v.set }, layers: opts.layer, ...(arch ? { arch } : {}), ...(v.release ? { release: v.release } : {}), ...(lock ? { lock } : {}), ...blueprintFlags(opts) });
       return { label: v.label, manifest, loaded };
     });
     for (const { manifest } of variants) {
@@ -244,10 +245,11 @@ program
   .argument('<recipe>', 'recipe YAML file, or an osbuild-composer blueprint (*.toml)')
   .option('--set <NAME=VALUE>', 'set a recipe variable (repeatable)', collectSet, {} as Record<string, string>)
   .option('--arch <arch>', 'override the recipe\'s arch')
+  .option('--layer <name>', 'apply this layer after the recipe\'s own, e.g. vm (repeatable)', collectList, [] as string[])
   .option('--type <type>', 'a blueprint\'s image type, as composer names it: qcow2, raw, vmdk, vhd, tar, container, ... (sets outputs)')
   .option('--lenient', 'a blueprint\'s keys that do not change what the image does are dropped with a warning instead of refused')
   .action((recipe, opts) => {
-    const { manifest } = planRecipe(recipe, { set: opts.set, ...(opts.arch ? { arch: opts.arch } : {}), ...blueprintFlags(opts) });
+    const { manifest } = planRecipe(recipe, { set: opts.set, layers: opts.layer, ...(opts.arch ? { arch: opts.arch } : {}), ...blueprintFlags(opts) });
     process.stdout.write(`${canonicalJson(manifest)}\n`);
   });
 

@@ -9,7 +9,7 @@
  * temporary folder that is removed afterwards.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { canRun } from '../arch/binfmt.js';
@@ -98,14 +98,31 @@ export function startContainer(store: Store, tree: StoredTree, spec: Omit<Nspawn
   for (const dir of ['upper', 'work']) mkdirSync(join(temp, dir));
   const lowers = [...tree.layers].reverse().map((id) => `${folderOf(id)}/tree`);
   const options = `lowerdir=${[...lowers, empty].join(':')},upperdir=${join(temp, 'upper')},workdir=${join(temp, 'work')},${OVERLAY_OPTIONS}`;
-  const args = nspawnArgs({ ...spec, directory: root, readOnly: !writable && !spec.volatile });
+  const binds = [...(spec.binds ?? []), ...(spec.boot ? containerFstab(store, tree, temp) : [])];
+  const args = nspawnArgs({ ...spec, binds, directory: root, readOnly: !writable && !spec.volatile });
   // setpriv --pdeathsig: if kiln dies, even by SIGKILL, unshare is killed, and with it (--kill-child,
   // the pid namespace) nspawn and the whole container.
   const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'unshare', '--mount', '--propagation', 'private', '--pid', '--fork', '--mount-proc', '--kill-child', '--', '/bin/sh', '-c', MOUNT, 'kiln-container', store.stages, options, root, ...args], {
     stdio: stdio === 'inherit' ? 'inherit' : ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin`, KILN_BIND_DIRS: mountPoints(spec.binds, true), KILN_BIND_FILES: mountPoints(spec.binds, false) },
+    env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin`, KILN_BIND_DIRS: mountPoints(binds, true), KILN_BIND_FILES: mountPoints(binds, false) },
   });
   return { child, cleanup: () => removeTree(temp) };
+}
+
+/**
+ * The image's fstab for a booted container, without the disk's own file systems: their partitions
+ * (UUID=, PARTLABEL=, /dev/...) do not exist in a container, and systemd would fail to remount the
+ * root by them. tmpfs, bind and network entries stay. A bind of the filtered copy, or none.
+ */
+function containerFstab(store: Store, tree: StoredTree, temp: string): Bind[] {
+  const top = [...tree.layers].reverse().map((id) => join(store.treeOf(id), 'etc/fstab')).find((f) => existsSync(f));
+  if (!top) return [];
+  const kept = readFileSync(top, 'utf8')
+    .split('\n')
+    .filter((line) => !/^\s*(UUID=|PARTUUID=|PARTLABEL=|LABEL=|\/dev\/)/.test(line));
+  const copy = join(temp, 'fstab');
+  writeFileSync(copy, `# kiln run: the disk's file systems are left out (a container has no disk)\n${kept.join('\n')}`);
+  return [{ host: copy, image: '/etc/fstab' }];
 }
 
 /** The image paths of binds whose host side is (or is not) a folder, one a line. */

@@ -11,6 +11,7 @@ import type { LoadOptions } from '../recipe/index.js';
 import type { Store } from '../store/store.js';
 import { ConsoleWatcher } from '../vm/console-watch.js';
 import { checkContainerHost, exitOf, startContainer, stopContainer } from './container.js';
+import { containerInits, failedUnits } from './container-init.js';
 import { findStoredTree } from './stored-tree.js';
 
 export interface ShellRequest {
@@ -80,6 +81,8 @@ export interface RunResult {
   result: 'multi-user' | 'emergency' | 'exited' | 'timeout';
   seconds: number;
   tail: string[];
+  /** At multi-user: the units systemd in the container counts as failed (systemctl --failed). */
+  failedUnits: string[];
 }
 
 // eslint-disable-next-line no-control-regex
@@ -116,7 +119,10 @@ async function watch(child: ChildProcess, request: RunRequest, t: number): Promi
       clearTimeout(timer);
       request.signal.removeEventListener('abort', abort);
       const tail = [...lines.slice(-20), pending].map((l) => l.replace(COLOUR, '').replace(/\r/g, '')).filter((l) => l.trim());
-      done({ result, seconds: Math.round((performance.now() - t) / 100) / 10, tail });
+      const seconds = Math.round((performance.now() - t) / 100) / 10;
+      // nspawn is unshare's child (child.pid: setpriv execs unshare); its child is the container's init.
+      const init = result === 'multi-user' ? containerInits((_, parent) => parent === child.pid)[0] : undefined;
+      done({ result, seconds, tail, failedUnits: init ? failedUnits(init) : [] });
     };
     const abort = () => fail(new InterruptedError('SIGINT'));
     const timer = setTimeout(() => finish('timeout'), request.timeoutSeconds * 1000);

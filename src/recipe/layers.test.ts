@@ -181,3 +181,10 @@ for (const [what, files, text, message, options] of ERRORS) {
     assert.equal(errorOf(folder, text, options), message(folder));
   });
 }
+
+void test('--layer applies layers after the recipe\'s own, once; an unknown one names the flag and the nearest layer', () => {
+  const folder = project(CHAIN);
+  assert.deepEqual(load(folder, 'name: a\nlayers: [net]\n', { layers: ['extra', 'net'] }).layers.map((l) => l.name), ['base', 'net', 'extra']);
+  assert.deepEqual(load(folder, 'name: a\n', { layers: ['vm'] }).recipe.kernel.initramfs_modules.slice(0, 2), ['virtio_pci', 'virtio_blk']);
+  assert.match(errorOf(folder, 'name: a\n', { layers: ['extar'] }), /^--layer extar: no such layer \(did you mean extra\?\); kiln looks in the recipe's layers\/ folder/);
+});

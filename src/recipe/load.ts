@@ -25,6 +25,8 @@ export interface LoadOptions {
   arch?: string;
   /** Replaces `distro.release` (kiln build --matrix release=...). */
   release?: string;
+  /** Layers applied after the recipe's own (kiln build --layer vm), as if listed last in `layers`. */
+  layers?: readonly string[];
 }
 
 export interface LoadedRecipe {
@@ -68,6 +70,12 @@ export function parseRecipe(file: string, text: string, folder: string, options:
     const distro = (input as Record<string, unknown>).distro;
     (input as Record<string, unknown>).distro = { ...(distro && typeof distro === 'object' ? distro : {}), release: options.release };
   }
+  if (options.layers?.length && input && typeof input === 'object' && !Array.isArray(input)) {
+    const record = input as Record<string, unknown>;
+    const own = Array.isArray(record.layers) ? (record.layers as unknown[]) : [];
+    checkExtraLayers(options.layers, searchPath(folder, options.env ?? process.env));
+    record.layers = [...own, ...options.layers.filter((name) => !own.includes(name))];
+  }
   // What the recipe itself says, before the architecture's defaults fill in the kernel.
   const given = structuredClone(input);
   archDefaults(input);
@@ -89,6 +97,16 @@ export function parseRecipe(file: string, text: string, folder: string, options:
   const issues = validate(merged.recipe, (path) => merged.origins.of(path));
   if (issues.length) throw UserError.of(issues.map((i) => merged.origins.diagnostic(i)));
   return { recipe: merged.recipe, layers, origins: merged.origins, file, folder };
+}
+
+/** `--layer NAME`: a layer kiln can find, or an error that names the flag and the layers there are. */
+function checkExtraLayers(names: readonly string[], path: readonly string[]): void {
+  for (const name of names) {
+    if (LAYER_NAME.test(name) && !RESERVED.includes(name) && findLayer(name, path)) continue;
+    const known = [...new Set(listLayers(path).map((l) => l.name))].filter((n) => LAYER_NAME.test(n) && !RESERVED.includes(n));
+    const near = nearestAll(name, known);
+    throw new UserError(`--layer ${name}: no such layer${near.length ? ` (did you mean ${near.join(' or ')}?)` : ''}; kiln looks in the recipe's layers/ folder, then KILN_LAYER_PATH, then its built-in layers (kiln layers list shows them)`);
+  }
 }
 
 /** The Raspberry Pi's disk: an MBR with the FAT partition its firmware boots from, and root. */

@@ -2,8 +2,9 @@
  * kiln's Ansible connection plugin (Python), written into the ansible stage's scratch folder and
  * named by ANSIBLE_CONNECTION_PLUGINS: ansible-core ships no chroot connection (community.general's
  * comes with Debian's 250 MB `ansible` package), and this one is small enough to keep here.
- * Modules run with chroot into the image root; files are written and read from inside it, so a
- * symbolic link in the image never leads to the host.
+ * Modules run with chroot into the image root, or, for `kiln apply`, with nsenter into the
+ * namespaces and root of a running container's init (`pid:N`); files are written and read from
+ * inside, so a symbolic link in the image never leads to the host.
  */
 export const CONNECTION_PLUGIN = `# kiln's chroot connection: ansible-core has none (community.general's needs Debian's whole ansible package).
 from __future__ import annotations
@@ -16,7 +17,7 @@ description:
 author: kiln
 options:
   remote_addr:
-    description: The image root on the host.
+    description: The image root on the host, or pid:N for the init process of a running container.
     default: inventory_hostname
     vars:
       - name: ansible_host
@@ -36,14 +37,22 @@ class Connection(ConnectionBase):
     default_user = 'root'
 
     def _connect(self):
-        self.root = self.get_option('remote_addr')
-        if not os.path.isdir(self.root):
-            raise AnsibleError('image root %s is not a folder' % self.root)
+        address = self.get_option('remote_addr')
+        if address.startswith('pid:'):
+            pid = address[4:]
+            if not os.path.isdir('/proc/%s' % pid):
+                raise AnsibleError('the container (init process %s) is no longer running' % pid)
+            # Its mount, UTS, IPC, network and PID namespaces, its root and working folder.
+            self.enter = ['nsenter', '--target', pid, '--mount', '--uts', '--ipc', '--net', '--pid', '--root', '--wd', '--']
+        else:
+            if not os.path.isdir(address):
+                raise AnsibleError('image root %s is not a folder' % address)
+            self.enter = ['chroot', address]
         self._connected = True
         return self
 
-    def _chroot(self, argv, stdin=None):
-        return subprocess.Popen(['chroot', self.root] + argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    def _chroot(self, argv, stdin=None, stdout=subprocess.PIPE):
+        return subprocess.Popen(self.enter + argv, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE)
 
     def exec_command(self, cmd, in_data=None, sudoable=False):
         super(Connection, self).exec_command(cmd, in_data=in_data, sudoable=sudoable)
@@ -63,7 +72,7 @@ class Connection(ConnectionBase):
     def fetch_file(self, in_path, out_path):
         super(Connection, self).fetch_file(in_path, out_path)
         with open(out_path, 'wb') as target:
-            proc = subprocess.Popen(['chroot', self.root, 'cat', in_path], stdout=target, stderr=subprocess.PIPE)
+            proc = self._chroot(['cat', in_path], stdout=target)
             stdout, stderr = proc.communicate()
         if proc.returncode != 0:
             raise AnsibleError('could not read %s in the image: %s' % (in_path, stderr.decode(errors='replace')))

@@ -14,6 +14,10 @@ import type { Build } from '../../../src/service/protocol.js';
 import { DESKTOP, launch, noErrorBox, shoot, signIn } from './browser.js';
 import { startKilnService, type KilnService } from './kiln-service.js';
 import { call } from './scripted-worker.js';
+import { sharedCache } from '../kiln.js';
+
+// The worker's builds inherit this process's environment: the suite's store, never the user's own.
+process.env.KILN_CACHE = sharedCache('web-real-build');
 
 const RECIPE = `# A container image: the smallest real build (no kernel, no disk).
 name: web-container
