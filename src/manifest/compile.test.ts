@@ -190,3 +190,10 @@ void test('SOURCE_DATE_EPOCH must be whole seconds: anything else is exit 2 with
     assert.throws(() => sourceDateEpoch({ SOURCE_DATE_EPOCH: bad }), (e) => e instanceof UserError && /expected whole seconds since 1970-01-01 UTC, e\.g\. SOURCE_DATE_EPOCH=\$\(date \+%s\)/.test(e.message));
   }
 });
+
+void test("a short initramfs always holds ext4, the root's file system; Debian's default is left alone", () => {
+  const modules = (text: string) => plan(text).stages.find((s) => s.stage === 'bootstrap')?.options.initramfsModules;
+  assert.deepEqual(modules('name: a\n'), []);
+  assert.deepEqual(modules('name: a\nkernel: { initramfs_modules: [virtio_blk] }\n'), ['virtio_blk', 'ext4']);
+  assert.deepEqual(modules('name: a\nkernel: { initramfs_modules: [ext4, virtio_blk] }\n'), ['ext4', 'virtio_blk']);
+});

@@ -88,7 +88,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
     sourceDateEpoch: epoch ?? null,
     // Pinned, every package would count as asked for; these are marked as dependencies again.
     autoInstalled: (lock?.packages ?? []).filter((d) => d.auto).map((d) => d.name).sort(),
-    initramfsModules: r.kernel.initramfs_modules,
+    initramfsModules: initramfsModules(r),
     ...bootstrapExtras(loaded, folders, lock),
   });
   add('system', { hostname: hostname(r), timezone: r.timezone, locale: r.locale, ...systemExtras(r) });
@@ -274,4 +274,14 @@ function fileItem(folders: Record<string, string>, from: string, f: Recipe['file
   return found.kind === 'dir'
     ? { ...base, kind: 'tree', src: f.src, sha256: hashTree(found.path) }
     : { ...base, kind: 'file', src: f.src, sha256: hashFile(found.path) };
+}
+
+/**
+ * A short initramfs (`kernel.initramfs_modules`) always holds ext4, the root's file system (the
+ * only one kiln makes for /), so a layer's list of disk drivers (vm's) is enough on its own.
+ * Empty: Debian's default, which has every driver.
+ */
+function initramfsModules(r: Recipe): string[] {
+  const listed = r.kernel.initramfs_modules;
+  return listed.length === 0 || listed.includes('ext4') ? listed : [...listed, 'ext4'];
 }
