@@ -26,7 +26,7 @@ export function followBuild(id: string, onEvent: (e: StreamEvent) => void, onSta
     for (;;) {
       const { done, value } = await reader.read();
       if (done) return;
-      for (const message of parser.feed(value)) {
+      for (const message of parser.push(value)) {
         let event: StreamEvent;
         try {
           event = JSON.parse(message.data) as StreamEvent;

@@ -1,31 +1,55 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SseParser } from './sse.js';
+import { SseParser, type SseMessage } from './sse.js';
 
-void test('events as the server writes them: id, event, data; comments and retry ignored', () => {
+function feed(chunks: (string | Uint8Array)[]): SseMessage[] {
   const p = new SseParser();
-  const out = p.feed('retry: 2000\n\n: keep-alive\n\nid: 1\nevent: log\ndata: {"seq":1}\n\nid: 2\nevent: state\ndata: {"seq":2}\n\n');
-  assert.deepEqual(out, [
-    { id: '1', event: 'log', data: '{"seq":1}' },
-    { id: '2', event: 'state', data: '{"seq":2}' },
+  return chunks.flatMap((c) => p.push(c));
+}
+
+void test('an event split at every possible chunk boundary parses the same', () => {
+  const text = 'retry: 2000\n\nid: 7\nevent: log\ndata: {"a":1}\n\nid: 8\nevent: state\ndata: x\n\n';
+  const whole = feed([text]);
+  assert.deepEqual(whole, [
+    { id: '7', event: 'log', data: '{"a":1}' },
+    { id: '8', event: 'state', data: 'x' },
   ]);
-  assert.equal(p.lastId, '2');
+  for (let cut = 1; cut < text.length; cut++) assert.deepEqual(feed([text.slice(0, cut), text.slice(cut)]), whole, `cut at ${cut}`);
+  assert.deepEqual(feed([...text]), whole);
 });
 
-void test('an event split anywhere across chunks, CRLF and CR line ends, multi-line data', () => {
-  const text = 'id: 7\r\nevent: log\r\ndata: a\r\ndata: b\r\n\r\nid: 8\rdata:c\r\r\n';
-  for (let cut = 0; cut <= text.length; cut++) {
-    const p = new SseParser();
-    const out = [...p.feed(text.slice(0, cut)), ...p.feed(text.slice(cut))];
-    assert.deepEqual(out, [
-      { id: '7', event: 'log', data: 'a\nb' },
-      { id: '8', event: 'message', data: 'c' },
-    ], `cut at ${cut}`);
-  }
+void test('multi-line data joins with newlines; a missing space after the colon is fine', () => {
+  assert.deepEqual(feed(['data: one\ndata:two\ndata:  three\n\n']), [{ id: '', event: 'message', data: 'one\ntwo\n three' }]);
 });
 
-void test('an event without its blank line yet is not delivered', () => {
+void test('comments and unknown fields are ignored; a blank line without data dispatches nothing', () => {
+  assert.deepEqual(feed([': heartbeat\n\n', 'foo: bar\n\n', 'event: x\n\n', 'data: y\n\n']), [{ id: '', event: 'message', data: 'y' }]);
+});
+
+void test('ids carry over to later events; an id with NUL is ignored; retry is read', () => {
   const p = new SseParser();
-  assert.deepEqual(p.feed('id: 1\ndata: x\n'), []);
-  assert.deepEqual(p.feed('\n'), [{ id: '1', event: 'message', data: 'x' }]);
+  const out = p.push('id: 3\ndata: a\n\ndata: b\n\nid: 4\u0000\ndata: c\n\nretry: 1500\n');
+  assert.deepEqual(out.map((m) => m.id), ['3', '3', '3']);
+  assert.equal(p.retryMs, 1500);
+  assert.equal(p.lastEventId, '3');
+});
+
+void test('CRLF and CR line ends, even with CR and LF in different chunks', () => {
+  const whole = [{ id: '1', event: 'e', data: 'd' }];
+  assert.deepEqual(feed(['id: 1\r\nevent: e\r\ndata: d\r\n\r\n']), whole);
+  assert.deepEqual(feed(['id: 1\revent: e\rdata: d\r\r']), whole);
+  assert.deepEqual(feed(['id: 1\r', '\nevent: e\r', '\ndata: d\r', '\n\r', '\n']), whole);
+});
+
+void test('a UTF-8 character split across chunks and a leading BOM', () => {
+  const bytes = new TextEncoder().encode('\ufeffdata: héllo ✓\n\n');
+  const out = feed([bytes.subarray(0, 9), bytes.subarray(9, 10), bytes.subarray(10, 16), bytes.subarray(16)]);
+  assert.deepEqual(out, [{ id: '', event: 'message', data: 'héllo ✓' }]);
+});
+
+void test('an event without its closing blank line is not dispatched', () => {
+  const p = new SseParser();
+  assert.deepEqual(p.push('data: partial\n'), []);
+  p.end();
+  assert.deepEqual(p.push('data: next\n\n'), [{ id: '', event: 'message', data: 'next' }]);
 });
