@@ -75,7 +75,7 @@ async function localWorkerToken(store: ServiceStore, data: string): Promise<stri
     (t) => t.trim(),
     () => undefined,
   );
-  if (kept && (await verifyToken(store, kept))) return kept;
+  if (kept && (await verifyToken((id) => store.tokenById(id), kept))) return kept;
   const { token } = await createToken(store, `in-process worker of ${hostname()}`, ['worker']);
   await writeFile(`${file}.tmp`, `${token}\n`, { mode: 0o600 });
   await chmod(`${file}.tmp`, 0o600);

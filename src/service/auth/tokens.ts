@@ -28,11 +28,11 @@ export function secretMatches(secret: string, hash: string): boolean {
   return stored.length === given.length && timingSafeEqual(given, stored);
 }
 
-/** The token's row when it is valid and not revoked. */
-export async function verifyToken(store: ServiceStore, token: string): Promise<StoredToken | undefined> {
+/** The token's row when it is valid and not revoked; `lookup` finds a row by id (the store, or a cache of it). */
+export async function verifyToken(lookup: (id: string) => Promise<StoredToken | undefined>, token: string): Promise<StoredToken | undefined> {
   const parsed = parseToken(token);
   if (!parsed) return undefined;
-  const row = await store.tokenById(parsed.id);
+  const row = await lookup(parsed.id);
   // Hash even when the id is unknown, so timing does not tell which ids exist.
   const ok = secretMatches(parsed.secret, row?.hash ?? '0'.repeat(64));
   return row && ok && !row.revoked ? row : undefined;

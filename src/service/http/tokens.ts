@@ -33,6 +33,7 @@ export function tokenRoutes(app: App, ctx: ServiceContext): void {
   app.get('/v1/tokens', { config, schema: { tags: ['tokens'], response: { 200: TokenList } } }, async () => ({ tokens: (await ctx.store.listTokens()).map(info) }));
   app.delete('/v1/tokens/:id', { config, schema: { tags: ['tokens'], params: z.object({ id: Id }), response: { 204: z.null(), 404: ErrorBody } } }, async (request, reply) => {
     if (!(await ctx.store.revokeToken(request.params.id))) throw notFound(`token ${request.params.id}`);
+    app.forgetToken(request.params.id);
     request.log.info({ tokenId: request.params.id }, 'token revoked');
     return reply.code(204).send(null);
   });
