@@ -94,7 +94,7 @@ export function registerDevloopCommands(program: Command, h: DevloopHelpers): vo
     .addOption(new Option('--arch <arch>', "the recipe's arch, as the build did (--arch)").choices(ARCH_NAMES))
     .option('--layer <name>', 'apply this layer after the recipe\'s own, as the build did (repeatable)', collectLayer, [] as string[])
     .action(async (recipe, opts) => {
-      const applied = await applyToContainer({ recipe, load: { set: opts.set, layers: opts.layer, ...(opts.arch ? { arch: opts.arch } : {}) }, stdio: 'inherit' });
+      const applied = await applyToContainer({ recipe, load: { set: opts.set, layers: opts.layer, ...(opts.arch ? { arch: opts.arch } : {}) } });
       process.stdout.write(`applied to the running container of ${applied.host} (init process ${applied.pid})\n`);
     });
 

@@ -23,12 +23,12 @@ import { AnsibleOptions, preparePlaybook } from '../stages/ansible-invocation.js
 export interface ApplyRequest {
   recipe: string;
   load: LoadOptions;
-  /** ansible-playbook's output goes here (the user's terminal, or a test's pipe). */
-  stdio: 'inherit' | 'pipe';
-  onOutput?: (chunk: string) => void;
 }
 
-/** Applies the playbook; resolves when ansible-playbook succeeded, throws BuildError naming a failed task. */
+/**
+ * Applies the playbook, its output on kiln's own stdout and stderr; resolves when ansible-playbook
+ * succeeded, throws BuildError naming a failed task.
+ */
 export async function applyToContainer(request: ApplyRequest): Promise<{ host: string; pid: number }> {
   const { manifest } = planRecipe(request.recipe, request.load);
   const step = manifest.stages.find((s) => s.stage === 'ansible');
@@ -42,8 +42,7 @@ export async function applyToContainer(request: ApplyRequest): Promise<{ host: s
   try {
     const run = await preparePlaybook(options, folder, scratch, { pid });
     const status = await new Promise<number>((done, fail) => {
-      const child = spawn('ansible-playbook', run.args, { cwd: run.cwd, env: { ...process.env, ...run.env }, stdio: ['ignore', request.stdio, request.stdio] });
-      for (const stream of [child.stdout, child.stderr]) stream?.on('data', (chunk: Buffer) => request.onOutput?.(chunk.toString('utf8')));
+      const child = spawn('ansible-playbook', run.args, { cwd: run.cwd, env: { ...process.env, ...run.env }, stdio: ['ignore', 'inherit', 'inherit'] });
       child.on('error', fail);
       child.on('exit', (code, signal) => done(code ?? (signal ? 128 : 1)));
     });
