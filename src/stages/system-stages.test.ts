@@ -111,6 +111,8 @@ void test('bootstrap: extra sources are in place before apt updates, pins are ch
   mkdirSync(join(mirror, 'dists/trixie'), { recursive: true });
   appendFileSync(join(mirror, 'dists/trixie/Release'), 'Date: Sat, 01 Nov 2025 00:00:00 UTC\n');
   const key = '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmDMEZ\n=abcd\n-----END PGP PUBLIC KEY BLOCK-----';
+  // What mmdebstrap (recorded, not run) would have left: the root's dpkg database.
+  r.write('var/lib/dpkg/status', 'Package: hello\nStatus: install ok installed\nVersion: 2.10-5\nArchitecture: amd64\n');
   await bootstrap.run(r.ctx, bootstrap.options.parse({
     release: 'trixie', mirror: pathToFileURL(mirror).href, components: ['main'], variant: 'minbase', arch: 'amd64', packages: ['hello=2.10-5'],
     dpkgExclude: [], dpkgInclude: [], setupHooks: [], env: {}, sourceDateEpoch: 1, autoInstalled: [], initramfsModules: [],
