@@ -10,7 +10,7 @@ import { build } from '../engine/executor.js';
 import { isIsolated, runIsolated } from '../engine/isolate.js';
 import { checkedManifest } from '../engine/plan.js';
 import { checkHost, checkRecipe } from '../engine/preflight.js';
-import { loadRecipe } from '../recipe/index.js';
+import { loadRecipe, type LoadOptions } from '../recipe/index.js';
 import type { ArchName } from '../arch/table.js';
 import { pickReporter } from './reporters.js';
 import { BuildError, UserError } from '../errors.js';
@@ -21,12 +21,14 @@ import { Store } from '../store/store.js';
 export interface DevloopHelpers {
   version: string;
   collectSet: (value: string, previous: Record<string, string>) => Record<string, string>;
+  collectList: (value: string, previous: string[]) => string[];
   positive: (value: string, flag: string) => string;
   interruptible: () => AbortSignal;
 }
 
-function collectLayer(value: string, previous: string[]): string[] {
-  return [...previous, value];
+/** The plan the build made: its --set, --arch and --layer, as LoadOptions. */
+function loadOptions(opts: { set: Record<string, string>; layer: string[]; arch?: string }): LoadOptions {
+  return { set: opts.set, layers: opts.layer, ...(opts.arch ? { arch: opts.arch } : {}) };
 }
 
 function collectBind(value: string, previous: Bind[]): Bind[] {
@@ -45,11 +47,11 @@ export function registerDevloopCommands(program: Command, h: DevloopHelpers): vo
     .option('--bind <HOST:IMAGE>', 'bind a host folder or file into the container (repeatable)', collectBind, [] as Bind[])
     .option('--set <NAME=VALUE>', 'set a recipe variable, as the build did (repeatable)', h.collectSet, {} as Record<string, string>)
     .addOption(new Option('--arch <arch>', "the recipe's arch, as the build did (--arch)").choices(ARCH_NAMES))
-    .option('--layer <name>', 'apply this layer after the recipe\'s own, as the build did (repeatable)', collectLayer, [] as string[])
+    .option('--layer <name>', 'apply this layer after the recipe\'s own, as the build did (repeatable)', h.collectList, [] as string[])
     .action(async (target, command, opts) => {
       process.exitCode = await shell(new Store(cacheDir()), {
         target,
-        load: { set: opts.set, layers: opts.layer, ...(opts.arch ? { arch: opts.arch } : {}) },
+        load: loadOptions(opts),
         command,
         writable: opts.writable ?? false,
         binds: opts.bind,
@@ -65,11 +67,11 @@ export function registerDevloopCommands(program: Command, h: DevloopHelpers): vo
     .addOption(new Option('--timeout <seconds>', 'give up after this long (with --check)').default('120').argParser((v) => h.positive(v, '--timeout')))
     .option('--set <NAME=VALUE>', 'set a recipe variable, as the build did (repeatable)', h.collectSet, {} as Record<string, string>)
     .addOption(new Option('--arch <arch>', "the recipe's arch, as the build did (--arch)").choices(ARCH_NAMES))
-    .option('--layer <name>', 'apply this layer after the recipe\'s own, as the build did (repeatable)', collectLayer, [] as string[])
+    .option('--layer <name>', 'apply this layer after the recipe\'s own, as the build did (repeatable)', h.collectList, [] as string[])
     .action(async (target, opts) => {
       const result = await runContainer(new Store(cacheDir()), {
         target,
-        load: { set: opts.set, layers: opts.layer, ...(opts.arch ? { arch: opts.arch } : {}) },
+        load: loadOptions(opts),
         check: opts.check ?? false,
         timeoutSeconds: Number(opts.timeout),
         tty: process.stdin.isTTY && process.stdout.isTTY,
@@ -92,9 +94,9 @@ export function registerDevloopCommands(program: Command, h: DevloopHelpers): vo
     .argument('<recipe>', 'recipe YAML file (the container was started with kiln run of it or of its build)')
     .option('--set <NAME=VALUE>', 'set a recipe variable, which the playbook sees as the build would (repeatable)', h.collectSet, {} as Record<string, string>)
     .addOption(new Option('--arch <arch>', "the recipe's arch, as the build did (--arch)").choices(ARCH_NAMES))
-    .option('--layer <name>', 'apply this layer after the recipe\'s own, as the build did (repeatable)', collectLayer, [] as string[])
+    .option('--layer <name>', 'apply this layer after the recipe\'s own, as the build did (repeatable)', h.collectList, [] as string[])
     .action(async (recipe, opts) => {
-      const applied = await applyToContainer({ recipe, load: { set: opts.set, layers: opts.layer, ...(opts.arch ? { arch: opts.arch } : {}) } });
+      const applied = await applyToContainer({ recipe, load: loadOptions(opts) });
       process.stdout.write(`applied to the running container of ${applied.host} (init process ${applied.pid})\n`);
     });
 
@@ -105,10 +107,10 @@ export function registerDevloopCommands(program: Command, h: DevloopHelpers): vo
     .option('-o, --output <dir>', 'output folder (default: ./out/<name>-dev)')
     .option('--set <NAME=VALUE>', 'set a recipe variable (repeatable)', h.collectSet, {} as Record<string, string>)
     .addOption(new Option('--arch <arch>', "override the recipe's arch").choices(ARCH_NAMES))
-    .option('--layer <name>', 'apply this layer after the recipe\'s own, as the build did (repeatable)', collectLayer, [] as string[])
+    .option('--layer <name>', 'apply this layer after the recipe\'s own, as the build did (repeatable)', h.collectList, [] as string[])
     .option('--json', 'print one JSON event per line instead of progress')
     .action(async (recipe, opts) => {
-      const loaded = devContainerRecipe(loadRecipe(recipe, { set: opts.set, layers: opts.layer, ...(opts.arch ? { arch: opts.arch } : {}) }));
+      const loaded = devContainerRecipe(loadRecipe(recipe, loadOptions(opts)));
       const manifest = checkedManifest(loaded);
       if (!isIsolated()) {
         checkHost(manifest.arch as ArchName);

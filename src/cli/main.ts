@@ -348,7 +348,7 @@ function report(err: unknown): number {
   return 70;
 }
 
-registerDevloopCommands(program, { version: VERSION, collectSet, positive, interruptible });
+registerDevloopCommands(program, { version: VERSION, collectSet, collectList, positive, interruptible });
 
 // The build service's commands load fastify, the database drivers and the API's schemas: about a
 // second of CPU here, which every `kiln build` would pay twice (it re-executes itself isolated),

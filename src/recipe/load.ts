@@ -99,12 +99,16 @@ export function parseRecipe(file: string, text: string, folder: string, options:
   return { recipe: merged.recipe, layers, origins: merged.origins, file, folder };
 }
 
+/** Every layer name on the search path, once: what an unknown name is compared with. */
+function layerNames(path: readonly string[]): string[] {
+  return [...new Set(listLayers(path).map((l) => l.name))].filter((n) => LAYER_NAME.test(n) && !RESERVED.includes(n));
+}
+
 /** `--layer NAME`: a layer kiln can find, or an error that names the flag and the layers there are. */
 function checkExtraLayers(names: readonly string[], path: readonly string[]): void {
   for (const name of names) {
     if (LAYER_NAME.test(name) && !RESERVED.includes(name) && findLayer(name, path)) continue;
-    const known = [...new Set(listLayers(path).map((l) => l.name))].filter((n) => LAYER_NAME.test(n) && !RESERVED.includes(n));
-    const near = nearestAll(name, known);
+    const near = nearestAll(name, layerNames(path));
     throw new UserError(`--layer ${name}: no such layer${near.length ? ` (did you mean ${near.join(' or ')}?)` : ''}; kiln looks in the recipe's layers/ folder, then KILN_LAYER_PATH, then its built-in layers (kiln layers list shows them)`);
   }
 }
@@ -170,8 +174,7 @@ function resolveLayers(source: SourceFile, recipe: RecipeInput, folder: string, 
     loaded.set(name, result.layer);
     return result.layer.layer.depends ?? [];
   };
-  const names = () => [...new Set(listLayers(path).map((l) => l.name))].filter((n) => LAYER_NAME.test(n) && !RESERVED.includes(n));
-  const order = resolveOrder(roots, dependsOf, (name) => nearestAll(name, names()));
+  const order = resolveOrder(roots, dependsOf, (name) => nearestAll(name, layerNames(path)));
   if (!Array.isArray(order)) {
     const where = order.layer === undefined ? source : loaded.get(order.layer)?.source ?? source;
     throw UserError.of([where.diagnostic({ path: order.path, message: order.message })]);
