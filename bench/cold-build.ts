@@ -1,15 +1,18 @@
 /**
  * Cold build of a recipe against a bare mmdebstrap of the same package set and architecture, run
  * in turns on the same machine so both see the same mirror and load; then kiln's warm rebuild of
- * the unchanged recipe. Prints medians and the ratio.
+ * the unchanged recipe, and a build of the recipe with one package added (`hello`, in the
+ * recipe's own package set: only that set's stage and the later ones run again). Prints medians
+ * and the ratios.
  *   node dist/bench/cold-build.js [runs=3] [recipe=examples/minimal.yaml]
  * For examples/arm64-vm.yaml both run under qemu-user, and the bare mmdebstrap gets the recipe's
  * initramfs module list too (through an essential hook), so both make the same small initramfs.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { parseDocument } from 'yaml';
 import { fileURLToPath } from 'node:url';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -33,10 +36,20 @@ const plan = JSON.parse(spawnSync(process.execPath, [main, 'plan', recipe], { cw
 };
 const bootstrap = plan.stages.find((s) => s.stage === 'bootstrap')?.options;
 if (!bootstrap) throw new Error('the plan has no bootstrap stage');
+// The bare mmdebstrap installs every set at once: the base system, the layers' and the recipe's.
+const packages = plan.stages.filter((s) => s.stage === 'bootstrap' || s.stage === 'packages').flatMap((s) => s.options.packages);
+
+// The same recipe with one more package, beside it (so its relative paths still resolve).
+const added = join(repo, dirname(recipe), `.bench-added-${basename(recipe)}`);
+const doc = parseDocument(readFileSync(join(repo, recipe), 'utf8'));
+doc.set('packages', [...((doc.toJS() as { packages?: string[] }).packages ?? []), 'hello']);
+writeFileSync(added, doc.toString());
+process.on('exit', () => rmSync(added, { force: true }));
 
 const kilnTimes: number[] = [];
 const bareTimes: number[] = [];
 const warmTimes: number[] = [];
+const addedTimes: number[] = [];
 const modules = bootstrap.initramfsModules;
 const initramfsHook = modules.length
   ? [`--essential-hook=mkdir -p "$1/etc/initramfs-tools/conf.d" "$1/usr/share/initramfs-tools/modules.d" && echo MODULES=list > "$1/etc/initramfs-tools/conf.d/bench.conf" && printf '%s\\n' ${modules.join(' ')} > "$1/usr/share/initramfs-tools/modules.d/bench"`]
@@ -47,24 +60,27 @@ for (let i = 0; i < runs; i++) {
   try {
     const root = join(scratch, 'root');
     bareTimes.push(
-      timed('mmdebstrap', ['--mode=root', `--variant=${bootstrap.variant}`, `--architectures=${bootstrap.arch}`, `--include=${bootstrap.packages.join(',')}`, ...initramfsHook, bootstrap.release, root, bootstrap.mirror]),
+      timed('mmdebstrap', ['--mode=root', `--variant=${bootstrap.variant}`, `--architectures=${bootstrap.arch}`, `--include=${packages.join(',')}`, ...initramfsHook, bootstrap.release, root, bootstrap.mirror]),
     );
     rmSync(root, { recursive: true, force: true });
     const out = join(scratch, 'out');
     kilnTimes.push(timed(process.execPath, [main, 'build', recipe, '-o', out], { KILN_CACHE: join(scratch, 'cache') }));
     warmTimes.push(timed(process.execPath, [main, 'build', recipe, '-o', out], { KILN_CACHE: join(scratch, 'cache') }));
+    addedTimes.push(timed(process.execPath, [main, 'build', added, '-o', join(scratch, 'added')], { KILN_CACHE: join(scratch, 'cache') }));
     const stat = statSync(join(out, `${plan.name}.raw`));
     image = { size: stat.size, allocated: stat.blocks * 512 };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
-  process.stderr.write(`run ${i + 1}/${runs}: mmdebstrap ${bareTimes.at(-1)?.toFixed(1)} s, kiln ${kilnTimes.at(-1)?.toFixed(1)} s, warm ${warmTimes.at(-1)?.toFixed(1)} s\n`);
+  process.stderr.write(`run ${i + 1}/${runs}: mmdebstrap ${bareTimes.at(-1)?.toFixed(1)} s, kiln ${kilnTimes.at(-1)?.toFixed(1)} s, warm ${warmTimes.at(-1)?.toFixed(1)} s, one package added ${addedTimes.at(-1)?.toFixed(1)} s\n`);
 }
 
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
-console.log(`recipe                       ${recipe} (${bootstrap.release}: ${bootstrap.packages.length} packages on ${bootstrap.variant}, ${bootstrap.arch})`);
+console.log(`recipe                       ${recipe} (${bootstrap.release}: ${packages.length} packages on ${bootstrap.variant}, ${bootstrap.arch})`);
 console.log(`bare mmdebstrap, median      ${median(bareTimes).toFixed(1)} s   (runs: ${bareTimes.map((t) => t.toFixed(1)).join(', ')})`);
 console.log(`kiln cold build, median      ${median(kilnTimes).toFixed(1)} s   (runs: ${kilnTimes.map((t) => t.toFixed(1)).join(', ')})`);
 console.log(`ratio kiln / mmdebstrap      ${(median(kilnTimes) / median(bareTimes)).toFixed(2)}   (target ≤ 1.20)`);
 console.log(`kiln warm rebuild, median    ${median(warmTimes).toFixed(1)} s   (runs: ${warmTimes.map((t) => t.toFixed(1)).join(', ')})`);
+console.log(`one package added, median    ${median(addedTimes).toFixed(1)} s   (runs: ${addedTimes.map((t) => t.toFixed(1)).join(', ')})`);
+console.log(`ratio added / cold           ${(median(addedTimes) / median(kilnTimes)).toFixed(2)}   (target ≤ 0.35)`);
 console.log(`image size                   ${mib(image.size)} apparent, ${mib(image.allocated)} allocated (sparse)`);

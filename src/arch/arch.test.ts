@@ -9,6 +9,7 @@ import { parseRecipe } from '../recipe/index.js';
 import { OWN_REGISTRATION } from './binfmt.js';
 import { probeElf, PROBE_EXIT } from './probe.js';
 import { ARCH_NAMES, ARCHES, defaultConsoles } from './table.js';
+import { plannedPackages } from '../manifest/package-sets.js';
 
 void test('the architecture table is complete for every architecture', () => {
   assert.deepEqual(Object.keys(ARCHES).sort(), [...ARCH_NAMES].sort());
@@ -52,20 +53,20 @@ void test('an arm64 recipe gets its kernel, console, EFI names and GRUB platform
   const plan = (text: string) => checkedManifest(parseRecipe(join(folder, 'r.yaml'), text, folder, { env: {} }));
   const options = (m: ReturnType<typeof plan>, stage: string) => m.stages.find((s) => s.stage === stage)?.options as Record<string, unknown>;
   const m = plan('name: a\narch: arm64\n');
-  assert.ok((options(m, 'bootstrap').packages as string[]).includes('linux-image-arm64'));
+  assert.ok(plannedPackages(m.stages).includes('linux-image-arm64'));
   assert.equal(options(m, 'bootstrap').arch, 'arm64');
   assert.equal(options(m, 'systemd-boot').efiArch, 'aa64');
   assert.deepEqual((options(m, 'systemd-boot').cmdline as string[]).slice(-2), ['console=tty0', 'console=ttyAMA0,115200']);
   const g = plan('name: a\narch: arm64\nbootloader: grub-efi\n');
   assert.deepEqual(options(g, 'grub').platforms, ['arm64-efi']);
-  assert.ok((options(g, 'bootstrap').packages as string[]).includes('grub-efi-arm64-bin'));
+  assert.ok(plannedPackages(g.stages).includes('grub-efi-arm64-bin'));
   // What the recipe says wins over the table.
   const own = plan('name: a\narch: arm64\nkernel: { package: linux-image-rt-arm64, cmdline: [console=ttyS2] }\n');
-  assert.ok((options(own, 'bootstrap').packages as string[]).includes('linux-image-rt-arm64'));
+  assert.ok(plannedPackages(own.stages).includes('linux-image-rt-arm64'));
   assert.deepEqual((options(own, 'systemd-boot').cmdline as string[]).slice(-1), ['console=ttyS2']);
   // --arch replaces the recipe's arch, and the defaults follow it.
   const amd = checkedManifest(parseRecipe(join(folder, 'r.yaml'), 'name: a\narch: amd64\n', folder, { env: {}, arch: 'armhf' }));
-  assert.ok((options(amd, 'bootstrap').packages as string[]).includes('linux-image-armmp-lpae'));
+  assert.ok(plannedPackages(amd.stages).includes('linux-image-armmp-lpae'));
 });
 
 void test('a Raspberry Pi recipe: MBR with a FAT firmware partition, non-free-firmware, raspi-firmware, root by PARTUUID, ttyS1', () => {
@@ -73,7 +74,7 @@ void test('a Raspberry Pi recipe: MBR with a FAT firmware partition, non-free-fi
   const m = checkedManifest(parseRecipe(join(folder, 'r.yaml'), 'name: pi\narch: arm64\nlayers: [raspberrypi]\n', folder, { env: {} }));
   const options = (stage: string) => m.stages.find((s) => s.stage === stage)?.options as Record<string, unknown>;
   assert.deepEqual(options('bootstrap').components, ['main', 'non-free-firmware']);
-  assert.ok((options('bootstrap').packages as string[]).includes('raspi-firmware'));
+  assert.ok(plannedPackages(m.stages).includes('raspi-firmware'));
   assert.ok((options('bootstrap').initramfsModules as string[]).includes('sdhci_iproc'));
   const table = options('partition-table') as { table: string; diskId: string; partitions: { name: string; type: string; mount?: string; partUuid: string }[] };
   assert.equal(table.table, 'mbr');
@@ -105,13 +106,13 @@ void test('armhf and i386 recipes plan with their own kernel, EFI names and GRUB
   const plan = (text: string) => checkedManifest(parseRecipe(join(folder, 'r.yaml'), text, folder, { env: {} }));
   const options = (m: ReturnType<typeof plan>, stage: string) => m.stages.find((s) => s.stage === stage)?.options as Record<string, unknown>;
   const armhf = plan('name: a\narch: armhf\nbootloader: grub-efi\n');
-  assert.ok((options(armhf, 'bootstrap').packages as string[]).includes('linux-image-armmp-lpae'));
+  assert.ok(plannedPackages(armhf.stages).includes('linux-image-armmp-lpae'));
   assert.deepEqual(options(armhf, 'grub').platforms, ['arm-efi']);
   assert.equal(options(armhf, 'grub').efiArch, 'arm');
   const i386 = plan('name: a\narch: i386\nbootloader: grub-hybrid\ndisk:\n  partitions:\n    - { name: bios, type: bios-boot, size: 1M }\n    - { name: esp, type: esp, size: 256M, fs: vfat, mount: /boot/efi }\n    - { name: root, size: rest, fs: ext4, mount: / }\n');
-  assert.ok((options(i386, 'bootstrap').packages as string[]).includes('linux-image-686-pae'));
+  assert.ok(plannedPackages(i386.stages).includes('linux-image-686-pae'));
   assert.deepEqual(options(i386, 'grub').platforms, ['i386-pc', 'i386-efi']);
-  assert.ok((options(i386, 'bootstrap').packages as string[]).includes('grub-efi-ia32-bin'));
+  assert.ok(plannedPackages(i386.stages).includes('grub-efi-ia32-bin'));
 });
 
 void test("kiln's own i386 binfmt_misc registration matches i386 programs, and only them", () => {

@@ -14,6 +14,12 @@ export const LockedDeb = z.strictObject({
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   /** apt installed it only as a dependency (apt-mark auto): a build from the lock marks it so again. */
   auto: z.literal(true).optional(),
+  /**
+   * The package set whose stage installed it ("base", "layer NAME", "recipe"): a build from the
+   * lock installs each package in the same stage again, so the tree is the same. Absent in locks
+   * older than package sets: those packages all go into the base.
+   */
+  set: z.string().optional(),
 });
 export type LockedDeb = z.infer<typeof LockedDeb>;
 

@@ -12,6 +12,7 @@ import { checkedManifest } from '../engine/plan.js';
 import { canonicalJson } from '../host/canonical.js';
 import { parseRecipe } from '../recipe/index.js';
 import type { Manifest } from './compile.js';
+import { plannedPackages } from './package-sets.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'kiln-manifest-boot-'));
 mkdirSync(join(folder, 'keys'));
@@ -21,7 +22,7 @@ writeFileSync(join(folder, 'keys/db.crt'), readFileSync('/usr/share/ovmf/PkKek-1
 
 const plan = (text: string, set: Record<string, string> = {}): Manifest => checkedManifest(parseRecipe('r.yaml', text, folder, { env: {}, set }));
 const stage = (m: Manifest, name: string) => m.stages.find((s) => s.stage === name);
-const packages = (m: Manifest) => (stage(m, 'bootstrap')?.options as { packages: string[] }).packages;
+const packages = (m: Manifest) => plannedPackages(m.stages).sort();
 const SIGNED = 'name: u\nkernel: { uki: true }\nsecure_boot: { key: "${KEY:-keys/db.key}", cert: keys/db.crt }\n';
 
 void test('the default release is trixie; an alias goes to mmdebstrap as written', () => {

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { checkedManifest } from '../engine/plan.js';
 import { parseRecipe } from '../recipe/index.js';
 import type { Manifest } from './compile.js';
+import { plannedPackages } from './package-sets.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'kiln-compile-system-'));
 mkdirSync(join(folder, 'keys'));
@@ -33,10 +34,13 @@ const options = (m: Manifest, stage: string) => m.stages.find((s) => s.stage ===
 
 void test('the system keys compile into the stages that apply them, in order', () => {
   const m = plan(RECIPE);
-  assert.deepEqual(m.stages.map((s) => s.stage).slice(0, 7), ['bootstrap', 'system', 'users', 'directories', 'files', 'services', 'firewall']);
-  const bootstrap = options(m, 'bootstrap') as { packages: string[]; pins: string[]; aptSources: { name: string; suites: string[]; components: string[]; key: string; fingerprint: string }[] };
-  assert.ok(['kiln-extra=1.0-1', 'nftables', 'netbase', 'systemd-timesyncd'].every((p) => bootstrap.packages.includes(p)), bootstrap.packages.join(' '));
-  assert.deepEqual(bootstrap.pins, ['kiln-extra=1.0-1']);
+  assert.deepEqual(m.stages.map((s) => s.stage).slice(0, 8), ['bootstrap', 'packages', 'system', 'users', 'directories', 'files', 'services', 'firewall']);
+  const bootstrap = options(m, 'bootstrap') as { aptSources: { name: string; suites: string[]; components: string[]; key: string; fingerprint: string }[] };
+  const own = options(m, 'packages') as { set: string; packages: string[]; pins: string[] };
+  assert.equal(own.set, 'recipe');
+  assert.ok(['kiln-extra=1.0-1', 'nftables', 'netbase', 'systemd-timesyncd'].every((p) => own.packages.includes(p)), own.packages.join(' '));
+  assert.deepEqual(own.pins, ['kiln-extra=1.0-1']);
+  assert.ok(!('pins' in bootstrap));
   const [source] = bootstrap.aptSources;
   assert.deepEqual({ ...source, key: source?.key.split('\n')[0] }, { name: 'extra', uris: ['http://127.0.0.1:8000/'], suites: ['./'], components: [], key: '-----BEGIN PGP PUBLIC KEY BLOCK-----', fingerprint: 'F0B4BE93135520224F44391D57C99B0B4877ACAD' });
   assert.deepEqual(options(m, 'system'), { hostname: 'demo', timezone: 'Etc/UTC', locale: 'C.UTF-8', keyboard: { layout: 'de', variant: 'nodeadkeys' }, ntp: ['ntp.example.org'] });
@@ -61,6 +65,6 @@ void test('without the system keys no stage gets a new option, so earlier plans 
 void test('a firewall that opens no service needs no /etc/services; ssh is open unless disabled', () => {
   const closed = plan('name: demo\nfirewall: { services: { disable: [ssh] } }\n');
   assert.deepEqual(options(closed, 'firewall'), { ports: [], services: [] });
-  assert.ok(!(options(closed, 'bootstrap') as { packages: string[] }).packages.includes('netbase'));
+  assert.ok(!plannedPackages(closed.stages).includes('netbase'));
   assert.deepEqual(options(plan('name: demo\nfirewall: {}\n'), 'firewall'), { ports: [], services: ['ssh'] });
 });

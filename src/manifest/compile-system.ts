@@ -6,7 +6,6 @@
  */
 import type { LoadedRecipe, Recipe } from '../recipe/index.js';
 import { aptKey, PORT } from '../recipe/validate-system.js';
-import type { LockFile } from '../lockfile/lockfile.js';
 import type { OptionsOf } from '../stages/registry.js';
 
 type Bootstrap = OptionsOf<'bootstrap'>;
@@ -62,8 +61,8 @@ export function firewallOptions(r: Recipe): OptionsOf<'firewall'> {
   return { ports, services: openServices(r) };
 }
 
-/** Extra repositories with their keys read (the content enters the stage id), and the recipe's own pins. */
-export function bootstrapExtras(loaded: LoadedRecipe, folders: Record<string, string>, lock: LockFile | undefined): Pick<Bootstrap, 'aptSources' | 'pins'> {
+/** Extra repositories with their keys read (the content enters the stage id). */
+export function bootstrapExtras(loaded: LoadedRecipe, folders: Record<string, string>): Pick<Bootstrap, 'aptSources'> {
   const r = loaded.recipe;
   const aptSources = r.apt.sources.map((s, i) => {
     const from = loaded.origins.of(['apt', 'sources', i]).name;
@@ -72,8 +71,5 @@ export function bootstrapExtras(loaded: LoadedRecipe, folders: Record<string, st
     const flat = s.suites.some((suite) => suite.endsWith('/'));
     return { name: s.name, uris: s.uris, suites: s.suites, components: s.components ?? (flat ? [] : ['main']), key: key.key.armored, fingerprint: key.key.fingerprint };
   });
-  // A locked package is pinned by the lock, whose own message says what to do when it is gone.
-  const locked = new Set(lock?.packages.map((d) => d.name));
-  const pins = r.packages.filter((p) => p.includes('=') && !locked.has(p.replace(/[:=].*$/, '')));
-  return { ...(aptSources.length ? { aptSources } : {}), ...(pins.length ? { pins } : {}) };
+  return aptSources.length ? { aptSources } : {};
 }

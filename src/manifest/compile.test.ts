@@ -9,6 +9,7 @@ import { UserError } from '../errors.js';
 import { loadRecipe, parseRecipe } from '../recipe/index.js';
 import { canonicalJson } from '../host/canonical.js';
 import type { Manifest } from './compile.js';
+import { plannedPackages } from './package-sets.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'kiln-manifest-'));
 mkdirSync(join(folder, 'overlay/etc'), { recursive: true });
@@ -73,9 +74,11 @@ void test('plain-text passwords never reach the manifest; hashes are SHA-512 cry
   assert.match(text, /"passwordHash":"\$6\$[./A-Za-z0-9]{16}\$[./A-Za-z0-9]{86}"/);
 });
 
-void test('a bootable image gets its kernel, init and boot loader packages, sorted once', () => {
-  const bootstrap = plan(RECIPE).stages[0]?.options as { packages: string[] };
-  assert.deepEqual(bootstrap.packages, ['curl', 'dbus', 'libpam-systemd', 'linux-image-amd64', 'systemd-boot-efi', 'systemd-sysv', 'udev', 'vim', 'zstd']);
+void test('a bootable image gets its kernel, init and boot loader packages: the base system in the bootstrap, the rest after it', () => {
+  const [bootstrap, own] = plan(RECIPE).stages;
+  assert.deepEqual(bootstrap?.options.packages, ['dbus', 'libpam-systemd', 'linux-image-amd64', 'systemd-sysv', 'udev', 'zstd']);
+  assert.equal(own?.stage, 'packages');
+  assert.deepEqual(own?.options, { release: 'trixie', arch: 'amd64', set: 'recipe', packages: ['curl', 'systemd-boot-efi', 'vim'], pins: [], autoInstalled: [] });
 });
 
 void test('the kernel command line finds root by its PARTUUID', () => {
@@ -96,7 +99,7 @@ void test('on MBR, PARTUUID is the disk id and the partition number, and /boot g
   assert.equal(grub.cmdline[0], `root=PARTUUID=${disk.diskId}-02`);
   assert.deepEqual(grub.platforms, ['i386-pc']);
   assert.deepEqual(m.stages.map((s) => s.stage).slice(-3), ['partition-table', 'filesystems', 'grub-bios-install']);
-  assert.ok((m.stages[0]?.options as { packages: string[] }).packages.includes('grub-pc-bin'));
+  assert.ok(plannedPackages(m.stages).includes('grub-pc-bin'));
 });
 
 // Each built-in layer, planned on its own: what it adds, and who the record says asked for it.
@@ -114,7 +117,7 @@ const BUILTIN: [string, (m: Manifest) => void][] = [
     },
   ],
   ['serial-console', (m) => assert.deepEqual((options(m, 'systemd-boot').cmdline as string[]).slice(2), ['console=tty0', 'console=ttyS0,115200'])],
-  ['growroot', (m) => assert.ok((options(m, 'bootstrap').packages as string[]).includes('cloud-guest-utils'))],
+  ['growroot', (m) => assert.ok(plannedPackages(m.stages).includes('cloud-guest-utils'))],
   ['cloud-init', (m) => assert.ok(JSON.stringify(options(m, 'files')).includes('datasource_list: [ NoCloud'))],
   ['devuser', (m) => assert.ok(m.provenance.operations.some((o) => o.op === 'create-user' && o.target === 'dev' && o.layers[0] === 'devuser'))],
   ['slim', (m) => assert.ok((options(m, 'bootstrap').dpkgExclude as string[]).includes('/usr/share/doc/*'))],
@@ -155,10 +158,42 @@ void test('a lock pins every package it names, and keeps what the recipe adds', 
     arch: 'amd64',
     packages: [{ name: 'vim', version: '2:9.0.1378-2', arch: 'amd64', sha256: 'a'.repeat(64) }],
   };
-  const packages = (checkedManifest(loaded, lock).stages[0]?.options as { packages: string[] }).packages;
+  const packages = plannedPackages(checkedManifest(loaded, lock).stages);
   assert.ok(packages.includes('vim=2:9.0.1378-2'));
   assert.ok(!packages.includes('vim'));
   assert.ok(packages.includes('curl'));
+  // A lock older than package sets: what it names goes into the base.
+  assert.ok((checkedManifest(loaded, lock).stages[0]?.options.packages as string[]).includes('vim=2:9.0.1378-2'));
+});
+
+void test('package sets: the base system, then each layer that names packages, then the recipe; a lock puts each package back in its set', () => {
+  const loaded = parseRecipe('r.yaml', 'name: l\nlayers: [growroot, vm]\npackages: [vim, fdisk, zstd]\n', folder, { env: {} });
+  const sets = (m: Manifest) => m.stages.filter((s) => s.stage === 'bootstrap' || s.stage === 'packages').map((s) => [s.options.set ?? 'base', (s.options.packages as string[]).join(' ')]);
+  // fdisk: growroot asked first; zstd: the base system has it; vm names no package, so no stage.
+  assert.deepEqual(sets(checkedManifest(loaded)), [
+    ['base', 'dbus libpam-systemd linux-image-amd64 systemd-sysv udev zstd'],
+    ['layer growroot', 'cloud-guest-utils e2fsprogs fdisk'],
+    ['recipe', 'systemd-boot-efi vim'],
+  ]);
+  const deb = (name: string, set: string, auto?: true) => ({ name, version: '1', arch: 'amd64', sha256: 'a'.repeat(64), set, ...(auto ? { auto } : {}) });
+  const lock = {
+    kilnLock: 1 as const,
+    distro: { name: 'debian', release: 'trixie', mirror: 'http://deb.debian.org/debian' },
+    arch: 'amd64',
+    packages: [deb('udev', 'base'), deb('libfdisk1', 'layer growroot', true), deb('fdisk', 'layer growroot'), deb('vim', 'recipe'), deb('gone', 'layer removed')],
+  };
+  const locked = checkedManifest(loaded, lock);
+  assert.deepEqual(sets(locked), [
+    ['base', 'dbus libpam-systemd linux-image-amd64 systemd-sysv udev=1 zstd'],
+    ['layer growroot', 'cloud-guest-utils e2fsprogs fdisk=1 libfdisk1=1'],
+    ['recipe', 'gone=1 systemd-boot-efi vim=1'],
+  ]);
+  assert.deepEqual(locked.stages[1]?.options.autoInstalled, ['libfdisk1']);
+  // Adding a package to the recipe changes only the recipe's set: the stages before it keep their ids.
+  const more = checkedManifest(parseRecipe('r.yaml', 'name: l\nlayers: [growroot, vm]\npackages: [vim, fdisk, zstd, curl]\n', folder, { env: {} }));
+  const ids = (m: Manifest) => m.stages.map((s) => s.id);
+  assert.deepEqual(ids(more).slice(0, 2), ids(checkedManifest(loaded)).slice(0, 2));
+  assert.notEqual(ids(more)[2], ids(checkedManifest(loaded))[2]);
 });
 
 void test('SOURCE_DATE_EPOCH: from the environment, else the lock, else the Release file (null); a lock marks its dependencies auto again', () => {

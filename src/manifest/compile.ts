@@ -14,6 +14,7 @@ import type { LockFile } from '../lockfile/lockfile.js';
 import { archInfo } from '../arch/table.js';
 import { diskId, fstabEntries, grubPlatforms, hasDisk, partitions } from './disk-plan.js';
 import { provenanceOf, type HookScript, type Provenance } from './provenance.js';
+import { packageSets } from './package-sets.js';
 import { resolveInside } from '../recipe/files.js';
 import { checkSigningKeys } from '../recipe/signing-keys.js';
 import { releaseInfo, type ReleaseInfo } from '../distro/releases.js';
@@ -73,6 +74,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
   const esp = parts.find((p) => p.esp);
   const env = { KILN_NAME: r.name, KILN_ARCH: r.arch, KILN_RELEASE: r.distro.release, KILN_HOSTNAME: hostname(r) };
 
+  const { base, later } = packageSets(loaded, baseSystem(r), implicitPackages(r), lock);
   add('bootstrap', {
     release: r.distro.release,
     mirror: r.distro.mirror ?? DEFAULT_MIRROR[r.distro.name] ?? '',
@@ -80,17 +82,20 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
     components: r.bootloader === 'rpi-firmware' && !r.distro.components.includes('non-free-firmware') ? [...r.distro.components, 'non-free-firmware'] : r.distro.components,
     variant: r.distro.variant,
     arch: r.arch,
-    packages: lockedPackages([...new Set([...implicitPackages(r), ...r.packages])], lock).sort(),
+    packages: base.packages,
     dpkgExclude: r.exclude,
     dpkgInclude: r.include,
     setupHooks: hooks.setup,
-    env,
+    // Only hooks see it: without them the base stays the same for every recipe's name.
+    env: hooks.setup.length ? env : {},
     sourceDateEpoch: epoch ?? null,
     // Pinned, every package would count as asked for; these are marked as dependencies again.
-    autoInstalled: (lock?.packages ?? []).filter((d) => d.auto).map((d) => d.name).sort(),
+    autoInstalled: base.autoInstalled,
     initramfsModules: initramfsModules(r),
-    ...bootstrapExtras(loaded, folders, lock),
+    ...bootstrapExtras(loaded, folders),
+    ...(base.pins.length ? { pins: base.pins } : {}),
   });
+  for (const s of later) add('packages', { release: r.distro.release, arch: r.arch, ...s });
   add('system', { hostname: hostname(r), timezone: r.timezone, locale: r.locale, ...systemExtras(r) });
   add('users', {
     rootPasswordHash: r.root_password_hash ?? (r.root_password === undefined ? null : hash(r.name, 'root', r.root_password)),
@@ -202,21 +207,22 @@ export function stageList(versions: Record<string, number>): { stages: ManifestS
 /** The image's hostname; validation checked this same value. */
 export const hostname = imageHostname;
 
-/** The lock's packages pinned (`name=version`), and whatever the recipe names that the lock lacks. */
-function lockedPackages(wanted: string[], lock: LockFile | undefined): string[] {
-  if (!lock) return wanted;
-  const locked = new Set(lock.packages.map((d) => d.name));
-  return [...lock.packages.map((d) => `${d.name}=${d.version}`), ...wanted.filter((p) => !locked.has(p.replace(/[:=].*$/, '')))];
-}
-
-/** What a bootable image needs beyond the recipe's own list. */
-function implicitPackages(r: Recipe): string[] {
-  const out: string[] = [];
-  const release = releaseOf(r);
+/**
+ * The base system the bootstrap installs: the same for every recipe of a release, architecture
+ * and kernel, so its stage is shared by them all and never reruns when a recipe's packages change.
+ */
+function baseSystem(r: Recipe): string[] {
+  if (r.kernel.package === 'none') return [];
   // zstd: initramfs-tools compresses with it (and falls back to slower gzip without it).
   // D-Bus and logind's PAM module: without them a user's systemctl, loginctl, hostnamectl and
   // timedatectl say "Failed to connect to bus" (see the release table for the set).
-  if (r.kernel.package !== 'none') out.push(r.kernel.package, 'systemd-sysv', 'udev', 'zstd', ...release.dbus);
+  return [r.kernel.package, 'systemd-sysv', 'udev', 'zstd', ...releaseOf(r).dbus];
+}
+
+/** What a bootable image needs beyond the recipe's own list (the base system included). */
+function implicitPackages(r: Recipe): string[] {
+  const out: string[] = baseSystem(r);
+  const release = releaseOf(r);
   if (r.kernel.uki && release.ukify) out.push(release.ukify, release.systemdBootEfi);
   if (r.secure_boot === 'debian') out.push(...release.signedChain);
   // "grub-efi" in the table stands for the architecture's own GRUB EFI package.

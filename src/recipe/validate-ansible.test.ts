@@ -7,6 +7,7 @@ import { checkedManifest } from '../engine/plan.js';
 import { UserError } from '../errors.js';
 import { parseRecipe } from './index.js';
 import { rolesOf } from './validate-ansible.js';
+import { plannedPackages } from '../manifest/package-sets.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-ansible-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -54,6 +55,6 @@ void test("a layer's playbook is found in the layer's folder and hashed into the
   const options = checkedManifest(loaded).stages.find((s) => s.stage === 'ansible')?.options;
   assert.equal(options?.from, 'pb');
   assert.equal(options?.playbook, 'play.yml');
-  const bootstrap = checkedManifest(loaded).stages.find((s) => s.stage === 'bootstrap')?.options.packages as string[];
+  const bootstrap = plannedPackages(checkedManifest(loaded).stages);
   assert.ok(bootstrap.includes('python3') && bootstrap.includes('python3-apt'));
 });

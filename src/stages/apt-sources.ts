@@ -5,6 +5,7 @@
  * with no keyring path that would have to exist in both places.
  */
 import { z } from 'zod';
+import { BuildError } from '../errors.js';
 import { quote } from '../host/shell.js';
 
 export const AptSource = z.strictObject({
@@ -39,12 +40,12 @@ const PIN_LINE = /^kiln-pin: (\S+) is not available; versions: (.*)$/gm;
  * apt-cache for the versions of each pinned package, and fails naming those a pin misses. apt's
  * own words ("Version '9' for 'x' was not found") never say which versions there are.
  */
-export function pinCheckHook(pins: readonly string[]): string {
+export function pinCheckHook(pins: readonly string[], aptConfig: string): string {
   return [
     'bad=0',
     `for p in ${pins.map(quote).join(' ')}; do`,
     'n="${p%%=*}"; v="${p#*=}"',
-    `have=$(APT_CONFIG="$MMDEBSTRAP_APT_CONFIG" apt-cache madison "$n" | awk -F'|' '{gsub(/ /, "", $2); print $2}' | sort -uV | paste -sd' ')`,
+    `have=$(APT_CONFIG=${aptConfig} apt-cache madison "$n" | awk -F'|' '{gsub(/ /, "", $2); print $2}' | sort -uV | paste -sd' ')`,
     'case " $have " in *" $v "*) ;; *) echo "kiln-pin: $p is not available; versions: ${have:-none}" >&2; bad=1 ;; esac',
     'done',
     '[ "$bad" = 0 ]',
@@ -54,4 +55,40 @@ export function pinCheckHook(pins: readonly string[]): string {
 /** The pins a failed bootstrap's output names as missing, as "name=version (the repositories have: ...)". */
 export function pinProblems(output: string): string[] {
   return [...output.matchAll(PIN_LINE)].map((m) => `${m[1] ?? ''} (the repositories have: ${m[2] === 'none' ? 'no such package' : m[2] ?? ''})`);
+}
+
+/** apt's words for "no such package", turned into a message that names the package. */
+export function explainApt(err: unknown, release: string): unknown {
+  if (!(err instanceof BuildError)) return err;
+  const text = err.tail.join('\n');
+  const pins = pinProblems(text);
+  if (pins.length) {
+    return new BuildError(`pinned versions are not in the repositories: ${pins.join('; ')}`, err.stage, err.command, err.tail);
+  }
+  const locked = [...text.matchAll(/Version '([^']+)' for '([^']+)' was not found/g)].map((m) => `${m[2]} ${m[1]}`);
+  if (locked.length) {
+    return new BuildError(
+      `locked versions are no longer on the mirror: ${[...new Set(locked)].join(', ')} (point distro.mirror at a snapshot, e.g. https://snapshot.debian.org/archive/debian/20261101T000000Z/, or build without --lock)`,
+      err.stage,
+      err.command,
+      err.tail,
+    );
+  }
+  const expired = /Release file for (\S+) is expired \(invalid since ([^)]+)\)/.exec(text);
+  if (expired) {
+    return new BuildError(
+      `the mirror's ${release} is stale: apt refuses its Release file (${expired[1]}), whose Valid-Until passed ${expired[2]} ago; use an up-to-date mirror (distro.mirror) or another release`,
+      err.stage,
+      err.command,
+      err.tail,
+    );
+  }
+  const missing = [
+    ...text.matchAll(/Unable to locate package (\S+)/g),
+    ...text.matchAll(/Package '?([^' ]+)'? has no installation candidate/g),
+    ...text.matchAll(/Couldn't find any package by (?:glob|regex) '([^']+)'/g),
+  ].map((m) => m[1]);
+  if (!missing.length) return err;
+  const names = [...new Set(missing)].join(', ');
+  return new BuildError(`package not found in ${release}: ${names} (check the name with: apt-cache policy ${missing[0]})`, err.stage, err.command, err.tail);
 }

@@ -1,14 +1,12 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { BuildError } from '../errors.js';
-import { paragraphs, parseStatus } from '../sbom/dpkg.js';
 import { checkMirror, releaseDate } from '../host/mirror.js';
-import { collectPackages, debKey, packageCacheArgs } from '../store/package-cache.js';
+import { autoInstalled, collectPackages, installedKeys, packageCacheArgs } from '../store/package-cache.js';
 import { defineStage, type StageContext } from './define.js';
 import { command, hookLabel, HookScript, scriptFile } from './hook-scripts.js';
 import { quote } from '../host/shell.js';
-import { AptSource, pinCheckHook, pinProblems, sourcesFile } from './apt-sources.js';
+import { AptSource, explainApt, pinCheckHook, sourcesFile } from './apt-sources.js';
 
 /**
  * dpkg would build the initramfs twice (the kernel's postinst makes it, then the initramfs-tools
@@ -36,9 +34,9 @@ function initramfsList(modules: string[]): string {
 
 export const bootstrap = defineStage({
   name: 'bootstrap',
-  version: 5,
+  version: 6,
   kind: 'tree',
-  summary: "Creates the root file system from scratch with mmdebstrap and installs every package in one apt transaction, taking .debs from the machine's package cache (checked against the signed index) and building the initramfs once.",
+  summary: "Creates the root file system from scratch with mmdebstrap: the base system (the variant, the kernel, systemd and udev) in one apt transaction, taking .debs from the machine's package cache (checked against the signed index), and its initramfs, built once. Layers' and the recipe's packages follow in packages stages.",
   options: z.strictObject({
     release: z.string(),
     mirror: z.string(),
@@ -90,7 +88,7 @@ export const bootstrap = defineStage({
       ...o.setupHooks.map((script) => `--setup-hook=${setupHook(ctx, script, o.env)}`),
       ...packageCacheArgs(ctx.packageCache, collected),
       // After the package cache's hook: its apt-get update gave apt-cache the repositories' lists.
-      ...(o.pins.length ? [`--setup-hook=${pinCheckHook(o.pins)}`] : []),
+      ...(o.pins.length ? [`--setup-hook=${pinCheckHook(o.pins, '"$MMDEBSTRAP_APT_CONFIG"')}`] : []),
       ...(o.initramfsModules.length ? [`--customize-hook=${initramfsList(o.initramfsModules)}`] : []),
       `--customize-hook=${INITRAMFS_ONCE}`,
       ...(o.autoInstalled.length ? [`--customize-hook=chroot "$1" apt-mark auto ${o.autoInstalled.map(quote).join(' ')} >/dev/null`] : []),
@@ -102,26 +100,16 @@ export const bootstrap = defineStage({
       // dpkg, maintainer scripts and mkinitramfs clamp what they write to it; mmdebstrap removes its logs.
       await ctx.exec('mmdebstrap', args, { env: { INITRD: 'No', SOURCE_DATE_EPOCH: String(epoch) } });
     } catch (err) {
-      throw explain(err, o.release);
+      throw explainApt(err, o.release);
     }
-    const status = await readFile(join(ctx.root, 'var/lib/dpkg/status'), 'utf8');
-    const use = await collectPackages(collected, ctx.packageCache, new Set(parseStatus(status).map(debKey)));
+    const use = await collectPackages(collected, ctx.packageCache, await installedKeys(ctx.root));
     const mib = (use.downloadedBytes / 2 ** 20).toFixed(1);
     ctx.log(`packages: ${use.reused + use.downloaded} .debs, ${use.reused} from the package cache, ${use.downloaded} downloaded (${mib} MiB)`);
     // Kept with the stage's result, so a build whose bootstrap is cached still writes its kiln.lock,
     // and every later stage (and command) gets the same SOURCE_DATE_EPOCH.
-    return { debs: use.debs, sourceDateEpoch: epoch, autoInstalled: await autoInstalled(ctx.root) };
+    return { debs: use.debs.map((d) => ({ ...d, set: 'base' })), sourceDateEpoch: epoch, autoInstalled: await autoInstalled(ctx.root) };
   },
 });
-
-/** What apt installed only as a dependency, from its extended_states: kiln.lock keeps it. */
-async function autoInstalled(root: string): Promise<string[]> {
-  const states = await readFile(join(root, 'var/lib/apt/extended_states'), 'utf8').catch(() => '');
-  return paragraphs(states)
-    .filter((p) => p.get('auto-installed') === '1')
-    .map((p) => p.get('package') ?? '')
-    .sort();
-}
 
 /** A setup hook as mmdebstrap runs it: a shell command with the new root as $1. */
 function setupHook(ctx: StageContext, script: HookScript, env: Record<string, string>): string {
@@ -130,40 +118,4 @@ function setupHook(ctx: StageContext, script: HookScript, env: Record<string, st
   const vars = Object.entries({ ...env, ...script.env, KILN_HOOK: script.path }).map(([k, v]) => `${k}=${quote(v)}`);
   const [cmd, args] = command(file, file);
   return ['env', ...vars, 'KILN_ROOT="$1"', quote(cmd), ...args.map(quote), '"$1"'].join(' ');
-}
-
-/** apt's words for "no such package", turned into a message that names the package. */
-function explain(err: unknown, release: string): unknown {
-  if (!(err instanceof BuildError)) return err;
-  const text = err.tail.join('\n');
-  const pins = pinProblems(text);
-  if (pins.length) {
-    return new BuildError(`pinned versions are not in the repositories: ${pins.join('; ')}`, err.stage, err.command, err.tail);
-  }
-  const locked = [...text.matchAll(/Version '([^']+)' for '([^']+)' was not found/g)].map((m) => `${m[2]} ${m[1]}`);
-  if (locked.length) {
-    return new BuildError(
-      `locked versions are no longer on the mirror: ${[...new Set(locked)].join(', ')} (point distro.mirror at a snapshot, e.g. https://snapshot.debian.org/archive/debian/20261101T000000Z/, or build without --lock)`,
-      err.stage,
-      err.command,
-      err.tail,
-    );
-  }
-  const expired = /Release file for (\S+) is expired \(invalid since ([^)]+)\)/.exec(text);
-  if (expired) {
-    return new BuildError(
-      `the mirror's ${release} is stale: apt refuses its Release file (${expired[1]}), whose Valid-Until passed ${expired[2]} ago; use an up-to-date mirror (distro.mirror) or another release`,
-      err.stage,
-      err.command,
-      err.tail,
-    );
-  }
-  const missing = [
-    ...text.matchAll(/Unable to locate package (\S+)/g),
-    ...text.matchAll(/Package '?([^' ]+)'? has no installation candidate/g),
-    ...text.matchAll(/Couldn't find any package by (?:glob|regex) '([^']+)'/g),
-  ].map((m) => m[1]);
-  if (!missing.length) return err;
-  const names = [...new Set(missing)].join(', ');
-  return new BuildError(`package not found in ${release}: ${names} (check the name with: apt-cache policy ${missing[0]})`, err.stage, err.command, err.tail);
 }

@@ -19,6 +19,7 @@ import { grub } from './grub.js';
 import { grubBiosInstall } from './grub-bios-install.js';
 import { kernel } from './kernel.js';
 import { outputs } from './outputs.js';
+import { packages } from './packages.js';
 import { rpiFirmware } from './rpi-firmware.js';
 import { services } from './services.js';
 import { sshHostKeys } from './ssh-host-keys.js';
@@ -31,6 +32,7 @@ import { users } from './users.js';
 /** A literal tuple, not Stage[]: each entry keeps its own name and options schema as types. */
 export const STAGES = [
   bootstrap,
+  packages,
   system,
   users,
   directories,

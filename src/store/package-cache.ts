@@ -8,12 +8,14 @@
  * whole file or none).
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { lstat, mkdir, rename, utimes } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rename, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sha256File } from '../host/sparse-hash.js';
 import { debOfFileName, type LockedDeb } from '../lockfile/lockfile.js';
 import { quote } from '../host/shell.js';
+import type { Exec } from '../host/exec.js';
+import { paragraphs, parseStatus } from '../sbom/dpkg.js';
 
 const ARCHIVES = '"$1/var/cache/apt/archives"';
 
@@ -27,6 +29,26 @@ export function packageCacheArgs(cache: string, out: string): string[] {
     `--setup-hook=APT_CONFIG="$MMDEBSTRAP_APT_CONFIG" apt-get update -q >/dev/null && mkdir -p ${ARCHIVES} && ${quote(process.execPath)} ${quote(VERIFY)} ${quote(cache)} ${ARCHIVES} "$1/var/lib/apt/lists"`,
     `--customize-hook=find ${ARCHIVES} -maxdepth 1 -name '*.deb' -exec cp -al -t ${quote(out)} {} +`,
   ];
+}
+
+/** The same check for a root that already exists (the packages stage): run after apt's update. */
+export async function linkCachedDebs(exec: Exec, cache: string, archives: string, lists: string): Promise<void> {
+  await exec(process.execPath, [VERIFY, cache, archives, lists], { label: 'the package cache check' });
+}
+
+/** The root's installed packages, as debKey strings (from its dpkg status). */
+export async function installedKeys(root: string): Promise<Set<string>> {
+  const status = await readFile(join(root, 'var/lib/dpkg/status'), 'utf8').catch(() => '');
+  return new Set(parseStatus(status).map(debKey));
+}
+
+/** What apt installed only as a dependency, from the root's extended_states: kiln.lock keeps it. */
+export async function autoInstalled(root: string): Promise<string[]> {
+  const states = await readFile(join(root, 'var/lib/apt/extended_states'), 'utf8').catch(() => '');
+  return paragraphs(states)
+    .filter((p) => p.get('auto-installed') === '1')
+    .map((p) => p.get('package') ?? '')
+    .sort();
 }
 
 export interface CacheUse {

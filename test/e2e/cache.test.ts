@@ -127,7 +127,7 @@ void test('--rebuild-from runs that stage and every later one; an unknown stage 
   assert.deepEqual(ran(r), r.stages.slice(from).map((s) => s.name));
   const bad = await kiln(['build', file, '-o', out, '--rebuild-from', 'kernal'], env);
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /--rebuild-from kernal: this recipe has no such stage; its stages are: bootstrap, system/);
+  assert.match(bad.stderr, /--rebuild-from kernal: this recipe has no such stage; its stages are: bootstrap, packages, system/);
 });
 
 void test('--no-cache: a cold stage store with a warm package cache downloads nothing; a corrupted .deb is fetched again', async () => {

@@ -41,7 +41,7 @@ function checkOutputFolder(out: string, image: string, record: BuildJson) {
   assert.ok(run('sha256sum', [image]).startsWith(output?.sha256 ?? '-'), 'SHA256SUMS matches the image');
   // Sparse: the blocks really used are far fewer than the image's length.
   assert.ok(statSync(image).blocks * 512 < statSync(image).size * 0.8, 'the raw image is sparse');
-  assert.deepEqual(record.stages.map((s) => s.name).slice(0, 3), ['bootstrap', 'system', 'users']);
+  assert.deepEqual(record.stages.map((s) => s.name).slice(0, 4), ['bootstrap', 'packages', 'system', 'users']);
   assert.ok(record.stages.every((s) => s.id.startsWith('sha256:') && s.seconds >= 0 && s.cached === false));
   assert.match(run('sgdisk', ['-v', image]), /No problems found/);
   // Both file systems were made in place inside the image: each must check clean.

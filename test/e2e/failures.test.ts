@@ -60,13 +60,13 @@ void test('a package apt cannot find: exit 1 naming the package', async () => {
   const out = join(scratch('nopkg-out'), 'out');
   const result = await kiln(['build', file, '-o', out, '--json'], env);
   assert.equal(result.code, 1, result.stderr);
-  assert.match(result.stderr, /stage bootstrap failed: package not found in trixie: kiln-no-such-package/);
+  assert.match(result.stderr, /stage packages failed: package not found in trixie: kiln-no-such-package/);
   assertClean(out);
   assert.ok(existsSync(join(out, 'build-failed.log')), 'the failed build keeps its log');
   // --json: every stdout line is one event; the failure is one of them.
   const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { type: string; stage?: string; message?: string });
   assert.equal(events[0]?.type, 'build-start');
-  assert.ok(events.some((e) => e.type === 'output' && e.stage === 'bootstrap'));
+  assert.ok(events.some((e) => e.type === 'output' && e.stage === 'packages'));
   assert.match(events.find((e) => e.type === 'stage-fail')?.message ?? '', /kiln-no-such-package/);
   assert.equal(events.at(-1)?.type, 'build-end');
 });

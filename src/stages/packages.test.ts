@@ -1,0 +1,56 @@
+/** The packages stage against a recorder: apt's steps in order, and the .debs it reports for kiln.lock. */
+import assert from 'node:assert/strict';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { BuildError } from '../errors.js';
+import { stageRecorder } from '../testing/stage-recorder.js';
+import { packages } from './packages.js';
+
+const STATUS = 'Package: udev\nStatus: install ok installed\nVersion: 257-1\nArchitecture: amd64\n\n';
+const OPTIONS = { set: 'layer growroot', release: 'trixie', arch: 'amd64', packages: ['fdisk=2.41-5', 'hello'], autoInstalled: ['libfdisk1'], pins: ['fdisk=2.41-5'] };
+
+void test('packages: update, pin check and cache check before apt installs in the root; only what this set installed is reported', async () => {
+  const r = stageRecorder((call, root) => {
+    if (call.command !== 'unshare') return;
+    // What apt would do: install two packages, leaving their .debs in the archive folder.
+    appendFileSync(join(root, 'var/lib/dpkg/status'), 'Package: hello\nStatus: install ok installed\nVersion: 2.10-5\nArchitecture: amd64\n\n');
+    writeFileSync(join(call.options?.env?.KILN_ARCHIVES ?? '', 'hello_2.10-5_amd64.deb'), 'a deb');
+    writeFileSync(join(call.options?.env?.KILN_ARCHIVES ?? '', 'udev_257-1_amd64.deb'), 'linked in from the cache, installed earlier');
+    mkdirSync(join(root, 'var/log'), { recursive: true });
+    writeFileSync(join(root, 'var/log/dpkg.log'), 'today\n');
+  });
+  r.write('var/lib/dpkg/status', STATUS);
+  r.write('var/lib/apt/extended_states', 'Package: libfdisk1\nArchitecture: amd64\nAuto-Installed: 1\n');
+  r.ctx.facts = { debs: [{ name: 'udev', version: '257-1', arch: 'amd64', sha256: 'c'.repeat(64), set: 'base' }] };
+  const made = await packages.run(r.ctx, packages.options.parse(OPTIONS));
+
+  const steps = r.calls.map((c) => `${c.command} ${c.args.slice(0, 2).join(' ')}`);
+  assert.deepEqual(steps.map((s) => s.split(' ')[0]), ['apt-get', '/bin/sh', process.execPath, 'unshare', 'apt-mark', 'apt-get', 'apt-get']);
+  assert.equal(steps[0], 'apt-get update -q');
+  assert.match(r.calls[1]?.args[1] ?? '', /for p in 'fdisk=2\.41-5'; do/);
+  const install = r.calls[3];
+  assert.ok(install?.args.includes(`DPkg::Chroot-Directory=${r.ctx.root}`));
+  assert.deepEqual(install?.args.slice(-3), ['install', 'fdisk=2.41-5', 'hello']);
+  assert.equal(install?.options?.env?.INITRD, 'No');
+  const config = readFileSync(install?.options?.env?.APT_CONFIG ?? '', 'utf8');
+  assert.match(config, new RegExp(`^Dir "${r.ctx.root}";$`, 'm'));
+  assert.match(config, /^Apt::Install-Recommends false;$/m);
+  assert.deepEqual(r.calls[4]?.args, ['auto', 'libfdisk1']);
+  assert.deepEqual(r.calls[5]?.args.slice(-2), ['update', '-q']);
+  assert.deepEqual(r.calls[6]?.args, ['clean']);
+
+  // The earlier stages' .debs stay; of the new ones only hello was installed by this set.
+  assert.deepEqual(made.debs.map((d) => [d.name, d.set]), [['udev', 'base'], ['hello', 'layer growroot']]);
+  assert.deepEqual(made.autoInstalled, ['libfdisk1']);
+  assert.ok(existsSync(join(r.ctx.packageCache, 'hello_2.10-5_amd64.deb')), 'a downloaded .deb goes into the package cache');
+  assert.ok(!existsSync(join(r.ctx.root, 'var/log/dpkg.log')), "dpkg's log is removed, as mmdebstrap removes it");
+});
+
+void test("packages: a pin apt cannot meet is named with the versions there are", async () => {
+  const r = stageRecorder((call) => {
+    if (call.command === '/bin/sh') throw new BuildError('the pin check exited with status 1', 'packages', 'sh', ['kiln-pin: fdisk=2.41-5 is not available; versions: 2.41-4']);
+  });
+  r.write('var/lib/dpkg/status', STATUS);
+  await assert.rejects(packages.run(r.ctx, packages.options.parse(OPTIONS)), /pinned versions are not in the repositories: fdisk=2\.41-5 \(the repositories have: 2\.41-4\)/);
+});

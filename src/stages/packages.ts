@@ -1,0 +1,103 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { API_MOUNTS } from '../host/chroot.js';
+import { autoInstalled, collectPackages, installedKeys, linkCachedDebs } from '../store/package-cache.js';
+import { defineStage, type StageContext } from './define.js';
+import { explainApt, pinCheckHook } from './apt-sources.js';
+
+/**
+ * One package set (a layer's packages, or the recipe's) installed on top of the bootstrap's base
+ * system, so adding a package to a recipe reruns this stage and what follows, never the
+ * bootstrap. apt runs on the host against the image root, exactly as mmdebstrap runs it for the
+ * bootstrap (its configuration, host keyrings, dpkg chrooted into the root, the API file
+ * systems mounted in a private namespace), and the root is cleaned the way mmdebstrap cleans it,
+ * so a set installed here leaves the same kind of tree the bootstrap would.
+ */
+export const packages = defineStage({
+  name: 'packages',
+  version: 1,
+  kind: 'tree',
+  summary: "Installs one package set (a layer's, or the recipe's own) in one apt transaction on top of the base system, taking .debs from the machine's package cache (checked against the signed index).",
+  options: z.strictObject({
+    /** Which set: "layer NAME" or "recipe"; kiln.lock records it for each package. */
+    set: z.string(),
+    /** For messages only ("package not found in trixie"): the bootstrap before it fixes the release. */
+    release: z.string(),
+    arch: z.string(),
+    packages: z.array(z.string()),
+    /** Packages to mark as installed only as dependencies (from the lock). */
+    autoInstalled: z.array(z.string()),
+    /** The set's name=version pins, checked after apt's update so a missing version is named with those there are. */
+    pins: z.array(z.string()),
+  }),
+  makes: ['debs', 'autoInstalled'],
+  async run(ctx, o) {
+    const env = { APT_CONFIG: await writeAptConfig(ctx, o.arch), DEBIAN_FRONTEND: 'noninteractive', INITRD: 'No' };
+    const before = await installedKeys(ctx.root);
+    // The root is an overlay mount, so cached .debs cannot be hard-linked into it: apt's archive
+    // folder is a scratch folder beside the cache, bind-mounted into the root while apt runs.
+    const archives = join(ctx.scratch, 'archives');
+    await mkdir(join(archives, 'partial'), { recursive: true });
+    await mkdir(join(ctx.root, 'var/cache/apt/archives'), { recursive: true });
+    await mkdir(ctx.packageCache, { recursive: true });
+    try {
+      await ctx.exec('apt-get', ['update', '-q'], { env });
+      if (o.pins.length) await ctx.exec('/bin/sh', ['-c', pinCheckHook(o.pins, '"$APT_CONFIG"')], { env, label: 'the pin check' });
+      await linkCachedDebs(ctx.exec, ctx.packageCache, archives, join(ctx.root, 'var/lib/apt/lists'));
+      await ctx.exec('unshare', ['--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--', '/bin/sh', '-c', INSTALL_SCRIPT, 'kiln-apt', ctx.root, 'apt-get', ...INSTALL(ctx.root), ...o.packages], {
+        env: { ...env, KILN_ARCHIVES: archives },
+        label: `apt-get install ${o.packages.join(' ')}`,
+      });
+      if (o.autoInstalled.length) await ctx.exec('apt-mark', ['auto', ...o.autoInstalled], { env });
+    } catch (err) {
+      throw explainApt(err, o.release);
+    }
+    const after = await installedKeys(ctx.root);
+    const added = new Set([...after].filter((key) => !before.has(key)));
+    const use = await collectPackages(archives, ctx.packageCache, added);
+    const mib = (use.downloadedBytes / 2 ** 20).toFixed(1);
+    ctx.log(`${o.set}: ${added.size} packages installed; ${use.reused} .debs from the package cache, ${use.downloaded} downloaded (${mib} MiB)`);
+    await clean(ctx, env);
+    return { debs: [...(ctx.facts.debs ?? []), ...use.debs.map((d) => ({ ...d, set: o.set }))], autoInstalled: await autoInstalled(ctx.root) };
+  },
+});
+
+/** The API file systems and the archive folder mounted into the root "$1", in a namespace that dies with apt. */
+const INSTALL_SCRIPT = [...API_MOUNTS, 'mount --bind "$KILN_ARCHIVES" "$r/var/cache/apt/archives"', 'exec "$@"'].join('\n');
+
+/** mmdebstrap's install command: apt on the host, dpkg run inside the root. */
+const INSTALL = (root: string) => ['-o', 'Dir::Bin::dpkg=env', '-o', 'DPkg::Options::=--unset=TMPDIR', '-o', 'DPkg::Options::=dpkg', '-o', `DPkg::Chroot-Directory=${root}`, '--yes', 'install'];
+
+/** What mmdebstrap removes so the tree does not depend on when or where it was built. */
+const UNREPRODUCIBLE = ['var/log/dpkg.log', 'var/log/apt/history.log', 'var/log/apt/term.log', 'var/log/alternatives.log', 'var/cache/ldconfig/aux-cache', 'var/log/apt/eipp.log.xz', 'var/lib/dbus/machine-id'];
+
+/**
+ * mmdebstrap's apt configuration (`Dir` is the root, the host's keyrings authenticate the
+ * repositories, only the image's architecture), with its temporary 00mmdebstrap settings:
+ * no Recommends, no translations.
+ */
+async function writeAptConfig(ctx: StageContext, arch: string): Promise<string> {
+  const file = join(ctx.scratch, 'apt.conf');
+  await writeFile(file, [
+    `Apt::Architecture "${arch}";`,
+    `Apt::Architectures "${arch}";`,
+    `Dir "${ctx.root}";`,
+    `Dir::State::Status "${ctx.root}/var/lib/dpkg/status";`,
+    'Dir::Etc::Trusted "/etc/apt/trusted.gpg";',
+    'Dir::Etc::TrustedParts "/etc/apt/trusted.gpg.d/";',
+    'pkgCacheGen::ForceEssential ",";',
+    'Apt::Install-Recommends false;',
+    'Acquire::Languages "none";',
+    '',
+  ].join('\n'));
+  return file;
+}
+
+/** mmdebstrap's cleanup: no package lists, no .debs, none of the files that vary from run to run. */
+async function clean(ctx: StageContext, env: Record<string, string>): Promise<void> {
+  await ctx.exec('apt-get', ['-o', 'Dir::Etc::SourceList=/dev/null', '-o', 'Dir::Etc::SourceParts=/dev/null', 'update', '-q'], { env });
+  await ctx.exec('apt-get', ['clean'], { env });
+  await rm(join(ctx.root, 'var/lib/apt/lists/auxfiles'), { recursive: true, force: true });
+  for (const file of UNREPRODUCIBLE) await rm(join(ctx.root, file), { force: true });
+}
