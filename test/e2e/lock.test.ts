@@ -17,7 +17,7 @@ interface Lock {
   kilnLock: number;
   arch: string;
   distro: { release: string };
-  packages: { name: string; version: string; arch: string; sha256: string }[];
+  packages: { name: string; version: string; arch: string; sha256: string; set?: string }[];
 }
 interface Record {
   packages: { name: string; version: string; arch: string }[];
@@ -42,7 +42,9 @@ void test('lock: written by every build, installed exactly with --lock, and a va
   const second = join(scratch('lock'), 'out');
   const locked = await kiln(['build', RECIPE, '-o', second, '--lock', join(first, 'kiln.lock')], { KILN_CACHE: cache });
   assert.equal(locked.code, 0, locked.stderr.slice(-3000));
-  assert.match(readFileSync(join(second, 'build.log'), 'utf8'), /--include=\S*zstd=/);
+  // Each locked package goes back into the set whose stage installed it: the bootstrap's mmdebstrap or a packages stage's apt.
+  assert.ok(lock.packages.every((p) => p.set === 'base' || p.set === 'recipe'), 'every package has its set');
+  assert.match(readFileSync(join(second, 'build.log'), 'utf8'), zstd.set === 'base' ? /--include=\S*zstd=/ : /\$ apt-get install .*\bzstd=/);
   assert.deepEqual(readJson<Lock>(join(second, 'kiln.lock')).packages, lock.packages.slice().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));
 
   const gone = join(scratch('lock'), 'gone.lock');
