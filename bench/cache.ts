@@ -6,13 +6,14 @@
  *   (c) unchanged recipe, warm caches
  *   (d) one overlay file changed
  *   (e) one package added
- * and the store size one build leaves. Prints medians and the ratios the targets are about.
+ * and the store size one build leaves, against the tree and the final image. Prints medians and
+ * the ratios the targets are about; over --link-mbit also how many .debs (b) fetched (0 expected).
  *   node dist/bench/cache.js [runs=3] [--link-mbit N]
  * --link-mbit fetches every package through a local proxy limited to N Mbit/s (throttled-mirror.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { execa } from 'execa';
-import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,8 +42,18 @@ function du(path: string): number {
   return Number(spawnSync('du', ['-s', '-B1', path], { encoding: 'utf8' }).stdout.split('\t')[0]) || 0;
 }
 
+/** The bytes of the store's tree layers: together they are the image's root tree. */
+function treeLayers(stages: string): number {
+  return readdirSync(stages)
+    .filter((n) => /^[0-9a-f]{64}$/.test(n))
+    .filter((n) => (JSON.parse(readFileSync(join(stages, n, 'meta.json'), 'utf8')) as { kind: string }).kind === 'tree')
+    .reduce((sum, n) => sum + du(join(stages, n)), 0);
+}
+
 const rows: Record<string, number[]> = { a: [], b: [], c: [], d: [], e: [] };
 const storeSizes: number[] = [];
+const storeRatios: number[] = [];
+const debsInB: number[] = [];
 const packageSizes: number[] = [];
 // The cache must be on the same file system as a real one (overlayfs, hard links): under ~/.cache.
 const base = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'kiln-bench');
@@ -57,10 +68,14 @@ for (let i = 0; i < runs; i++) {
     if (mirror) appendFileSync(recipe, `distro:\n  mirror: ${mirror.url}\n`);
     const out = join(scratch, 'out');
     rows.a?.push(await build(recipe, out, cache));
-    storeSizes.push(du(join(cache, 'stages')));
+    const store = du(join(cache, 'stages'));
+    storeSizes.push(store);
+    storeRatios.push(store / (treeLayers(join(cache, 'stages')) + du(join(out, 'server.raw'))));
     packageSizes.push(du(join(cache, 'packages')));
     rmSync(join(cache, 'stages'), { recursive: true, force: true });
+    const before = mirror?.debRequests() ?? 0;
     rows.b?.push(await build(recipe, out, cache));
+    if (mirror) debsInB.push(mirror.debRequests() - before);
     rows.c?.push(await build(recipe, out, cache));
     appendFileSync(join(examples, 'server/overlay/etc/systemd/network/80-dhcp.network'), `# run ${i}\n`);
     rows.d?.push(await build(recipe, out, cache));
@@ -84,5 +99,6 @@ line('(b) empty stage store, warm package cache', 'b', `   b/a = ${(m.b / m.a).t
 line('(c) unchanged recipe, warm caches', 'c', '   (target ≤ 5 s)');
 line('(d) one overlay file changed', 'd', `   d/a = ${(m.d / m.a).toFixed(2)} (target ≤ 0.15)`);
 line('(e) one package added', 'e', `   e/a = ${(m.e / m.a).toFixed(2)}`);
-console.log(`store size per build (stages/)                 ${mib(median(storeSizes))}`);
+console.log(`store size per build (stages/)                 ${mib(median(storeSizes))}   ${median(storeRatios).toFixed(2)} × (tree + final image) (target ≤ 1.30)`);
+if (mirror) console.log(`.debs fetched by (b)                           ${debsInB.join(', ')}   (target 0)`);
 console.log(`package cache after one build                  ${mib(median(packageSizes))}`);

@@ -8,6 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ThrottledMirror {
   url: string;
+  /** How many .deb files were asked for so far (a warm package cache should ask for none). */
+  debRequests(): number;
   close(): Promise<void>;
 }
 
@@ -22,7 +24,9 @@ export async function startThrottledMirror(upstream: string, mbitPerSecond: numb
     if (at > now) await sleep(at - now);
   };
   const base = new URL(upstream.endsWith('/') ? upstream : `${upstream}/`);
+  let debs = 0;
   const server: Server = createServer((req, res) => {
+    if (req.url?.endsWith('.deb')) debs++;
     const target = new URL(req.url ?? '/', base.origin);
     const headers = { ...req.headers, host: target.host };
     const up = request(target, { method: req.method, headers }, (upRes) => {
@@ -44,6 +48,7 @@ export async function startThrottledMirror(upstream: string, mbitPerSecond: numb
   if (address === null || typeof address === 'string') throw new Error('the proxy has no port');
   return {
     url: `http://127.0.0.1:${address.port}${base.pathname.replace(/\/$/, '')}`,
+    debRequests: () => debs,
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());

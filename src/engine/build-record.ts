@@ -43,6 +43,8 @@ export interface BuildRecord extends BuildRecordCore {
   packages: InstalledPackage[];
   /** Every file copied, user made, service enabled and hook run, with who asked for it. */
   operations: Operation[];
+  /** The kiln process's peak resident memory in MiB (in `kiln serve` the whole server's). */
+  peakRssMiB?: number;
 }
 
 /** build.json at `path`, checked; a UserError names the file when it is missing or not a build record. */

@@ -118,6 +118,8 @@ export async function build(o: BuildOptions): Promise<BuildRecord> {
       }
     }
     record.seconds = elapsed(t0);
+    // maxRSS is in KiB: the builder's own memory, not that of the commands it runs.
+    record.peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
     await staging.write('SHA256SUMS', sums.join(''));
     await closeLog();
     await staging.copy(logPath, 'build.log');
@@ -140,6 +142,9 @@ export async function build(o: BuildOptions): Promise<BuildRecord> {
     await unmountAll(hostExec, workspace.dir);
     await workspace.remove();
     await storeLock.release();
+    // The image entries this build replaced are in the trash: emptied now unless another build runs
+    // (a failure here costs only space, which the next build's tidy recovers).
+    await store.tidy().catch(() => undefined);
   }
 }
 

@@ -67,6 +67,13 @@ export class StageLoop {
       };
       const forced = this.o.noCache === true || index >= forcedFrom;
       let entry = forced ? undefined : await this.store.get(step.id);
+      const holder = entry || forced || stage.kind !== 'image' ? undefined : await this.storedLater(index, forcedFrom);
+      if (holder) {
+        log(`cached: within the stored result of ${holder} (an image stage's result is kept until the next one is stored)`);
+        this.done.push({ name: step.stage, id: step.id, cached: true, seconds: elapsed(t) });
+        this.emit({ type: 'stage-end', stage: step.stage, seconds: elapsed(t), cached: true });
+        continue;
+      }
       let held: Lock | undefined;
       try {
         if (!entry) {
@@ -94,6 +101,21 @@ export class StageLoop {
       this.emit({ type: 'stage-end', stage: step.stage, seconds: elapsed(t), cached: false });
     }
     return { facts: this.facts, imageEntry: this.imageEntry };
+  }
+
+  /**
+   * The stored image stage, among those that directly follow `index`, that already holds the
+   * result of this image stage: every image stage works on a copy of the one before, and only the
+   * latest is kept (see run), so its predecessors need not run.
+   */
+  private async storedLater(index: number, forcedFrom: number): Promise<string | undefined> {
+    const { stages } = this.o.manifest;
+    for (let k = index + 1; k < Math.min(stages.length, forcedFrom); k++) {
+      const later = stages[k];
+      if (!later || stageByName(later.stage)?.kind !== 'image') return undefined;
+      if (await this.store.get(later.id)) return later.stage;
+    }
+    return undefined;
   }
 
   private reuse(stage: Stage, entry: EntryMeta): void {
@@ -133,11 +155,16 @@ export class StageLoop {
       if (stage.kind === 'tree') await this.root.release();
       removeTree(scratch);
     }
+    // An image stage's result is a whole new copy of the image before it, which is then no longer
+    // kept (a store holds one image per recipe, not one per image stage): the new entry stacks on
+    // what the replaced one stacked on.
+    const replaced = stage.kind === 'image' ? this.imageEntry : undefined;
+    const input = replaced ? ((await store.get(replaced))?.input ?? null) : (this.done.at(-1)?.id ?? null);
     const meta: EntryMeta = {
       id,
       stage: stage.name,
       kind: stage.kind,
-      input: this.done.at(-1)?.id ?? null,
+      input,
       recipe: { name: o.manifest.name, file: o.recipeFile },
       created: new Date().toISOString(),
       seconds: elapsed(t),
@@ -145,6 +172,7 @@ export class StageLoop {
       facts: this.facts,
     };
     await store.commit(built, meta);
+    if (replaced) await store.remove(replaced);
     if (stage.kind === 'tree') this.root.push(id);
     else this.imageEntry = id;
   }

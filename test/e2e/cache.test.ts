@@ -82,7 +82,13 @@ void test('a cold build stores every stage and downloads every package', async (
   ok(await kiln(['build', file, '-o', out], env));
   first = record();
   assert.deepEqual(ran(first), first.stages.map((s) => s.name));
-  assert.equal(entries().length, first.stages.length, 'one store entry per stage');
+  // Each image stage works on a copy of the image before it, which is then dropped: the store
+  // keeps one entry per tree stage and one image, the last image stage's (partition-table's goes).
+  const kinds = entries().map((n) => (JSON.parse(readFileSync(join(cache, 'stages', n, 'meta.json'), 'utf8')) as { stage: string; kind: string }));
+  assert.deepEqual(kinds.filter((e) => e.kind === 'image').map((e) => e.stage), ['filesystems']);
+  assert.equal(kinds.length, first.stages.length - 1, 'one store entry per stage but the replaced image');
+  const trash = join(cache, 'stages', '.trash');
+  assert.deepEqual(existsSync(trash) ? readdirSync(trash) : [], [], 'the replaced image is deleted when the build ends');
   assert.match(packageLine(), /packages: (\d+) \.debs, 0 from the package cache, \1 downloaded/);
 });
 
@@ -90,6 +96,7 @@ void test('an unchanged recipe: every stage from the store, the same image', asy
   ok(await kiln(['build', file, '-o', out], env));
   const again = record();
   assert.deepEqual(ran(again), []);
+  assert.match(readFileSync(join(out, 'build.log'), 'utf8'), /\[partition-table\] cached: within the stored result of filesystems/);
   assert.deepEqual(again.stages.map((s) => s.id), first.stages.map((s) => s.id));
   assert.equal(again.outputs[0]?.sha256, first.outputs[0]?.sha256);
 });
