@@ -66,8 +66,17 @@ export const packages = defineStage({
 /** The API file systems and the archive folder mounted into the root "$1", in a namespace that dies with apt. */
 const INSTALL_SCRIPT = [...API_MOUNTS, 'mount --bind "$KILN_ARCHIVES" "$r/var/cache/apt/archives"', 'exec "$@"'].join('\n');
 
-/** mmdebstrap's install command: apt on the host, dpkg run inside the root. */
-const INSTALL = (root: string) => ['-o', 'Dir::Bin::dpkg=env', '-o', 'DPkg::Options::=--unset=TMPDIR', '-o', 'DPkg::Options::=dpkg', '-o', `DPkg::Chroot-Directory=${root}`, '--yes', 'install'];
+/**
+ * mmdebstrap's install command: apt on the host, dpkg run inside the root (through env, which
+ * drops variables that name host paths: the host's apt configuration file is not in the root,
+ * where apt's hooks would read it).
+ */
+const INSTALL = (root: string) =>
+  [
+    ...['Dir::Bin::dpkg=env', 'DPkg::Options::=--unset=TMPDIR', 'DPkg::Options::=--unset=APT_CONFIG', 'DPkg::Options::=dpkg', `DPkg::Chroot-Directory=${root}`].flatMap((option) => ['-o', option]),
+    '--yes',
+    'install',
+  ];
 
 /** What mmdebstrap removes so the tree does not depend on when or where it was built. */
 const UNREPRODUCIBLE = ['var/log/dpkg.log', 'var/log/apt/history.log', 'var/log/apt/term.log', 'var/log/alternatives.log', 'var/cache/ldconfig/aux-cache', 'var/log/apt/eipp.log.xz', 'var/lib/dbus/machine-id'];
@@ -89,6 +98,8 @@ async function writeAptConfig(ctx: StageContext, arch: string): Promise<string> 
     'pkgCacheGen::ForceEssential ",";',
     'Apt::Install-Recommends false;',
     'Acquire::Languages "none";',
+    // apt falls back to root anyway: the workspace is not the _apt user's to write.
+    'APT::Sandbox::User "root";',
     '',
   ].join('\n'));
   return file;

@@ -17,3 +17,8 @@ void test('hashes come from each stanza of the Packages index', () => {
   assert.deepEqual([...(index.get('zstd_1.5.4+dfsg2-5_amd64.deb') ?? [])], ['ab12', 'cd34']);
   assert.equal(index.has('base-files_12.4+deb12u5_amd64.deb'), false, 'no SHA256, no trust');
 });
+
+void test('only whole lines count: a description line or a longer field name is not a field', () => {
+  const packages = 'Package: hello\nPackage-Type: udeb\nVersion: 2.10-3\nArchitecture: amd64\nDescription: x\n SHA256: 666\nSHA256: 1f2e';
+  assert.deepEqual([...(indexHashes([packages]).get('hello_2.10-3_amd64.deb') ?? [])], ['1f2e']);
+});

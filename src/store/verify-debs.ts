@@ -15,17 +15,45 @@ export function archiveName(pkg: string, version: string, arch: string): string 
   return `${pkg}_${version.replace(/:/g, '%3a')}_${arch}.deb`;
 }
 
-/** File name → SHA256s from the text of Packages files. */
+/** The four fields of a Packages stanza the check needs, by the line prefix that starts each. */
+const FIELDS = [
+  ['Package:', 'pkg'],
+  ['Version:', 'version'],
+  ['Architecture:', 'arch'],
+  ['SHA256:', 'sha'],
+] as const;
+const FIRST_LETTERS = new Set(FIELDS.map(([prefix]) => prefix.charCodeAt(0)));
+
+/**
+ * File name → SHA256s from the text of Packages files. A line scan, not a regex per field: a
+ * release's index is about 56 MB and 68,000 stanzas, read on every build.
+ */
 export function indexHashes(texts: string[]): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
   for (const text of texts) {
-    for (const stanza of text.split(/\n\n+/)) {
-      const field = (name: string) => new RegExp(`^${name}: *(.+)$`, 'm').exec(stanza)?.[1]?.trim();
-      const [pkg, version, arch, sha] = [field('Package'), field('Version'), field('Architecture'), field('SHA256')];
-      if (!pkg || !version || !arch || !sha) continue;
-      const name = archiveName(pkg, version, arch);
-      out.set(name, (out.get(name) ?? new Set()).add(sha.toLowerCase()));
+    let stanza: Partial<Record<(typeof FIELDS)[number][1], string>> = {};
+    const flush = () => {
+      const { pkg, version, arch, sha } = stanza;
+      if (pkg && version && arch && sha) {
+        const name = archiveName(pkg, version, arch);
+        out.set(name, (out.get(name) ?? new Set()).add(sha.toLowerCase()));
+      }
+      stanza = {};
+    };
+    for (let at = 0; at <= text.length; ) {
+      const newline = text.indexOf('\n', at);
+      const end = newline < 0 ? text.length : newline;
+      if (end === at) flush();
+      // Most lines (descriptions, dependencies) are ruled out by their first letter.
+      for (const [prefix, key] of FIRST_LETTERS.has(text.charCodeAt(at)) ? FIELDS : []) {
+        if (text.startsWith(prefix, at)) {
+          stanza[key] = text.slice(at + prefix.length, end).trim();
+          break;
+        }
+      }
+      at = end + 1;
     }
+    flush();
   }
   return out;
 }
@@ -37,7 +65,7 @@ async function sha256(path: string): Promise<string> {
 }
 
 async function main(cache: string, archives: string, lists: string): Promise<void> {
-  const index = indexHashes(readdirSync(lists).filter((n) => n.endsWith('_Packages')).map((n) => readFileSync(join(lists, n), 'utf8')));
+  const index = indexHashes(readdirSync(lists).filter((n) => n.endsWith('_Packages')).map((n) => readFileSync(join(lists, n), 'latin1')));
   let linked = 0;
   for (const name of existsSync(cache) ? readdirSync(cache).filter((n) => index.has(n)) : []) {
     const sum = await sha256(join(cache, name));
