@@ -6,6 +6,7 @@ import { removeAbandoned } from '../engine/workspace.js';
 import { choosePrune, type CacheItem } from '../store/prune.js';
 import { folderOf, Store, type ListedEntry } from '../store/store.js';
 import { repair, verifyStore } from '../store/verify-store.js';
+import { aptListsCache } from '../store/apt-lists.js';
 
 export function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -34,6 +35,16 @@ function packageItems(store: Store): CacheItem[] {
       const stat = statSync(join(store.packages, name));
       return { key: name, kind: 'package' as const, bytes: stat.blocks * 512, lastUsed: stat.mtime };
     });
+}
+
+/** The kept apt package lists, one item per set of sources; used when a build last kept or read them. */
+function listsItems(store: Store): CacheItem[] {
+  const folder = aptListsCache(store.packages);
+  if (!existsSync(folder)) return [];
+  return readdirSync(folder).map((name) => {
+    const files = readdirSync(join(folder, name)).map((f) => statSync(join(folder, name, f)));
+    return { key: name, kind: 'lists' as const, bytes: files.reduce((sum, f) => sum + f.blocks * 512, 0), lastUsed: statSync(join(folder, name)).mtime };
+  });
 }
 
 function stageItems(entries: ListedEntry[]): CacheItem[] {
@@ -74,18 +85,20 @@ export async function pruneCache(store: Store, request: PruneRequest): Promise<s
   try {
     removeAbandoned(join(store.dir, 'builds'));
     const entries = await store.list();
-    const items = [...stageItems(entries), ...packageItems(store)];
+    const items = [...stageItems(entries), ...packageItems(store), ...listsItems(store)];
     const chosen = choosePrune(items, { now: new Date(), maxBytes: request.maxBytes, olderThanMs: request.olderThanMs });
     let bytes = 0;
     for (const item of items.filter((i) => chosen.has(i.key))) {
       bytes += item.bytes;
       if (item.kind === 'stage') await store.remove(item.key);
+      else if (item.kind === 'lists') await rm(join(aptListsCache(store.packages), item.key), { recursive: true, force: true });
       else await rm(join(store.packages, item.key), { force: true });
     }
     store.emptyTrash();
     const left = items.filter((i) => !chosen.has(i.key)).reduce((sum, i) => sum + i.bytes, 0);
-    const stages = items.filter((i) => i.kind === 'stage' && chosen.has(i.key)).length;
-    return `removed ${stages} stage entries and ${chosen.size - stages} packages (${formatBytes(bytes)}); ${formatBytes(left)} left in ${store.dir}\n`;
+    const count = (kind: CacheItem['kind']) => items.filter((i) => i.kind === kind && chosen.has(i.key)).length;
+    const lists = count('lists') ? `, ${count('lists')} sets of package lists` : '';
+    return `removed ${count('stage')} stage entries and ${count('package')} packages${lists} (${formatBytes(bytes)}); ${formatBytes(left)} left in ${store.dir}\n`;
   } finally {
     await held.release();
   }

@@ -86,7 +86,7 @@ export const bootstrap = defineStage({
       // Before the package cache's hook, whose apt-get update must see any source a hook adds.
       ...(o.aptSources.length ? [`--setup-hook=mkdir -p "$1/etc/apt/sources.list.d" && install -m 0644 ${quote(sources)}/*.sources "$1/etc/apt/sources.list.d/"`] : []),
       ...o.setupHooks.map((script) => `--setup-hook=${setupHook(ctx, script, o.env)}`),
-      ...packageCacheArgs(ctx.packageCache, collected),
+      ...packageCacheArgs(ctx.packageCache, o.arch, collected),
       // After the package cache's hook: its apt-get update gave apt-cache the repositories' lists.
       ...(o.pins.length ? [`--setup-hook=${pinCheckHook(o.pins, '"$MMDEBSTRAP_APT_CONFIG"')}`] : []),
       ...(o.initramfsModules.length ? [`--customize-hook=${initramfsList(o.initramfsModules)}`] : []),

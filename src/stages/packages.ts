@@ -5,6 +5,7 @@ import { API_MOUNTS } from '../host/chroot.js';
 import { autoInstalled, collectPackages, installedKeys, linkCachedDebs } from '../store/package-cache.js';
 import { defineStage, type StageContext } from './define.js';
 import { explainApt, pinCheckHook } from './apt-sources.js';
+import { aptListsCache, keepLists, seedLists } from '../store/apt-lists.js';
 
 /**
  * One package set (a layer's packages, or the recipe's) installed on top of the bootstrap's base
@@ -42,7 +43,11 @@ export const packages = defineStage({
     await mkdir(join(ctx.root, 'var/cache/apt/archives'), { recursive: true });
     await mkdir(ctx.packageCache, { recursive: true });
     try {
+      // The lists kept from earlier builds: apt then only asks whether they changed.
+      const lists = aptListsCache(ctx.packageCache);
+      await seedLists(lists, o.arch, ctx.root);
       await ctx.exec('apt-get', ['update', '-q'], { env });
+      await keepLists(lists, o.arch, ctx.root);
       if (o.pins.length) await ctx.exec('/bin/sh', ['-c', pinCheckHook(o.pins, '"$APT_CONFIG"')], { env, label: 'the pin check' });
       await linkCachedDebs(ctx.exec, ctx.packageCache, archives, join(ctx.root, 'var/lib/apt/lists'));
       await ctx.exec('unshare', ['--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--', '/bin/sh', '-c', INSTALL_SCRIPT, 'kiln-apt', ctx.root, 'apt-get', ...INSTALL(ctx.root), ...o.packages], {

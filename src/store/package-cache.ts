@@ -16,17 +16,24 @@ import { debOfFileName, type LockedDeb } from '../lockfile/lockfile.js';
 import { quote } from '../host/shell.js';
 import type { Exec } from '../host/exec.js';
 import { paragraphs, parseStatus } from '../sbom/dpkg.js';
+import { aptListsCache } from './apt-lists.js';
 
 const ARCHIVES = '"$1/var/cache/apt/archives"';
 
 const VERIFY = fileURLToPath(new URL('./verify-debs.js', import.meta.url));
+const APT_LISTS = fileURLToPath(new URL('./apt-lists.js', import.meta.url));
 
-/** mmdebstrap options: link verified cached .debs in before apt runs, link what apt had out before cleanup. */
-export function packageCacheArgs(cache: string, out: string): string[] {
+/**
+ * mmdebstrap options: link verified cached .debs in before apt runs, link what apt had out before
+ * cleanup. The update runs with the package lists kept from earlier builds (apt-lists.ts).
+ */
+export function packageCacheArgs(cache: string, arch: string, out: string): string[] {
+  const node = quote(process.execPath);
+  const update = `${node} ${quote(APT_LISTS)} ${quote(aptListsCache(cache))} ${quote(arch)} "$1" apt-get update -q`;
   return [
     // Keep the essential packages' .debs until the end, so they can be collected too.
     '--skip=essential/unlink',
-    `--setup-hook=APT_CONFIG="$MMDEBSTRAP_APT_CONFIG" apt-get update -q >/dev/null && mkdir -p ${ARCHIVES} && ${quote(process.execPath)} ${quote(VERIFY)} ${quote(cache)} ${ARCHIVES} "$1/var/lib/apt/lists"`,
+    `--setup-hook=APT_CONFIG="$MMDEBSTRAP_APT_CONFIG" ${update} >/dev/null && mkdir -p ${ARCHIVES} && ${node} ${quote(VERIFY)} ${quote(cache)} ${ARCHIVES} "$1/var/lib/apt/lists"`,
     `--customize-hook=find ${ARCHIVES} -maxdepth 1 -name '*.deb' -exec cp -al -t ${quote(out)} {} +`,
   ];
 }

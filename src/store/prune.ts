@@ -2,7 +2,8 @@
 
 export interface CacheItem {
   key: string;
-  kind: 'stage' | 'package';
+  /** A stage entry, a cached .deb, or one set of kept apt package lists (apt-lists.ts). */
+  kind: 'stage' | 'package' | 'lists';
   bytes: number;
   lastUsed: Date;
   /** A stage entry's input (the entry its tree stacks on); null for the first stage. */

@@ -146,6 +146,10 @@ void test('--no-cache: a cold stage store with a warm package cache downloads no
   ok(await kiln(['build', file, '-o', out, '--no-cache'], env));
   assert.deepEqual(ran(record()), record().stages.map((s) => s.name));
   assert.match(packageLine(), /packages: (\d+) \.debs, (\d+) from the package cache, 1 downloaded/);
+  // The package lists kept from the earlier builds: apt only asks whether InRelease changed.
+  const log = readFileSync(join(out, 'build.log'), 'utf8');
+  assert.match(log, /\[packages\] Hit:\d+ .* InRelease/);
+  assert.doesNotMatch(log, /\[packages\] Get:\d+ .* Packages \[/);
   assert.notEqual(readFileSync(zstd).subarray(0, 8).toString('latin1'), 'ZZZZZZZZ', 'the cache holds the good file again');
   assert.match(readFileSync(zstd).subarray(0, 8).toString('latin1'), /^!<arch>/);
 });
@@ -195,4 +199,6 @@ void test('kiln cache list and prune', async () => {
   assert.match(pruned.stdout, /removed \d+ stage entries and \d+ packages/);
   assert.deepEqual(entries(), []);
   assert.deepEqual(readdirSync(join(cache, 'packages')), []);
+  assert.deepEqual(readdirSync(join(cache, 'apt-lists')), []);
+  assert.match(pruned.stdout, /\d+ sets of package lists/);
 });
