@@ -6,7 +6,7 @@
  *   (c) unchanged recipe, warm caches
  *   (d) one overlay file changed
  *   (e) one package added
- * and the store size one build leaves, against the tree and the final image. Prints medians and
+ * kiln's peak memory, and the store size one build leaves, against the tree and the final image. Prints medians and
  * the ratios the targets are about; over --link-mbit also how many .debs (b) fetched (0 expected).
  *   node dist/bench/cache.js [runs=3] [--link-mbit N]
  * --link-mbit fetches every package through a local proxy limited to N Mbit/s (throttled-mirror.ts).
@@ -30,11 +30,15 @@ const EXTRA = ['less', 'file', 'bzip2', 'rsync', 'lsof'];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
+/** kiln's peak memory in each build (build.json). */
+const peakRss: number[] = [];
+
 // Not spawnSync: the throttling proxy lives in this process and must keep serving.
 async function build(recipe: string, out: string, cache: string): Promise<number> {
   const t = process.hrtime.bigint();
   const result = await execa(process.execPath, [main, 'build', recipe, '-o', out], { stdin: 'ignore', stdout: 'ignore', reject: false, env: { KILN_CACHE: cache } });
   if (result.exitCode !== 0) throw new Error(`kiln build failed: ${result.stderr.slice(-3000)}`);
+  peakRss.push((JSON.parse(readFileSync(join(out, 'build.json'), 'utf8')) as { peakRssMiB?: number }).peakRssMiB ?? NaN);
   return Number(process.hrtime.bigint() - t) / 1e9;
 }
 
@@ -102,3 +106,4 @@ line('(e) one package added', 'e', `   e/a = ${(m.e / m.a).toFixed(2)}`);
 console.log(`store size per build (stages/)                 ${mib(median(storeSizes))}   ${median(storeRatios).toFixed(2)} × (tree + final image) (target ≤ 1.30)`);
 if (mirror) console.log(`.debs fetched by (b)                           ${debsInB.join(', ')}   (target 0)`);
 console.log(`package cache after one build                  ${mib(median(packageSizes))}`);
+console.log(`kiln peak RSS                                  ${Math.max(...peakRss)} MiB   (largest of every build; target < 300)`);
