@@ -146,10 +146,11 @@ void test('--no-cache: a cold stage store with a warm package cache downloads no
   ok(await kiln(['build', file, '-o', out, '--no-cache'], env));
   assert.deepEqual(ran(record()), record().stages.map((s) => s.name));
   assert.match(packageLine(), /packages: (\d+) \.debs, (\d+) from the package cache, 1 downloaded/);
-  // The package lists kept from the earlier builds: apt only asks whether InRelease changed.
+  // The package lists kept from the earlier builds: apt fetches InRelease at most (the mirror may
+  // not answer If-Modified-Since), finds the kept index matches it, and fetches no Packages file.
   const log = readFileSync(join(out, 'build.log'), 'utf8');
-  assert.match(log, /\[packages\] Hit:\d+ .* InRelease/);
-  assert.doesNotMatch(log, /\[packages\] Get:\d+ .* Packages \[/);
+  assert.match(log, /\[packages\] (Hit|Get):\d+ .* InRelease/);
+  assert.doesNotMatch(log, /\[packages\] Get:\d+ .* Packages/);
   assert.notEqual(readFileSync(zstd).subarray(0, 8).toString('latin1'), 'ZZZZZZZZ', 'the cache holds the good file again');
   assert.match(readFileSync(zstd).subarray(0, 8).toString('latin1'), /^!<arch>/);
 });
