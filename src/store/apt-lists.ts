@@ -1,8 +1,9 @@
 /**
  * apt's package lists, kept between builds beside the package cache (`<cache>/apt-lists/KEY/`,
  * KEY from the root's apt sources and architecture). A root gets the kept lists before
- * `apt-get update`, so apt asks the mirror only whether InRelease changed (and fetches a diff
- * when it did) instead of about 10 MB of index per bootstrap and per packages stage. apt checks
+ * `apt-get update`, so apt fetches the signed InRelease and no index while the kept one matches
+ * it (a diff when the mirror changed), instead of about 10 MB per bootstrap and packages stage.
+ * apt checks
  * the kept files against the signed InRelease as it would its own. After the update the lists go
  * back, one file at a time (copy, then rename: a concurrent build reads a whole file or the older
  * one, and apt refetches a file whose hash InRelease does not list).
