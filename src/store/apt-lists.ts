@@ -3,10 +3,9 @@
  * KEY from the root's apt sources and architecture). A root gets the kept lists before
  * `apt-get update`, so apt fetches the signed InRelease and no index while the kept one matches
  * it (a diff when the mirror changed), instead of about 10 MB per bootstrap and packages stage.
- * apt checks
- * the kept files against the signed InRelease as it would its own. After the update the lists go
- * back, one file at a time (copy, then rename: a concurrent build reads a whole file or the older
- * one, and apt refetches a file whose hash InRelease does not list).
+ * apt checks the kept files against the signed InRelease as it would its own. After the update
+ * the lists go back, one file at a time (copy, then rename: a concurrent build reads a whole file
+ * or the older one, and apt refetches a file whose hash InRelease does not list).
  *   node apt-lists.js CACHE ARCH ROOT COMMAND...   (as an mmdebstrap hook: keep around COMMAND)
  */
 import { spawnSync } from 'node:child_process';
