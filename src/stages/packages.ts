@@ -43,7 +43,7 @@ export const packages = defineStage({
     await mkdir(join(ctx.root, 'var/cache/apt/archives'), { recursive: true });
     await mkdir(ctx.packageCache, { recursive: true });
     try {
-      // The lists kept from earlier builds: apt then only asks whether they changed.
+      // The lists kept from earlier builds: apt then fetches no index that still matches InRelease.
       const lists = aptListsCache(ctx.packageCache);
       await seedLists(lists, o.arch, ctx.root);
       await ctx.exec('apt-get', ['update', '-q'], { env });
@@ -74,7 +74,7 @@ const INSTALL_SCRIPT = [...API_MOUNTS, 'mount --bind "$KILN_ARCHIVES" "$r/var/ca
 /**
  * mmdebstrap's install command: apt on the host, dpkg run inside the root (through env, which
  * drops variables that name host paths: the host's apt configuration file is not in the root,
- * where apt's hooks would read it).
+ * where a maintainer script calling apt-config would read it).
  */
 const INSTALL = (root: string) =>
   [
