@@ -13,6 +13,7 @@ import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { Console } from './console.js';
 import { buildRecord, kiln, REPO, scratch, sharedCache, type Run } from './kiln.js';
+import { stageByName } from '../../src/stages/registry.js';
 
 const env = { KILN_CACHE: sharedCache('devloop') };
 const dir = scratch('devloop');
@@ -37,7 +38,8 @@ function storeHash(): string {
     else if (s.isDirectory()) for (const name of readdirSync(path).sort()) walk(join(path, name));
     else if (s.isFile() && s.size < 1 << 20) hash.update(readFileSync(path));
   };
-  for (const stage of buildRecord(out).stages) walk(join(stages, stage.id.replace(/^sha256:/, '')));
+  // Image stages keep only the last one's result in the store: the tree layers are what kiln shell uses.
+  for (const stage of buildRecord(out).stages.filter((s) => stageByName(s.name)?.kind === 'tree')) walk(join(stages, stage.id.replace(/^sha256:/, '')));
   return hash.digest('hex');
 }
 
