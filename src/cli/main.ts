@@ -276,7 +276,8 @@ program
 program
   .command('boot')
   .description('boot an image in QEMU (UEFI or BIOS, software emulation) with its serial console on this terminal')
-  .argument('<image>', 'disk image (raw or qcow2)')
+  .argument('<image>', 'disk image (raw or qcow2), or an ISO (booted from a CD drive)')
+  .option('--disk <size>', 'attach a blank disk of this size (e.g. 8G; sparse, thrown away after), as an installer\'s target', (v: string, all: number[] = []) => [...all, diskSize(v)])
   .addOption(new Option('--firmware <firmware>', 'uefi (OVMF, AAVMF on ARM) or bios (SeaBIOS)').choices(['uefi', 'bios'] as const).default('uefi' as const))
   .addOption(new Option('--arch <arch>', "the image's architecture (default: from build.json beside the image, else amd64)").choices(ARCH_NAMES))
   .option('--secure-boot', "UEFI with Secure Boot enforced (OVMF's secboot firmware)")
@@ -288,6 +289,7 @@ program
   .action(async (image, opts) => {
     const result = await boot({
       image,
+      ...(opts.disk ? { blankDisks: opts.disk } : {}),
       ...(opts.arch ? { arch: opts.arch } : {}),
       firmware: opts.firmware,
       ...(opts.secureBoot ? { secureBoot: opts.firmwareVars } : {}),
@@ -311,6 +313,12 @@ program
   .action((opts) => {
     process.exitCode = doctor(opts.install ?? false);
   });
+
+function diskSize(value: string): number {
+  const spec = parseSize(value);
+  if (spec === undefined || spec === 'rest' || !('bytes' in spec)) throw new UserError(`--disk ${value}: expected a size such as 8G or 512M`);
+  return spec.bytes;
+}
 
 function positive(value: string, flag: string): string {
   if (!/^\d+$/.test(value) || Number(value) <= 0) throw new UserError(`${flag} ${value}: expected a positive whole number`);

@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { canRun } from '../arch/binfmt.js';
 import { ARCH_NAMES, type ArchName } from '../arch/table.js';
 import { BuildError, UserError } from '../errors.js';
+import { disklessFstab } from '../disk/diskless-fstab.js';
 import { nspawnArgs, type Bind, type NspawnSpec } from '../host/nspawn.js';
 import { onPath } from '../host/tools.js';
 import { folderOf, removeTree, type Store } from '../store/store.js';
@@ -117,11 +118,8 @@ export function startContainer(store: Store, tree: StoredTree, spec: Omit<Nspawn
 function containerFstab(store: Store, tree: StoredTree, temp: string): Bind[] {
   const top = [...tree.layers].reverse().map((id) => join(store.treeOf(id), 'etc/fstab')).find((f) => existsSync(f));
   if (!top) return [];
-  const kept = readFileSync(top, 'utf8')
-    .split('\n')
-    .filter((line) => !/^\s*(UUID=|PARTUUID=|PARTLABEL=|LABEL=|\/dev\/)/.test(line));
   const copy = join(temp, 'fstab');
-  writeFileSync(copy, `# kiln run: the disk's file systems are left out (a container has no disk)\n${kept.join('\n')}`);
+  writeFileSync(copy, disklessFstab(readFileSync(top, 'utf8'), "kiln run: the disk's file systems are left out (a container has no disk)"));
   return [{ host: copy, image: '/etc/fstab' }];
 }
 

@@ -10,8 +10,8 @@ export interface Tool {
   name: string;
   files?: string[];
   package: string;
-  /** foreign: building or booting other architectures; cross-build: needed by every foreign build. */
-  for: 'build' | 'boot' | 'verify' | 'foreign' | 'cross-build';
+  /** foreign: building or booting other architectures; cross-build: needed by every foreign build; iso: the iso output. */
+  for: 'build' | 'boot' | 'verify' | 'foreign' | 'cross-build' | 'iso';
 }
 
 export const TOOLS: readonly Tool[] = [
@@ -44,6 +44,11 @@ export const TOOLS: readonly Tool[] = [
   { name: 'AAVMF firmware', files: ['/usr/share/AAVMF/AAVMF_CODE.fd'], package: 'qemu-efi-aarch64', for: 'foreign' },
   { name: 'AAVMF32 firmware', files: ['/usr/share/AAVMF/AAVMF32_CODE.fd'], package: 'qemu-efi-arm', for: 'foreign' },
   { name: 'OVMF32 firmware', files: ['/usr/share/OVMF/OVMF32_CODE_4M.secboot.fd'], package: 'ovmf-ia32', for: 'foreign' },
+  // Live ISOs: grub-mkrescue lays out GRUB for BIOS (i386-pc) and UEFI (x86_64-efi) with xorriso.
+  { name: 'grub-mkrescue', package: 'grub-common', for: 'iso' },
+  { name: 'xorriso', package: 'xorriso', for: 'iso' },
+  { name: 'GRUB for BIOS', files: ['/usr/lib/grub/i386-pc/eltorito.img'], package: 'grub-pc-bin', for: 'iso' },
+  { name: 'GRUB for UEFI', files: ['/usr/lib/grub/x86_64-efi/linux.mod'], package: 'grub-efi-amd64-bin', for: 'iso' },
   { name: 'sfdisk', package: 'fdisk', for: 'verify' },
   { name: 'sgdisk', package: 'gdisk', for: 'verify' },
   { name: 'debugfs', package: 'e2fsprogs', for: 'build' },

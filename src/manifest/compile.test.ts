@@ -232,3 +232,17 @@ void test("a short initramfs always holds ext4, the root's file system; Debian's
   assert.deepEqual(modules('name: a\nkernel: { initramfs_modules: [virtio_blk] }\n'), ['virtio_blk', 'ext4']);
   assert.deepEqual(modules('name: a\nkernel: { initramfs_modules: [ext4, virtio_blk] }\n'), ['ext4', 'virtio_blk']);
 });
+
+void test('a live ISO: live-boot in the base set (one initramfs), isofs in a short list, the volume label and kernel arguments for the outputs stage', () => {
+  const m = plan('name: my-live\nkernel: { initramfs_modules: [virtio_blk] }\noutputs: [iso]\n');
+  const bootstrap = m.stages.find((s) => s.stage === 'bootstrap')?.options;
+  assert.ok((bootstrap?.packages as string[]).includes('live-boot'));
+  assert.deepEqual(bootstrap?.initramfsModules, ['virtio_blk', 'ext4', 'isofs']);
+  // No disk: no partition table, file systems or disk boot loader.
+  assert.deepEqual(m.stages.filter((s) => ['partition-table', 'filesystems', 'systemd-boot', 'fstab'].includes(s.stage)), []);
+  const outputs = m.stages.find((s) => s.stage === 'outputs')?.options;
+  assert.deepEqual(outputs?.live, { label: 'KILN_MY_LIVE', title: 'my-live', cmdline: ['console=tty0', 'console=ttyS0,115200'] });
+  // Debian's default initramfs has isofs already; a recipe without iso is unchanged.
+  assert.deepEqual(plan('name: a\noutputs: [iso]\n').stages.find((s) => s.stage === 'bootstrap')?.options.initramfsModules, []);
+  assert.ok(!(plan('name: a\n').stages.find((s) => s.stage === 'bootstrap')?.options.packages as string[]).includes('live-boot'));
+});

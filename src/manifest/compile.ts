@@ -13,6 +13,7 @@ import { hashFile, hashTree } from './content-hash.js';
 import type { LockFile } from '../lockfile/lockfile.js';
 import { archInfo } from '../arch/table.js';
 import { diskId, fstabEntries, grubPlatforms, hasDisk, partitions } from './disk-plan.js';
+import { liveLabel } from '../outputs/iso-boot.js';
 import { provenanceOf, type HookScript, type Provenance } from './provenance.js';
 import { packageSets } from './package-sets.js';
 import { resolveInside } from '../recipe/files.js';
@@ -171,6 +172,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
       image: disk ? `${r.name}.raw` : null,
       formats: r.outputs,
       compress: r.compress,
+      live: r.outputs.includes('iso') ? { label: liveLabel(r.name), title: r.name, cmdline: r.kernel.cmdline } : null,
     });
   }
 
@@ -216,7 +218,9 @@ function baseSystem(r: Recipe): string[] {
   // zstd: initramfs-tools compresses with it (and falls back to slower gzip without it).
   // D-Bus and logind's PAM module: without them a user's systemctl, loginctl, hostnamectl and
   // timedatectl say "Failed to connect to bus" (see the release table for the set).
-  return [r.kernel.package, 'systemd-sysv', 'udev', 'zstd', ...releaseOf(r).dbus];
+  // live-boot in the base set: its initramfs hook then joins the one initramfs the bootstrap makes.
+  const live = r.outputs.includes('iso') ? ['live-boot'] : [];
+  return [r.kernel.package, 'systemd-sysv', 'udev', 'zstd', ...releaseOf(r).dbus, ...live];
 }
 
 /** What a bootable image needs beyond the recipe's own list (the base system included). */
@@ -289,5 +293,8 @@ function fileItem(folders: Record<string, string>, from: string, f: Recipe['file
  */
 function initramfsModules(r: Recipe): string[] {
   const listed = r.kernel.initramfs_modules;
-  return listed.length === 0 || listed.includes('ext4') ? listed : [...listed, 'ext4'];
+  if (listed.length === 0) return listed;
+  // A live ISO's root is read from an ISO 9660 medium (live-boot's hook adds squashfs and overlay).
+  const needed = ['ext4', ...(r.outputs.includes('iso') ? ['isofs'] : [])];
+  return [...listed, ...needed.filter((m) => !listed.includes(m))];
 }

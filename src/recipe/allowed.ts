@@ -36,9 +36,11 @@ export const OUTPUTS = {
   vdi: { disk: true },
   tar: { disk: false },
   oci: { disk: false },
+  /** A live ISO: the tree as squashfs, booted from CD or USB stick with a writable overlay in RAM. */
+  iso: { disk: false },
 } as const;
 export type OutputName = keyof typeof OUTPUTS;
-/** Outputs that are disk images; a recipe with none of them (only tar/oci) makes no disk. */
+/** Outputs that are disk images; a recipe with none of them (only tar/oci/iso) makes no disk. */
 export const DISK_FORMATS = (Object.keys(OUTPUTS) as OutputName[]).filter((o) => OUTPUTS[o].disk);
 
 const keys = <T extends object>(table: T) => Object.keys(table) as [keyof T & string, ...(keyof T & string)[]];
@@ -56,7 +58,7 @@ export const ALLOWED = {
   variant: { values: ['minbase', 'essential', 'important', 'standard', 'required', 'buildd'] },
   arch: { values: ARCH_NAMES },
   bootloader: { values: keys(BOOTLOADERS) },
-  output: { values: keys(OUTPUTS), later: ['iso', 'installer-iso', 'ostree-repo', 'ostree-container'] },
+  output: { values: keys(OUTPUTS), later: ['installer-iso', 'ostree-repo', 'ostree-container'] },
   compress: { values: ['none', 'zstd', 'xz', 'gzip'] },
   table: { values: ['gpt', 'mbr'] },
   fs: {

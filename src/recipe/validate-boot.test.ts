@@ -90,6 +90,9 @@ const CASES: [string, string, string][] = [
     `${UKI}secure_boot: { key: overlay/etc/db.key, cert: keys/db.crt }\nfiles: [{ src: overlay/, dst: / }]\n`,
     `r.yaml:3:21 secure_boot.key: "overlay/etc/db.key" is inside ${folder}/overlay, which files: copies into the image; keep the private key out of every folder the image is made from`,
   ],
+  ['a live ISO without a kernel', 'name: a\nkernel: { package: none }\nbootloader: none\noutputs: [iso]\n', 'r.yaml:4:11 outputs[0]: a live ISO boots the image\'s own kernel, and kernel.package is "none"; name a kernel package (e.g. linux-image-amd64) or remove iso'],
+  ['a live ISO for arm64', 'name: a\narch: arm64\noutputs: [raw, iso]\n', 'r.yaml:3:16 outputs[1]: kiln makes ISOs for PCs (amd64: GRUB for BIOS and UEFI); this recipe builds arm64, so use raw or qcow2 (written to the disk or SD card with bmaptool)'],
+  ['a live ISO of Ubuntu', 'name: a\ndistro: { name: ubuntu, release: noble }\noutputs: [iso]\n', "r.yaml:3:11 outputs[0]: a live ISO finds its root with Debian's live-boot, which ubuntu does not ship; use distro: debian or remove iso"],
   ['a key outside the recipe folder', `${UKI}secure_boot: { key: ../db.key, cert: keys/db.crt }\n`, "r.yaml:3:21 secure_boot.key: \"../db.key\" leaves the recipe's folder; keep referenced files inside it"],
 ];
 

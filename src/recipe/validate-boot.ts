@@ -36,6 +36,24 @@ export function validateUki(recipe: Recipe, disk: boolean, fail: Fail): void {
   }
 }
 
+/**
+ * A live ISO starts the image's own kernel with GRUB for BIOS and UEFI, made on the host for PCs
+ * (grub-mkrescue), and finds its root with Debian's live-boot.
+ */
+export function validateLiveIso(recipe: Recipe, fail: Fail): void {
+  const at = recipe.outputs.indexOf('iso');
+  if (at < 0) return;
+  if (recipe.kernel.package === 'none') {
+    fail(['outputs', at], 'a live ISO boots the image\'s own kernel, and kernel.package is "none"; name a kernel package (e.g. linux-image-amd64) or remove iso');
+  }
+  if (recipe.arch !== 'amd64') {
+    fail(['outputs', at], `kiln makes ISOs for PCs (amd64: GRUB for BIOS and UEFI); this recipe builds ${recipe.arch}, so use raw or qcow2 (written to the disk or SD card with bmaptool)`);
+  }
+  if (recipe.distro.name !== 'debian') {
+    fail(['outputs', at], `a live ISO finds its root with Debian's live-boot, which ${recipe.distro.name} does not ship; use distro: debian or remove iso`);
+  }
+}
+
 /** `imageFolders`: every folder and file the image copies from the recipe's folder (files: src). */
 export function validateSecureBoot(recipe: Recipe, recipeOrigin: Origin, imageSources: readonly string[], fail: Fail): void {
   const sb = recipe.secure_boot;

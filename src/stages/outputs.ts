@@ -1,7 +1,7 @@
 /**
  * Turns the disk image and the root tree into the files the recipe asks for: the raw image with
  * its block map, qcow2/vmdk/vhdx/vdi through qemu-img, a tar of the root, an OCI layout and a
- * docker-archive; `compress` applies to raw and tar. Its files are exactly the build's outputs.
+ * docker-archive, a live ISO; `compress` applies to raw and tar. Its files are exactly the build's outputs.
  */
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { digestFile } from '../host/sparse-hash.js';
 import { DISK_FORMATS } from '../recipe/schema.js';
 import { bmapXml } from '../outputs/bmap.js';
 import { writeDockerArchiveTree, writeOciLayout } from '../outputs/oci.js';
+import { writeLiveIso } from '../outputs/iso.js';
 import { defineStage, sourceDateEpoch, type StageContext } from './define.js';
 import type { OutputFile } from './facts.js';
 
@@ -28,13 +29,15 @@ const Options = z.strictObject({
   image: z.string().nullable(),
   formats: z.array(z.string()),
   compress: z.string(),
+  /** With the iso output: how the live ISO boots. */
+  live: z.strictObject({ label: z.string(), title: z.string(), cmdline: z.array(z.string()) }).nullable(),
 });
 
 export const outputs = defineStage({
   name: 'outputs',
-  version: 2,
+  version: 3,
   kind: 'image',
-  summary: 'Writes every output: the raw image and its bmap, qemu-img conversions (qcow2, vmdk, vhdx, vdi), a tar of the root tree, an OCI image layout and a docker-archive; compresses raw and tar if asked.',
+  summary: 'Writes every output: the raw image and its bmap, qemu-img conversions (qcow2, vmdk, vhdx, vdi), a tar of the root tree, an OCI image layout and a docker-archive, a live ISO (squashfs root, GRUB for BIOS and UEFI); compresses raw and tar if asked.',
   options: Options,
   makes: ['outputs'],
   async run(ctx, o) {
@@ -55,6 +58,9 @@ export const outputs = defineStage({
         made.set(format, [{ file: await compress(ctx, file, o.compress), format }]);
       } else if (format === 'oci') {
         made.set(format, await containerImages(ctx, o));
+      } else if (format === 'iso' && o.live) {
+        await writeLiveIso(ctx, `${o.name}.iso`, o.live);
+        made.set(format, [{ file: `${o.name}.iso`, format }]);
       }
     }
     // A raw image nobody asked for (only the source of conversions) is not an output.

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { UserError } from '../errors.js';
-import { boot, detectFormat, findOvmf, findSecureBootOvmf, qemuArgs } from './qemu.js';
+import { boot, detectFormat, findOvmf, findSecureBootOvmf, isIso, qemuArgs } from './qemu.js';
 
 const base = { format: 'raw', ovmf: { code: '/fw/CODE.fd', varsCopy: '/tmp/x/VARS.fd' }, memoryMiB: 1024 } as const;
 
@@ -187,4 +187,29 @@ void test('Secure Boot firmware: the ms and snakeoil key sets are found as pairs
   const dir = tempDir();
   await assert.rejects(boot({ image: emptyImage(dir), firmware: 'bios', secureBoot: 'ms', check: true, timeoutSeconds: 1 }), (e) => e instanceof UserError && e.message === '--secure-boot needs UEFI firmware; remove --firmware bios');
   fs.rmSync(dir, { recursive: true });
+});
+
+void test('an ISO boots first from a virtio-scsi CD drive, read-only; blank disks follow as writable virtio disks', () => {
+  const args = qemuArgs({ ...base, image: '/images/live.iso', media: 'cd', disks: ['/tmp/k/disk0.raw'], interactive: false });
+  const joined = args.join(' ');
+  assert.ok(joined.includes('-device virtio-scsi-pci,id=scsi'));
+  assert.ok(args.includes('if=none,id=cd,media=cdrom,readonly=on,format=raw,file=/images/live.iso'));
+  assert.ok(args.includes('scsi-cd,drive=cd,bootindex=0'));
+  assert.ok(args.includes('if=virtio,format=raw,file=/tmp/k/disk0.raw'));
+  assert.ok(!joined.includes('snapshot=on,file=/images/live.iso'));
+});
+
+void test('isIso: "CD001" at byte 32769 marks an ISO 9660 image; a disk image is not one', () => {
+  const dir = tempDir();
+  try {
+    const disk = emptyImage(dir);
+    assert.equal(isIso(disk), false);
+    const iso = path.join(dir, 'a.iso');
+    const bytes = Buffer.alloc(64 * 1024);
+    bytes.write('\x01CD001', 0x8000, 'latin1');
+    fs.writeFileSync(iso, bytes);
+    assert.equal(isIso(iso), true);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

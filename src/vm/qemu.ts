@@ -17,7 +17,10 @@ export type Firmware = 'uefi' | 'bios';
 export type FirmwareVars = 'ms' | 'snakeoil';
 
 export interface BootOptions {
+  /** A disk image, or an ISO (attached as a CD). */
   image: string;
+  /** Blank disks attached after it (sparse files, thrown away), in bytes: where an installer writes. */
+  blankDisks?: number[];
   /** The image's architecture: QEMU binary, machine and firmware come from the table. */
   arch?: ArchName;
   /** uefi: OVMF; bios: QEMU's SeaBIOS. */
@@ -42,6 +45,10 @@ export interface QemuArgsOptions {
   arch?: ArchName;
   image: string;
   format: 'raw' | 'qcow2';
+  /** cd: the image is an ISO on a virtio-scsi CD drive, booted first (the vm layer's drivers read it). */
+  media?: 'disk' | 'cd';
+  /** More raw disks, written to (an installer's target). */
+  disks?: string[];
   /** OVMF's code and a private copy of its variables; absent: boot with SeaBIOS. */
   ovmf?: { code: string; varsCopy: string };
   /** The firmware enforces Secure Boot: it needs SMM and a flash only SMM may write. */
@@ -106,6 +113,17 @@ export function detectFormat(image: string): 'raw' | 'qcow2' {
   }
 }
 
+/** An ISO 9660 image has "CD001" at byte 32769 (its primary volume descriptor). */
+export function isIso(image: string): boolean {
+  const fd = fs.openSync(image, 'r');
+  try {
+    const magic = Buffer.alloc(5);
+    return fs.readSync(fd, magic, 0, 5, 0x8001) === 5 && magic.toString('latin1') === 'CD001';
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** QEMU's option parser splits on commas; a literal comma in a value is written twice. */
 function optValue(value: string): string {
   return value.replaceAll(',', ',,');
@@ -122,8 +140,11 @@ export function qemuArgs(opts: QemuArgsOptions): string[] {
     ...(opts.ovmf
       ? ['-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${optValue(opts.ovmf.code)}`, '-drive', `if=pflash,format=raw,unit=1,file=${optValue(opts.ovmf.varsCopy)}`]
       : []),
-    // snapshot=on sends every guest write to a throwaway overlay: booting never alters the image.
-    '-drive', `if=virtio,format=${opts.format},snapshot=on,file=${optValue(opts.image)}`,
+    ...(opts.media === 'cd'
+      ? ['-device', 'virtio-scsi-pci,id=scsi', '-drive', `if=none,id=cd,media=cdrom,readonly=on,format=raw,file=${optValue(opts.image)}`, '-device', 'scsi-cd,drive=cd,bootindex=0']
+      : // snapshot=on sends every guest write to a throwaway overlay: booting never alters the image.
+        ['-drive', `if=virtio,format=${opts.format},snapshot=on,file=${optValue(opts.image)}`]),
+    ...(opts.disks ?? []).flatMap((disk) => ['-drive', `if=virtio,format=raw,file=${optValue(disk)}`]),
     '-nic', 'user,model=virtio-net-pci',
     // A guest reboot would loop forever in --check; ending QEMU turns it into a visible 'exited'.
     '-no-reboot',
@@ -187,13 +208,23 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
     // OVMF writes boot entries into its VARS store; a private copy keeps the system one pristine.
     const varsCopy = path.join(tmp, 'OVMF_VARS.fd');
     if (ovmf) fs.copyFileSync(ovmf.vars, varsCopy);
-    const raspi = arch === 'arm64' && detectFormat(opts.image) === 'raw' ? await raspiFirmwareOffset(opts.image) : undefined;
+    const iso = isIso(opts.image);
+    const raspi = arch === 'arm64' && !iso && detectFormat(opts.image) === 'raw' ? await raspiFirmwareOffset(opts.image) : undefined;
+    // Sparse: an 8 GiB blank disk costs only what the guest writes.
+    const disks = (opts.blankDisks ?? []).map((bytes, i) => {
+      const disk = path.join(tmp, `disk${i}.raw`);
+      fs.writeFileSync(disk, '');
+      fs.truncateSync(disk, bytes);
+      return disk;
+    });
     const args =
       raspi === undefined
         ? qemuArgs({
             arch,
             image: opts.image,
-            format: detectFormat(opts.image),
+            format: iso ? 'raw' : detectFormat(opts.image),
+            media: iso ? 'cd' : 'disk',
+            disks,
             ...(ovmf ? { ovmf: { code: ovmf.code, varsCopy } } : {}),
             ...(opts.secureBoot ? { secureBoot: true } : {}),
             memoryMiB: opts.memoryMiB ?? 1024,
