@@ -47,7 +47,7 @@ export const TOOLS: readonly Tool[] = [
   // Live ISOs: grub-mkrescue lays out GRUB for BIOS (i386-pc) and UEFI (x86_64-efi) with xorriso.
   { name: 'grub-mkrescue', package: 'grub-common', for: 'iso' },
   { name: 'xorriso', package: 'xorriso', for: 'iso' },
-  { name: 'GRUB for BIOS', files: ['/usr/lib/grub/i386-pc/eltorito.img'], package: 'grub-pc-bin', for: 'iso' },
+  { name: 'GRUB for BIOS', files: ['/usr/lib/grub/i386-pc/cdboot.img'], package: 'grub-pc-bin', for: 'iso' },
   { name: 'GRUB for UEFI', files: ['/usr/lib/grub/x86_64-efi/linux.mod'], package: 'grub-efi-amd64-bin', for: 'iso' },
   { name: 'sfdisk', package: 'fdisk', for: 'verify' },
   { name: 'sgdisk', package: 'gdisk', for: 'verify' },

@@ -6,7 +6,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findOvmf, findSecureBootOvmf, qemuArgs, type FirmwareVars } from '../../src/vm/qemu.js';
+import { findOvmf, findSecureBootOvmf, isIso, qemuArgs, type FirmwareVars } from '../../src/vm/qemu.js';
 import { plain } from './kiln.js';
 
 // eslint-disable-next-line no-control-regex
@@ -29,12 +29,13 @@ export class Console {
     child.stderr.on('data', (chunk: string) => (this.text += chunk));
   }
 
-  static start(image: string, secureBoot?: FirmwareVars): Console {
+  /** An ISO goes on a CD drive; `disks` are raw files attached after it, written to. */
+  static start(image: string, secureBoot?: FirmwareVars, disks: string[] = []): Console {
     const tmp = mkdtempSync(join(tmpdir(), 'kiln-console-'));
     const firmware = secureBoot ? findSecureBootOvmf('amd64', secureBoot) : findOvmf('amd64');
     const varsCopy = join(tmp, 'vars.fd');
     copyFileSync(firmware.vars, varsCopy);
-    const args = qemuArgs({ image, format: 'raw', ovmf: { code: firmware.code, varsCopy }, ...(secureBoot ? { secureBoot: true } : {}), memoryMiB: 1024, interactive: false });
+    const args = qemuArgs({ image, format: 'raw', media: isIso(image) ? 'cd' : 'disk', disks, ovmf: { code: firmware.code, varsCopy }, ...(secureBoot ? { secureBoot: true } : {}), memoryMiB: 1024, interactive: false });
     const child = spawn('qemu-system-x86_64', args, { stdio: ['pipe', 'pipe', 'pipe'] });
     return new Console(child, tmp, `${image}.console.log`);
   }

@@ -14,7 +14,7 @@ const cache = sharedCache('filesystems');
 void test('filesystems: ext4, ext2, vfat, swap, squashfs, erofs and btrfs each check clean and are mounted at boot', async () => {
   const out = join(scratch('filesystems'), 'out');
   // The vm layer's short initramfs: this test is about the file systems, not the initramfs.
-  const built = await kiln(['build', 'examples/data-partition.yaml', '--layer', 'vm', '-o', out], { KILN_CACHE: cache });
+  const built = await kiln(['build', 'examples/data-partition.yaml', '--layer', 'vm', '--layer', 'emulated', '-o', out], { KILN_CACHE: cache });
   assert.equal(built.code, 0, `build failed:\n${built.stderr.slice(-3000)}`);
   const image = join(out, 'data-partition.raw');
   assert.match(run('sgdisk', ['-v', image]), /No problems found/);
@@ -54,7 +54,7 @@ void test('filesystems: a partition too small for its content fails before any f
   const folder = scratch('filesystems-small');
   const recipe = join(folder, 'small.yaml');
   writeFileSync(recipe, readFileSync('examples/data-partition.yaml', 'utf8').replace('size: 64M, fs: squashfs', 'size: 1M, fs: squashfs'));
-  const built = await kiln(['build', recipe, '--layer', 'vm', '-o', join(folder, 'out')], { KILN_CACHE: cache });
+  const built = await kiln(['build', recipe, '--layer', 'vm', '--layer', 'emulated', '-o', join(folder, 'out')], { KILN_CACHE: cache });
   assert.equal(built.code, 1, built.stderr);
   assert.match(built.stderr, /stage partition-table failed: disk layout: partitions\[3\] \("docs"\) is 1 MiB, but its contents need [\d.]+ [KM]iB \([\d.]+ [KM]iB missing\)/);
 });
