@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The kiln command. The only module that calls process.exit. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import pc from 'picocolors';
@@ -277,7 +277,7 @@ program
   .command('boot')
   .description('boot an image in QEMU (UEFI or BIOS, software emulation) with its serial console on this terminal')
   .argument('<image>', 'disk image (raw or qcow2), or an ISO (booted from a CD drive)')
-  .option('--disk <size>', 'attach a blank disk of this size (e.g. 8G; sparse, thrown away after), as an installer\'s target', (v: string, all: number[] = []) => [...all, diskSize(v)])
+  .option('--disk <size|file>', 'attach a disk after the image, as an installer\'s target: a size (e.g. 8G) is a blank sparse disk thrown away after, a file is a raw disk of yours, written in place', (v: string, all: (number | string)[] = []) => [...all, diskArgument(v)])
   .addOption(new Option('--firmware <firmware>', 'uefi (OVMF, AAVMF on ARM) or bios (SeaBIOS)').choices(['uefi', 'bios'] as const).default('uefi' as const))
   .addOption(new Option('--arch <arch>', "the image's architecture (default: from build.json beside the image, else amd64)").choices(ARCH_NAMES))
   .option('--secure-boot', "UEFI with Secure Boot enforced (OVMF's secboot firmware)")
@@ -314,10 +314,11 @@ program
     process.exitCode = doctor(opts.install ?? false);
   });
 
-function diskSize(value: string): number {
+function diskArgument(value: string): number | string {
   const spec = parseSize(value);
-  if (spec === undefined || spec === 'rest' || !('bytes' in spec)) throw new UserError(`--disk ${value}: expected a size such as 8G or 512M`);
-  return spec.bytes;
+  if (spec !== undefined && spec !== 'rest' && 'bytes' in spec) return spec.bytes;
+  if (existsSync(value) && statSync(value).isFile()) return value;
+  throw new UserError(`--disk ${value}: expected a size such as 8G or 512M, or an existing raw disk file (make one with: truncate -s 8G disk.raw)`);
 }
 
 function positive(value: string, flag: string): string {

@@ -62,7 +62,7 @@ export const STAGE_TOOLS: Record<string, { name: string; package: string }[]> = 
 
 /** What this recipe in particular needs before its first command: its release on the mirror, its stages' tools. */
 export async function checkRecipe(loaded: LoadedRecipe, manifest: Manifest, cacheDir: string | undefined, signal?: AbortSignal): Promise<void> {
-  const iso = manifest.stages.some((s) => s.stage === 'outputs' && (s.options.formats as string[]).includes('iso'));
+  const iso = manifest.stages.some((s) => s.stage === 'outputs' && (s.options.formats as string[]).some((f) => f === 'iso' || f === 'installer-iso'));
   const missing = [
     ...manifest.stages.flatMap((s) => STAGE_TOOLS[s.stage] ?? []).filter((t) => !onPath(t.name)),
     ...(iso ? missingTools(['iso']) : []),

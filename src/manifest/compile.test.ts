@@ -10,6 +10,7 @@ import { loadRecipe, parseRecipe } from '../recipe/index.js';
 import { canonicalJson } from '../host/canonical.js';
 import type { Manifest } from './compile.js';
 import { plannedPackages } from './package-sets.js';
+import { INSTALLER_SCRIPT_SHA256 } from '../outputs/installer.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'kiln-manifest-'));
 mkdirSync(join(folder, 'overlay/etc'), { recursive: true });
@@ -245,4 +246,15 @@ void test('a live ISO: live-boot in the base set (one initramfs), isofs in a sho
   // Debian's default initramfs has isofs already; a recipe without iso is unchanged.
   assert.deepEqual(plan('name: a\noutputs: [iso]\n').stages.find((s) => s.stage === 'bootstrap')?.options.initramfsModules, []);
   assert.ok(!(plan('name: a\n').stages.find((s) => s.stage === 'bootstrap')?.options.packages as string[]).includes('live-boot'));
+});
+
+void test('an installer ISO: a disk, live-boot, its own volume label, the growing partition and the installer\'s hash', () => {
+  const m = plan('name: box\ndisk: { partitions: [{ name: esp, type: esp, size: 256M, fs: vfat, mount: /boot/efi }, { name: root, type: root, size: rest, fs: ext4, mount: /, grow: true }] }\noutputs: [installer-iso]\ninstaller: { target: /dev/sda }\n');
+  assert.ok((m.stages.find((s) => s.stage === 'bootstrap')?.options.packages as string[]).includes('live-boot'));
+  assert.ok(m.stages.some((s) => s.stage === 'partition-table'));
+  const outputs = m.stages.find((s) => s.stage === 'outputs')?.options;
+  assert.equal(outputs?.image, 'box.raw');
+  assert.deepEqual(outputs?.installer, { label: 'KILN_BOX_INSTALL', target: '/dev/sda', confirm: false, poweroff: true, grow: { partition: 2, fs: 'ext4' }, script: INSTALLER_SCRIPT_SHA256 });
+  // Without grow and without settings: the defaults.
+  assert.deepEqual(plan('name: box\noutputs: [installer-iso]\n').stages.find((s) => s.stage === 'outputs')?.options.installer, { label: 'KILN_BOX_INSTALL', target: 'auto', confirm: false, poweroff: true, grow: null, script: INSTALLER_SCRIPT_SHA256 });
 });

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { encrypt } from 'unixcrypt';
 import { resolveGptType } from '../disk/guid.js';
-import { BOOTLOADERS, DEFAULT_MIRROR, HOOK_PHASES, imageHostname, type HookPhase, type LoadedRecipe, type Recipe } from '../recipe/index.js';
+import { BOOTLOADERS, DEFAULT_MIRROR, HOOK_PHASES, LIVE_FORMATS, imageHostname, type HookPhase, type LoadedRecipe, type Recipe } from '../recipe/index.js';
 import { BUILTIN_LOCALES } from '../stages/locales.js';
 import type { OptionsOf, StageName } from '../stages/registry.js';
 import { canonicalJson, idOf, sha256 } from '../host/canonical.js';
@@ -14,6 +14,7 @@ import type { LockFile } from '../lockfile/lockfile.js';
 import { archInfo } from '../arch/table.js';
 import { diskId, fstabEntries, grubPlatforms, hasDisk, partitions } from './disk-plan.js';
 import { liveLabel } from '../outputs/iso-boot.js';
+import { INSTALLER_SCRIPT_SHA256 } from '../outputs/installer.js';
 import { provenanceOf, type HookScript, type Provenance } from './provenance.js';
 import { packageSets } from './package-sets.js';
 import { resolveInside } from '../recipe/files.js';
@@ -172,7 +173,8 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
       image: disk ? `${r.name}.raw` : null,
       formats: r.outputs,
       compress: r.compress,
-      live: r.outputs.includes('iso') ? { label: liveLabel(r.name), title: r.name, cmdline: r.kernel.cmdline } : null,
+      live: liveOutput(r) ? { label: liveLabel(r.name), title: r.name, cmdline: r.kernel.cmdline } : null,
+      installer: r.outputs.includes('installer-iso') ? installerOptions(r) : null,
     });
   }
 
@@ -219,7 +221,7 @@ function baseSystem(r: Recipe): string[] {
   // D-Bus and logind's PAM module: without them a user's systemctl, loginctl, hostnamectl and
   // timedatectl say "Failed to connect to bus" (see the release table for the set).
   // live-boot in the base set: its initramfs hook then joins the one initramfs the bootstrap makes.
-  const live = r.outputs.includes('iso') ? ['live-boot'] : [];
+  const live = liveOutput(r) ? ['live-boot'] : [];
   return [r.kernel.package, 'systemd-sysv', 'udev', 'zstd', ...releaseOf(r).dbus, ...live];
 }
 
@@ -295,6 +297,26 @@ function initramfsModules(r: Recipe): string[] {
   const listed = r.kernel.initramfs_modules;
   if (listed.length === 0) return listed;
   // A live ISO's root is read from an ISO 9660 medium (live-boot's hook adds squashfs and overlay).
-  const needed = ['ext4', ...(r.outputs.includes('iso') ? ['isofs'] : [])];
+  const needed = ['ext4', ...(liveOutput(r) ? ['isofs'] : [])];
   return [...listed, ...needed.filter((m) => !listed.includes(m))];
+}
+
+/** The recipe has an output that boots its tree from an ISO with live-boot (iso, installer-iso). */
+function liveOutput(r: Recipe): boolean {
+  return r.outputs.some((o) => LIVE_FORMATS.includes(o));
+}
+
+/** The installer ISO's settings: its own volume label, and the last partition when it grows. */
+function installerOptions(r: Recipe) {
+  const installer = r.installer ?? { target: 'auto', confirm: false, poweroff: true };
+  const parts = r.disk.partitions;
+  const last = parts[parts.length - 1];
+  return {
+    label: liveLabel(`${r.name}-install`),
+    target: installer.target,
+    confirm: installer.confirm,
+    poweroff: installer.poweroff,
+    grow: last?.grow ? { partition: parts.length, fs: last.fs ?? 'ext4' } : null,
+    script: INSTALLER_SCRIPT_SHA256,
+  };
 }

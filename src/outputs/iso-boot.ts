@@ -35,14 +35,14 @@ export function liveCmdline(live: LiveBoot): string {
  * the kernel's default console), starting the only entry after 3 seconds so an unattended
  * machine boots on its own.
  */
-export function liveGrubConfig(live: LiveBoot): string {
+export function liveGrubConfig(live: LiveBoot, kind = 'live'): string {
   return [
     'serial --unit=0 --speed=115200',
     'terminal_input console serial',
     'terminal_output console serial',
     'set timeout=3',
     'set default=0',
-    `menuentry '${live.title.replace(/'/g, '')} (live)' {`,
+    `menuentry '${live.title.replace(/'/g, '')} (${kind})' {`,
     `  linux /${LIVE_DIR}/vmlinuz ${liveCmdline(live)}`,
     `  initrd /${LIVE_DIR}/initrd.img`,
     '}',

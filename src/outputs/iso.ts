@@ -22,18 +22,26 @@ export interface IsoContext {
   log(line: string): void;
 }
 
+/** What an ISO adds to the live system: mksquashfs pseudo files, in a medium folder of its own. */
+export interface IsoExtras {
+  medium: string;
+  pseudo: string[];
+  /** The GRUB menu entry's kind, after the title: "live" or "install". */
+  menu: string;
+}
+
 /** Writes `file` (in the image stages' folder) from ctx.root; the kernel comes from the kernel stage's facts. */
-export async function writeLiveIso(ctx: IsoContext, file: string, live: LiveBoot): Promise<void> {
+export async function writeLiveIso(ctx: IsoContext, file: string, live: LiveBoot, extras: IsoExtras = { medium: 'iso', pseudo: [], menu: 'live' }): Promise<void> {
   const kernel = ctx.facts.kernel;
-  if (!kernel) throw new BuildError('a live ISO needs the kernel stage, and it did not run (kernel.package: none?)');
-  const medium = join(ctx.scratch, 'iso');
+  if (!kernel) throw new BuildError('an ISO needs the kernel stage, and it did not run (kernel.package: none?)');
+  const medium = join(ctx.scratch, extras.medium);
   await mkdir(join(medium, LIVE_DIR), { recursive: true });
   await mkdir(join(medium, 'boot/grub'), { recursive: true });
   await copyFile(join(ctx.root, kernel.vmlinuz), join(medium, LIVE_DIR, 'vmlinuz'));
   await copyFile(join(ctx.root, kernel.initrd), join(medium, LIVE_DIR, 'initrd.img'));
-  await writeFile(join(medium, 'boot/grub/grub.cfg'), liveGrubConfig(live));
+  await writeFile(join(medium, 'boot/grub/grub.cfg'), liveGrubConfig(live, extras.menu));
 
-  const fstab = join(ctx.scratch, 'fstab');
+  const fstab = join(ctx.scratch, `${extras.medium}.fstab`);
   const image = join(ctx.root, 'etc/fstab');
   await writeFile(fstab, disklessFstab(existsSync(image) ? await readFile(image, 'utf8') : '', 'live system: the root is the medium\'s squashfs under an overlay in RAM (live-boot adds it)'));
   ctx.log(`squashfs of the root tree (zstd)`);
@@ -41,6 +49,7 @@ export async function writeLiveIso(ctx: IsoContext, file: string, live: LiveBoot
     ctx.root, join(medium, LIVE_DIR, 'filesystem.squashfs'),
     '-noappend', '-no-progress', '-quiet', '-comp', 'zstd',
     '-p', `etc/fstab f 644 0 0 cat ${fstab}`,
+    ...extras.pseudo.flatMap((p) => ['-p', p]),
     // -e takes every argument after it: it comes last. The pseudo file above replaces the excluded one.
     '-wildcards', '-e', 'etc/fstab', 'proc/*', 'sys/*', 'dev/*', 'run/*', 'tmp/*',
   ]);

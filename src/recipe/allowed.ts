@@ -38,10 +38,14 @@ export const OUTPUTS = {
   oci: { disk: false },
   /** A live ISO: the tree as squashfs, booted from CD or USB stick with a writable overlay in RAM. */
   iso: { disk: false },
+  /** An installer ISO: boots the image's tree live and writes the raw disk image it carries onto a disk. */
+  'installer-iso': { disk: true },
 } as const;
 export type OutputName = keyof typeof OUTPUTS;
 /** Outputs that are disk images; a recipe with none of them (only tar/oci/iso) makes no disk. */
 export const DISK_FORMATS = (Object.keys(OUTPUTS) as OutputName[]).filter((o) => OUTPUTS[o].disk);
+/** Outputs that boot the image's tree from an ISO 9660 medium with live-boot. */
+export const LIVE_FORMATS: readonly OutputName[] = ['iso', 'installer-iso'];
 
 const keys = <T extends object>(table: T) => Object.keys(table) as [keyof T & string, ...(keyof T & string)[]];
 
@@ -58,7 +62,7 @@ export const ALLOWED = {
   variant: { values: ['minbase', 'essential', 'important', 'standard', 'required', 'buildd'] },
   arch: { values: ARCH_NAMES },
   bootloader: { values: keys(BOOTLOADERS) },
-  output: { values: keys(OUTPUTS), later: ['installer-iso', 'ostree-repo', 'ostree-container'] },
+  output: { values: keys(OUTPUTS), later: ['ostree-repo', 'ostree-container'] },
   compress: { values: ['none', 'zstd', 'xz', 'gzip'] },
   table: { values: ['gpt', 'mbr'] },
   fs: {

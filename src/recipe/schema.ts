@@ -167,6 +167,17 @@ export const AnsibleSchema = z.strictObject({
   inventory_vars: AnsibleVars.default({}),
 });
 
+/**
+ * How the installer ISO installs: onto `target` (a device path, or auto: the largest disk that is
+ * not removable and not the installer's own medium), asking first when `confirm`, then powering
+ * off (or rebooting) so the machine does not start the installer again.
+ */
+export const InstallerSchema = z.strictObject({
+  target: str.default('auto'),
+  confirm: z.boolean().default(false),
+  poweroff: z.boolean().default(true),
+});
+
 export const RecipeSchema = z.strictObject({
   name: str.regex(/^[a-z0-9][a-z0-9._-]*$/, 'is not a valid name (lowercase letters, digits, ".", "_" and "-", starting with a letter or digit)'),
   distro: DistroSchema.default({ name: 'debian', release: DEFAULT_RELEASE, components: ['main'], variant: 'minbase' }),
@@ -210,6 +221,7 @@ export const RecipeSchema = z.strictObject({
   /** Secure Boot: Debian's signed chain (shim, signed GRUB, signed kernel), or the recipe's own key pair. */
   secure_boot: SecureBootSchema.optional(),
   outputs: list(oneOf('output')).default(['raw']),
+  installer: InstallerSchema.optional(),
   compress: oneOf('compress').default('none'),
   sbom: list(oneOf('sbom')).default(['spdx', 'cyclonedx']),
   variables: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
@@ -270,3 +282,4 @@ export type Firewall = z.infer<typeof FirewallSchema>;
 export type RecipePartition = z.infer<typeof PartitionSchema>;
 export type SecureBoot = z.infer<typeof SecureBootSchema>;
 export type Ansible = z.infer<typeof AnsibleSchema>;
+export type Installer = z.infer<typeof InstallerSchema>;

@@ -92,7 +92,13 @@ const CASES: [string, string, string][] = [
   ],
   ['a live ISO without a kernel', 'name: a\nkernel: { package: none }\nbootloader: none\noutputs: [iso]\n', 'r.yaml:4:11 outputs[0]: a live ISO boots the image\'s own kernel, and kernel.package is "none"; name a kernel package (e.g. linux-image-amd64) or remove iso'],
   ['a live ISO for arm64', 'name: a\narch: arm64\noutputs: [raw, iso]\n', 'r.yaml:3:16 outputs[1]: kiln makes ISOs for PCs (amd64: GRUB for BIOS and UEFI); this recipe builds arm64, so use raw or qcow2 (written to the disk or SD card with bmaptool)'],
-  ['a live ISO of Ubuntu', 'name: a\ndistro: { name: ubuntu, release: noble }\noutputs: [iso]\n', "r.yaml:3:11 outputs[0]: a live ISO finds its root with Debian's live-boot, which ubuntu does not ship; use distro: debian or remove iso"],
+  ['a live ISO of Ubuntu', 'name: a\ndistro: { name: ubuntu, release: noble }\noutputs: [iso]\n', "r.yaml:3:11 outputs[0]: an ISO finds its root with Debian's live-boot, which ubuntu does not ship; use distro: debian or remove iso"],
+  ['an installer ISO without a kernel', 'name: a\nkernel: { package: none }\nbootloader: none\noutputs: [installer-iso]\n', 'r.yaml:4:11 outputs[0]: an installer ISO boots the image\'s own kernel, and kernel.package is "none"; name a kernel package (e.g. linux-image-amd64) or remove installer-iso'],
+  ['an installer ISO of a disk nothing starts', 'name: a\nbootloader: none\noutputs: [installer-iso]\n', 'r.yaml:3:11 outputs[0]: installs a disk that nothing starts (bootloader: none without kernel.uki); choose a bootloader (systemd-boot, grub-efi, grub-hybrid) or set kernel.uki: true'],
+  ['installer settings without an installer ISO', 'name: a\ninstaller: { target: auto }\n', 'r.yaml:2:12 installer: applies only to the installer-iso output; add installer-iso to outputs or remove installer'],
+  ['an installer target that is not a device', 'name: a\noutputs: [installer-iso]\ninstaller: { target: sda }\n', 'r.yaml:3:22 installer.target: "sda" is not a disk; give a device path (e.g. /dev/sda, /dev/nvme0n1, /dev/disk/by-path/...) or auto'],
+  ['an unattended installer that reboots into itself', 'name: a\noutputs: [installer-iso]\ninstaller: { poweroff: false }\n', 'r.yaml:3:24 installer.poweroff: is false with confirm: false, so after installing the machine would restart from the installer medium and install again without asking; set poweroff: true, or confirm: true'],
+  ['an installer ISO of a disk larger than ISO 9660 allows', 'name: a\noutputs: [installer-iso]\ndisk: { size: 9T }\n', 'r.yaml:3:15 disk.size: "9T" is larger than an ISO 9660 medium can hold (8T) for installer-iso; make the disk smaller (the installer can grow the last partition with grow: true)'],
   ['a key outside the recipe folder', `${UKI}secure_boot: { key: ../db.key, cert: keys/db.crt }\n`, "r.yaml:3:21 secure_boot.key: \"../db.key\" leaves the recipe's folder; keep referenced files inside it"],
 ];
 
@@ -101,7 +107,7 @@ for (const [what, text, message] of CASES) {
 }
 
 void test('valid: a signed UKI with systemd-boot, a UKI without a boot loader, Debian\'s chain with grub-efi, every alias', () => {
-  for (const text of [`${UKI}${OWN}`, `${UKI}bootloader: none\n${OWN}`, 'name: a\nbootloader: grub-efi\nsecure_boot: debian\n', 'name: a\ndistro: { release: stable }\n', 'name: a\ndistro: { release: unstable }\n']) {
+  for (const text of [`${UKI}${OWN}`, `${UKI}bootloader: none\n${OWN}`, 'name: a\nbootloader: grub-efi\nsecure_boot: debian\n', 'name: a\ndistro: { release: stable }\n', 'name: a\ndistro: { release: unstable }\n', 'name: a\noutputs: [raw, installer-iso]\ninstaller: { target: /dev/disk/by-path/pci-0000:00:04.0, confirm: true, poweroff: false }\n']) {
     assert.equal(errorOf(text), 'no error', text);
   }
 });

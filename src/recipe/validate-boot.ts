@@ -5,11 +5,12 @@
 import { isAbsolute, relative, sep } from 'node:path';
 import { archInfo } from '../arch/table.js';
 import { CODENAMES, describeRelease, releaseInfo, ALIASES } from '../distro/releases.js';
-import { BOOTLOADERS } from './allowed.js';
+import { BOOTLOADERS, LIVE_FORMATS } from './allowed.js';
 import { resolveInside } from './files.js';
 import type { Origin } from './origins.js';
 import type { Recipe } from './schema.js';
 import { checkSigningKeys } from './signing-keys.js';
+import { parseDiskSize } from './sizes.js';
 import { show, type KeyPath } from './source.js';
 
 type Fail = (path: KeyPath, message: string) => void;
@@ -37,20 +38,48 @@ export function validateUki(recipe: Recipe, disk: boolean, fail: Fail): void {
 }
 
 /**
- * A live ISO starts the image's own kernel with GRUB for BIOS and UEFI, made on the host for PCs
- * (grub-mkrescue), and finds its root with Debian's live-boot.
+ * A live or installer ISO starts the image's own kernel with GRUB for BIOS and UEFI, made on the
+ * host for PCs (grub-mkrescue), and finds its root with Debian's live-boot.
  */
 export function validateLiveIso(recipe: Recipe, fail: Fail): void {
-  const at = recipe.outputs.indexOf('iso');
-  if (at < 0) return;
-  if (recipe.kernel.package === 'none') {
-    fail(['outputs', at], 'a live ISO boots the image\'s own kernel, and kernel.package is "none"; name a kernel package (e.g. linux-image-amd64) or remove iso');
+  for (const format of LIVE_FORMATS) {
+    const at = recipe.outputs.indexOf(format);
+    if (at < 0) continue;
+    if (recipe.kernel.package === 'none') {
+      fail(['outputs', at], `${format === 'iso' ? 'a live' : 'an installer'} ISO boots the image's own kernel, and kernel.package is "none"; name a kernel package (e.g. linux-image-amd64) or remove ${format}`);
+    }
+    if (recipe.arch !== 'amd64') {
+      fail(['outputs', at], `kiln makes ISOs for PCs (amd64: GRUB for BIOS and UEFI); this recipe builds ${recipe.arch}, so use raw or qcow2 (written to the disk or SD card with bmaptool)`);
+    }
+    if (recipe.distro.name !== 'debian') {
+      fail(['outputs', at], `an ISO finds its root with Debian's live-boot, which ${recipe.distro.name} does not ship; use distro: debian or remove ${format}`);
+    }
   }
-  if (recipe.arch !== 'amd64') {
-    fail(['outputs', at], `kiln makes ISOs for PCs (amd64: GRUB for BIOS and UEFI); this recipe builds ${recipe.arch}, so use raw or qcow2 (written to the disk or SD card with bmaptool)`);
+}
+
+/** ISO 9660 addresses 2^32 blocks of 2 KiB: no medium, and so no image it carries, is larger. */
+export const ISO_MAX_BYTES = 2 ** 32 * 2048;
+
+/**
+ * The installer's settings: only with an installer ISO, a device path or auto, and no setting
+ * that installs again and again (unattended and rebooting into the installer's own medium).
+ */
+export function validateInstaller(recipe: Recipe, fail: Fail): void {
+  const installer = recipe.installer;
+  const at = recipe.outputs.indexOf('installer-iso');
+  if (installer && at < 0) fail(['installer'], 'applies only to the installer-iso output; add installer-iso to outputs or remove installer');
+  if (installer && installer.target !== 'auto' && !/^\/dev\/[A-Za-z0-9][A-Za-z0-9/._:-]*$/.test(installer.target)) {
+    fail(['installer', 'target'], `${show(installer.target)} is not a disk; give a device path (e.g. /dev/sda, /dev/nvme0n1, /dev/disk/by-path/...) or auto`);
   }
-  if (recipe.distro.name !== 'debian') {
-    fail(['outputs', at], `a live ISO finds its root with Debian's live-boot, which ${recipe.distro.name} does not ship; use distro: debian or remove iso`);
+  if (installer && !installer.confirm && !installer.poweroff) {
+    fail(['installer', 'poweroff'], 'is false with confirm: false, so after installing the machine would restart from the installer medium and install again without asking; set poweroff: true, or confirm: true');
+  }
+  if (at >= 0 && recipe.kernel.package !== 'none' && recipe.bootloader === 'none' && !recipe.kernel.uki) {
+    fail(['outputs', at], 'installs a disk that nothing starts (bootloader: none without kernel.uki); choose a bootloader (systemd-boot, grub-efi, grub-hybrid) or set kernel.uki: true');
+  }
+  const size = parseDiskSize(recipe.disk.size);
+  if (at >= 0 && typeof size === 'number' && size > ISO_MAX_BYTES) {
+    fail(['disk', 'size'], `${show(recipe.disk.size)} is larger than an ISO 9660 medium can hold (8T) for installer-iso; make the disk smaller (the installer can grow the last partition with grow: true)`);
   }
 }
 

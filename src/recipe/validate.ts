@@ -14,7 +14,7 @@ import type { Origin } from './origins.js';
 import { HOOK_PHASES, type Recipe } from './schema.js';
 import { parseDiskSize, parseSize, sizeProblem, startOf } from './sizes.js';
 import { show, type Issue, type KeyPath } from './source.js';
-import { validateLiveIso, validateRelease, validateSecureBoot, validateUki } from './validate-boot.js';
+import { validateInstaller, validateLiveIso, validateRelease, validateSecureBoot, validateUki } from './validate-boot.js';
 import { validateSystem } from './validate-system.js';
 import { validateAnsible } from './validate-ansible.js';
 
@@ -79,6 +79,7 @@ export function validate(recipe: Recipe, originOf: (path: KeyPath) => Origin): I
   validateAnsible(recipe, originOf, fail);
   validateUki(recipe, disk, fail);
   validateLiveIso(recipe, fail);
+  validateInstaller(recipe, fail);
   const imageSources = recipe.files.flatMap((f, i) => {
     const found = f.src === undefined ? undefined : inside(originOf(['files', i]), f.src);
     return found && 'path' in found ? [found.path] : [];

@@ -11,6 +11,7 @@ import { DISK_FORMATS } from '../recipe/schema.js';
 import { bmapXml } from '../outputs/bmap.js';
 import { writeDockerArchiveTree, writeOciLayout } from '../outputs/oci.js';
 import { writeLiveIso } from '../outputs/iso.js';
+import { writeInstallerIso } from '../outputs/installer.js';
 import { defineStage, sourceDateEpoch, type StageContext } from './define.js';
 import type { OutputFile } from './facts.js';
 
@@ -29,25 +30,43 @@ const Options = z.strictObject({
   image: z.string().nullable(),
   formats: z.array(z.string()),
   compress: z.string(),
-  /** With the iso output: how the live ISO boots. */
+  /** With the iso or installer-iso output: how the live system boots. */
   live: z.strictObject({ label: z.string(), title: z.string(), cmdline: z.array(z.string()) }).nullable(),
+  /** With installer-iso: its volume label, how it installs, and the installer's sha256 (a new installer is a new stage). */
+  installer: z
+    .strictObject({
+      label: z.string(),
+      target: z.string(),
+      confirm: z.boolean(),
+      poweroff: z.boolean(),
+      grow: z.strictObject({ partition: z.number().int(), fs: z.string() }).nullable(),
+      script: z.string(),
+    })
+    .nullable(),
 });
 
 export const outputs = defineStage({
   name: 'outputs',
-  version: 3,
+  version: 4,
   kind: 'image',
-  summary: 'Writes every output: the raw image and its bmap, qemu-img conversions (qcow2, vmdk, vhdx, vdi), a tar of the root tree, an OCI image layout and a docker-archive, a live ISO (squashfs root, GRUB for BIOS and UEFI); compresses raw and tar if asked.',
+  summary: 'Writes every output: the raw image and its bmap, qemu-img conversions (qcow2, vmdk, vhdx, vdi), a tar of the root tree, an OCI image layout and a docker-archive, a live ISO (squashfs root, GRUB for BIOS and UEFI), an installer ISO carrying the raw image; compresses raw and tar if asked.',
   options: Options,
   makes: ['outputs'],
   async run(ctx, o) {
     const raw = o.image === null ? undefined : join(ctx.work, o.image);
     const made = new Map<string, OutputFile[]>();
+    // One pass over the image gives the block map and the installer's checksums.
+    const digest = raw && (o.formats.includes('raw') || o.installer) ? await digestFile(raw) : undefined;
     // The raw image last: the conversions read it before it may be compressed.
     for (const format of [...o.formats.filter((f) => f !== 'raw'), ...o.formats.filter((f) => f === 'raw')]) {
-      if (format === 'raw' && raw && o.image) {
-        await writeFile(`${raw}.bmap`, bmapXml(await digestFile(raw)));
+      if (format === 'raw' && raw && o.image && digest) {
+        await writeFile(`${raw}.bmap`, bmapXml(digest));
         made.set(format, [{ file: `${o.image}.bmap`, format: 'bmap' }, { file: await compress(ctx, o.image, o.compress), format }]);
+      } else if (format === 'installer-iso' && raw && o.image && digest && o.live && o.installer) {
+        const file = `${o.name}-installer.iso`;
+        const { label, ...settings } = o.installer;
+        await writeInstallerIso(ctx, file, { ...o.live, label }, { path: raw, name: o.image, digest }, settings);
+        made.set(format, [{ file, format }]);
       } else if ((DISK_FORMATS as readonly string[]).includes(format) && raw) {
         const file = `${o.name}.${format}`;
         await ctx.exec('qemu-img', ['convert', '-f', 'raw', '-O', format, ...(QEMU_OPTIONS[format] ?? []), raw, join(ctx.work, file)]);

@@ -19,8 +19,8 @@ export type FirmwareVars = 'ms' | 'snakeoil';
 export interface BootOptions {
   /** A disk image, or an ISO (attached as a CD). */
   image: string;
-  /** Blank disks attached after it (sparse files, thrown away), in bytes: where an installer writes. */
-  blankDisks?: number[];
+  /** Disks attached after it, where an installer writes: a size in bytes is a blank sparse file thrown away after, a path is the user's own raw file. */
+  blankDisks?: (number | string)[];
   /** The image's architecture: QEMU binary, machine and firmware come from the table. */
   arch?: ArchName;
   /** uefi: OVMF; bios: QEMU's SeaBIOS. */
@@ -212,6 +212,7 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
     const raspi = arch === 'arm64' && !iso && detectFormat(opts.image) === 'raw' ? await raspiFirmwareOffset(opts.image) : undefined;
     // Sparse: an 8 GiB blank disk costs only what the guest writes.
     const disks = (opts.blankDisks ?? []).map((bytes, i) => {
+      if (typeof bytes === 'string') return bytes;
       const disk = path.join(tmp, `disk${i}.raw`);
       fs.writeFileSync(disk, '');
       fs.truncateSync(disk, bytes);

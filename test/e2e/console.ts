@@ -70,6 +70,20 @@ export class Console {
     }
   }
 
+  /** Waits for QEMU to exit on its own (the guest powered off); returns its exit code. */
+  async exited(timeoutSeconds: number): Promise<number> {
+    const until = Date.now() + timeoutSeconds * 1000;
+    while (this.child.exitCode === null) {
+      if (Date.now() > until) {
+        this.save();
+        throw new Error(`console: QEMU still running after ${timeoutSeconds} s (log: ${this.logFile}); last output:\n${this.output.slice(-2000)}`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    this.save();
+    return this.child.exitCode;
+  }
+
   send(line: string): void {
     this.child.stdin.write(`${line}\r`);
   }
