@@ -104,3 +104,16 @@ void test('installer: writes the mapped ranges, checks them back, and names the 
   assert.equal(check.code, 0, check.err);
   assert.match(check.out, /^ \d+\+\d+\n$/);
 });
+
+void test('installer confirm: lists the disks, takes a typed name, and nothing typed cancels', async () => {
+  await image();
+  const chosen = bash(`. "$KILN_INSTALL_DIR/installer.conf"; ask_target /dev/vda`, 'vdb\n');
+  assert.equal(chosen.code, 0, chosen.err);
+  assert.equal(chosen.out, '/dev/vdb\n');
+  assert.match(chosen.err, /disks on this machine:\n\s+NAME\s+SIZE\s+MODEL/);
+  assert.match(chosen.err, /replaced by the image img\.raw \(6 MiB\)/);
+  assert.match(chosen.err, /type a disk name to install on \(e\.g\. vda\), or nothing to cancel: $/);
+  const canceled = bash(`. "$KILN_INSTALL_DIR/installer.conf"; ask_target ''`, '\n');
+  assert.equal(canceled.code, 1);
+  assert.match(canceled.err, /canceled at the console/);
+});

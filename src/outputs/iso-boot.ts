@@ -3,6 +3,9 @@
  * kernel command line. Pure, so the manifest can name the label and tests can read the menu.
  */
 
+/** ISO 9660 addresses 2^32 blocks of 2 KiB: no medium, and so nothing it carries, is larger. */
+export const ISO_MAX_BYTES = 2 ** 32 * 2048;
+
 /** Where the ISO keeps the root and what boots it (live-boot looks in /live by default). */
 export const LIVE_DIR = 'live';
 

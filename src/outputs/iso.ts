@@ -4,13 +4,13 @@
  * hybrid image: El Torito for CDs, an MBR with an EFI partition for USB sticks. No mount, no loop
  * device. The squashfs gets an fstab without the disk's partitions (a live system has no disk).
  */
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { disklessFstab } from '../disk/diskless-fstab.js';
 import { BuildError } from '../errors.js';
 import type { Exec } from '../host/exec.js';
-import { LIVE_DIR, liveGrubConfig, type LiveBoot } from './iso-boot.js';
+import { ISO_MAX_BYTES, LIVE_DIR, liveGrubConfig, type LiveBoot } from './iso-boot.js';
 
 /** What the ISO needs of its stage (a structural slice of the stage context: outputs stay below stages). */
 export interface IsoContext {
@@ -53,6 +53,11 @@ export async function writeLiveIso(ctx: IsoContext, file: string, live: LiveBoot
     // -e takes every argument after it: it comes last. The pseudo file above replaces the excluded one.
     '-wildcards', '-e', 'etc/fstab', 'proc/*', 'sys/*', 'dev/*', 'run/*', 'tmp/*',
   ]);
+  // The tree's size is known only now: past the format's limit, say so rather than let xorriso fail.
+  const squashfs = (await stat(join(medium, LIVE_DIR, 'filesystem.squashfs'))).size;
+  if (squashfs > ISO_MAX_BYTES - 64 * 1024 ** 2) {
+    throw new BuildError(`the root tree compresses to ${Math.round(squashfs / 1024 ** 3)} GiB, more than an ISO 9660 medium holds (8 TiB); leave large data out of the image (or use a disk output)`);
+  }
   ctx.log(`ISO ${file}: GRUB for BIOS and UEFI, volume ${live.label}`);
   await ctx.exec('grub-mkrescue', [
     '--output', join(ctx.work, file), '--compress=xz', '--fonts=', '--locales=', '--themes=',

@@ -11,6 +11,7 @@ import type { Origin } from './origins.js';
 import type { Recipe } from './schema.js';
 import { checkSigningKeys } from './signing-keys.js';
 import { parseDiskSize } from './sizes.js';
+import { ISO_MAX_BYTES } from '../outputs/iso-boot.js';
 import { show, type KeyPath } from './source.js';
 
 type Fail = (path: KeyPath, message: string) => void;
@@ -56,9 +57,6 @@ export function validateLiveIso(recipe: Recipe, fail: Fail): void {
     }
   }
 }
-
-/** ISO 9660 addresses 2^32 blocks of 2 KiB: no medium, and so no image it carries, is larger. */
-export const ISO_MAX_BYTES = 2 ** 32 * 2048;
 
 /**
  * The installer's settings: only with an installer ISO, a device path or auto, and no setting

@@ -89,10 +89,16 @@ each_range() {
   done <"$DIR/ranges"
 }
 
+# One line per percent at most: the image's first ranges are many and small.
 DONE=0
+SHOWN=-1
 progress() {
+  local percent
   DONE=$((DONE + $1))
-  say "$2 $((DONE * 100 / MAPPED))% ($(mib "$DONE") of $(mib "$MAPPED") MiB)"
+  percent=$((DONE * 100 / MAPPED))
+  [ "$percent" != "$SHOWN" ] || return 0
+  SHOWN=$percent
+  say "$2 $percent% ($(mib "$DONE") of $(mib "$MAPPED") MiB)"
 }
 
 write_range() {
@@ -106,11 +112,18 @@ write_range() {
 }
 
 VERIFY_FAILED=
+# One sha256 per range, read in pieces; the loop runs in a pipeline (a subshell), so the
+# progress it shows is added to DONE again here.
 verify_range() {
-  local offset=$1 length=$2 sum=$3 got
-  got=$(dd if="$TARGET" bs=4M iflag=skip_bytes,count_bytes skip="$offset" count="$length" status=none | sha256sum)
+  local offset=$1 length=$2 sum=$3 got at n
+  got=$(for ((at = 0; at < length; at += CHUNK)); do
+    n=$((length - at < CHUNK ? length - at : CHUNK))
+    dd if="$TARGET" bs=4M iflag=skip_bytes,count_bytes skip=$((offset + at)) count=$n status=none
+    progress "$n" checking
+  done | sha256sum)
   [ "${got%% *}" = "$sum" ] || VERIFY_FAILED="$VERIFY_FAILED $((offset / BLOCK_SIZE))+$((length / BLOCK_SIZE))"
-  progress "$length" checking
+  DONE=$((DONE + length))
+  SHOWN=$((DONE * 100 / MAPPED))
 }
 
 # Writes the image's data, then reads it back from the disk (not the page cache) and compares.
@@ -121,11 +134,11 @@ install_image() {
   if [ "$size" -gt "$IMAGE_SIZE" ] && [ "$size" -ge $((2 * MiB)) ]; then
     dd if=/dev/zero of="$TARGET" bs=1M seek=$((size / MiB - 1)) count=1 conv=notrunc status=none
   fi
-  DONE=0
+  DONE=0 SHOWN=-1
   each_range write_range
   sync
   if [ -b "$TARGET" ]; then blockdev --flushbufs "$TARGET"; fi
-  DONE=0
+  DONE=0 SHOWN=-1
   each_range verify_range
   [ -z "$VERIFY_FAILED" ] || fail "the disk returned other data than was written (blocks+count:$VERIFY_FAILED); the disk may be failing, do not boot it"
 }
