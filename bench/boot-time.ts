@@ -46,13 +46,7 @@ interface Boot {
 async function boot(image: string): Promise<Boot> {
   const vm = Console.start(image);
   try {
-    await vm.waitFor(/^(?!Last )\S+ login: /m, 900);
-    const login = vm.seconds;
-    await new Promise((r) => setTimeout(r, 3000));
-    vm.send('root');
-    await vm.waitFor(/Password: ?/, 60);
-    vm.send('root');
-    await vm.waitFor(/[$#] $/m, 120);
+    const login = await vm.login('root', 'root');
     await vm.run('dmesg -n 1');
     await vm.run('systemctl is-system-running --wait', 300);
     const time = (await vm.run('systemd-analyze time | head -n1')).out;

@@ -4,7 +4,7 @@ import { access, mkdir } from 'node:fs/promises';
 import { BuildError, UserError } from '../errors.js';
 import { askMirror } from '../distro/mirror-release.js';
 import { releaseProblem } from '../distro/release-check.js';
-import { DEFAULT_MIRROR, type LoadedRecipe } from '../recipe/index.js';
+import { DEFAULT_MIRROR, LIVE_FORMATS, type LoadedRecipe } from '../recipe/index.js';
 import { canRun } from '../arch/binfmt.js';
 import { archInfo, type ArchName } from '../arch/table.js';
 import { missingTools, onPath } from '../host/tools.js';
@@ -62,7 +62,7 @@ export const STAGE_TOOLS: Record<string, { name: string; package: string }[]> = 
 
 /** What this recipe in particular needs before its first command: its release on the mirror, its stages' tools. */
 export async function checkRecipe(loaded: LoadedRecipe, manifest: Manifest, cacheDir: string | undefined, signal?: AbortSignal): Promise<void> {
-  const iso = manifest.stages.some((s) => s.stage === 'outputs' && (s.options.formats as string[]).some((f) => f === 'iso' || f === 'installer-iso'));
+  const iso = manifest.stages.some((s) => s.stage === 'outputs' && (s.options.formats as string[]).some((f) => (LIVE_FORMATS as readonly string[]).includes(f)));
   const missing = [
     ...manifest.stages.flatMap((s) => STAGE_TOOLS[s.stage] ?? []).filter((t) => !onPath(t.name)),
     ...(iso ? missingTools(['iso']) : []),

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { encrypt } from 'unixcrypt';
 import { resolveGptType } from '../disk/guid.js';
 import { BOOTLOADERS, DEFAULT_MIRROR, HOOK_PHASES, LIVE_FORMATS, imageHostname, type HookPhase, type LoadedRecipe, type Recipe } from '../recipe/index.js';
+import { InstallerSchema } from '../recipe/schema.js';
 import { BUILTIN_LOCALES } from '../stages/locales.js';
 import type { OptionsOf, StageName } from '../stages/registry.js';
 import { canonicalJson, idOf, sha256 } from '../host/canonical.js';
@@ -308,7 +309,7 @@ function liveOutput(r: Recipe): boolean {
 
 /** The installer ISO's settings: its own volume label, and the last partition when it grows. */
 function installerOptions(r: Recipe) {
-  const installer = r.installer ?? { target: 'auto', confirm: false, poweroff: true };
+  const installer = r.installer ?? InstallerSchema.parse({});
   const parts = r.disk.partitions;
   const last = parts[parts.length - 1];
   return {

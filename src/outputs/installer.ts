@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { ImageDigest } from '../host/sparse-hash.js';
 import { bmapXml } from './bmap.js';
-import { writeLiveIso, type IsoContext } from './iso.js';
+import { pseudoFile, writeLiveIso, type IsoContext } from './iso.js';
 import type { LiveBoot } from './iso-boot.js';
 
 /** The installer, run on the target machine (bash, coreutils, util-linux from the image itself). */
@@ -90,10 +90,10 @@ export async function writeInstallerIso(ctx: IsoContext, file: string, live: Liv
   for (const [name, text] of Object.entries(payload)) await writeFile(join(folder, name), text);
   const pseudo = [
     `${INSTALL_DIR} d 755 0 0`,
-    `${INSTALL_DIR}/${raw.name} f 644 0 0 cat ${raw.path}`,
-    ...['installer.conf', 'ranges', `${raw.name}.bmap`].map((n) => `${INSTALL_DIR}/${n} f 644 0 0 cat ${join(folder, n)}`),
-    `${INSTALL_DIR}/kiln-install f 755 0 0 cat ${join(folder, 'kiln-install')}`,
-    `etc/systemd/system/${INSTALLER_UNIT} f 644 0 0 cat ${join(folder, 'unit')}`,
+    pseudoFile(`${INSTALL_DIR}/${raw.name}`, '644', raw.path),
+    ...['installer.conf', 'ranges', `${raw.name}.bmap`].map((n) => pseudoFile(`${INSTALL_DIR}/${n}`, '644', join(folder, n))),
+    pseudoFile(`${INSTALL_DIR}/kiln-install`, '755', join(folder, 'kiln-install')),
+    pseudoFile(`etc/systemd/system/${INSTALLER_UNIT}`, '644', join(folder, 'unit')),
   ];
   await writeLiveIso(ctx, file, { ...live, cmdline: [...live.cmdline, `systemd.wants=${INSTALLER_UNIT}`] }, { medium: 'installer-iso', pseudo, menu: 'install' });
 }

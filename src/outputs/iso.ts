@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { disklessFstab } from '../disk/diskless-fstab.js';
 import { BuildError } from '../errors.js';
 import type { Exec } from '../host/exec.js';
+import { quote } from '../host/shell.js';
 import { ISO_MAX_BYTES, LIVE_DIR, liveGrubConfig, type LiveBoot } from './iso-boot.js';
 
 /** What the ISO needs of its stage (a structural slice of the stage context: outputs stay below stages). */
@@ -20,6 +21,11 @@ export interface IsoContext {
   facts: { kernel?: { vmlinuz: string; initrd: string } };
   exec: Exec;
   log(line: string): void;
+}
+
+/** A mksquashfs pseudo file: NAME in the squashfs, with SOURCE's bytes (sh-quoted: any path works). */
+export function pseudoFile(name: string, mode: string, source: string): string {
+  return `${name} f ${mode} 0 0 cat ${quote(source)}`;
 }
 
 /** What an ISO adds to the live system: mksquashfs pseudo files, in a medium folder of its own. */
@@ -48,7 +54,7 @@ export async function writeLiveIso(ctx: IsoContext, file: string, live: LiveBoot
   await ctx.exec('mksquashfs', [
     ctx.root, join(medium, LIVE_DIR, 'filesystem.squashfs'),
     '-noappend', '-no-progress', '-quiet', '-comp', 'zstd',
-    '-p', `etc/fstab f 644 0 0 cat ${fstab}`,
+    '-p', pseudoFile('etc/fstab', '644', fstab),
     ...extras.pseudo.flatMap((p) => ['-p', p]),
     // -e takes every argument after it: it comes last. The pseudo file above replaces the excluded one.
     '-wildcards', '-e', 'etc/fstab', 'proc/*', 'sys/*', 'dev/*', 'run/*', 'tmp/*',

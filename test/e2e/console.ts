@@ -88,16 +88,19 @@ export class Console {
     this.child.stdin.write(`${line}\r`);
   }
 
-  async login(user: string, password: string, timeoutSeconds = 900): Promise<void> {
+  /** Logs in; returns the seconds from QEMU's start to the login prompt. */
+  async login(user: string, password: string, timeoutSeconds = 900): Promise<number> {
     // "HOST login: " at the start of a line, not at its end: on a busy host a kernel message can
     // land right after the prompt, on the same line.
     await this.waitFor(/^(?!Last )\S+ login: /m, timeoutSeconds);
+    const prompt = this.seconds;
     // getty may print its prompt again while the system settles; a short pause avoids typing into a reset line.
     await new Promise((r) => setTimeout(r, 3000));
     this.send(user);
     await this.waitFor(/Password: ?/, 60);
     this.send(password);
     await this.waitFor(/[$#] $/m, 120);
+    return prompt;
   }
 
   /** Runs a shell command; returns its output (without the command line) and exit status. */

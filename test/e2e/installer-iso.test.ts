@@ -4,20 +4,14 @@
  * own. A disk smaller than the image is refused with nothing written.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Console } from './console.js';
-import { bootCheck, Ext4, kiln, partitions, run, scratch, sharedCache } from './kiln.js';
+import { blankDisk, bootCheck, Ext4, kiln, partitions, run, scratch, sharedCache } from './kiln.js';
 
 const cache = sharedCache('installer-iso');
 const MiB = 1024 * 1024;
-
-function blankDisk(path: string, bytes: number): string {
-  writeFileSync(path, '');
-  truncateSync(path, bytes);
-  return path;
-}
 
 /** Bytes the host has allocated for a file: a blank disk nobody wrote to has none. */
 function allocated(path: string): number {

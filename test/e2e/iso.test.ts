@@ -3,11 +3,10 @@
  * BIOS and UEFI, into the image's own system running from RAM, and never touches the machine's disk.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Console } from './console.js';
-import { bootCheck, kiln, run, scratch, sharedCache } from './kiln.js';
+import { blankDisk, bootCheck, kiln, run, scratch, sharedCache } from './kiln.js';
 
 const cache = sharedCache('iso');
 
@@ -41,9 +40,7 @@ void test('live ISO: hybrid layout, the image tree as a squashfs, boots with UEF
   assert.doesNotMatch(run('unsquashfs', ['-cat', squashfs, 'etc/fstab']), /^[^#\s]/m);
 
   // UEFI from the CD drive, with a blank disk the live system must leave alone.
-  const disk = join(dir, 'blank.raw');
-  writeFileSync(disk, '');
-  truncateSync(disk, 1 << 30);
+  const disk = blankDisk(join(dir, 'blank.raw'), 1 << 30);
   const vm = Console.start(iso, undefined, [disk]);
   try {
     await vm.login('root', 'root');

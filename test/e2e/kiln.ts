@@ -1,7 +1,7 @@
 /** Helpers for end-to-end tests: run the real kiln command and look inside the images it makes. */
 import { spawn, spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -125,6 +125,13 @@ export class Ext4 {
 /** Reads a file from an image's FAT partition with mtools. */
 export function fatFile(image: string, partition: SfdiskPartition, path: string): string {
   return run('mtype', ['-i', `${image}@@${partition.start * 512}`, `::${path}`]);
+}
+
+/** A blank raw disk of `bytes` (sparse: it costs only what a guest writes to it). */
+export function blankDisk(path: string, bytes: number): string {
+  writeFileSync(path, '');
+  truncateSync(path, bytes);
+  return path;
 }
 
 export function readJson<T>(path: string): T {
