@@ -4,12 +4,10 @@
  * The server's refusals are shown in its words (with the positioned recipe messages of a 422);
  * a refused request exits 2, a failed build or an unreachable server 1.
  */
-import { readFile, stat } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
-import { Readable } from 'node:stream';
+import { resolve } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
 import pc from 'picocolors';
-import { renderDiagnostics } from '../diagnostics.js';
+import { formatDiagnostic, renderDiagnostics } from '../diagnostics.js';
 import { BuildError, UserError } from '../errors.js';
 import { Arch, ArtifactList, Build, BuildList, CreateBuild, PushRecipeResponse, WorkerList } from '../service/protocol.js';
 import { ApiClient, ApiError } from '../worker/api.js';
@@ -18,7 +16,7 @@ import { loadRemote } from './remote-config.js';
 import { downloadAll, pickArtifacts } from './remote-download.js';
 import { followBuild, followLog, printLogFrom } from './remote-follow.js';
 import { buildsTable, buildText, workersTable } from './remote-format.js';
-import { packList, packStream } from './remote-pack.js';
+import { pushRequest } from './remote-push.js';
 import { pickReporter } from './reporters.js';
 
 const note = (line: string) => void process.stderr.write(`${line}\n`);
@@ -78,32 +76,18 @@ export function registerRemoteCommands(program: Command): void {
   const remote = program.command('remote').description('use a build service (kiln serve): push recipes, start builds and follow them, download their outputs');
 
   sub(remote, 'push')
-    .description('store a recipe on the server as a new version: one YAML file, or a folder (with its layers, overlays, hooks) packed as tar.gz')
-    .argument('<recipe>', 'recipe YAML file or recipe folder')
-    .option('--file <name>', 'with a folder: the recipe file inside it (default: recipe.yaml, else the only *.yaml)')
+    .description('store a recipe on the server as a new version: one YAML file, an osbuild-composer blueprint (*.toml), or a folder (with its layers, overlays, hooks) packed as tar.gz')
+    .argument('<recipe>', 'recipe YAML file, blueprint (*.toml) or recipe folder')
+    .option('--file <name>', 'with a folder: the recipe file inside it (default: recipe.yaml, else the only *.yaml, else the only *.toml)')
     .option('--name <name>', "store it under this name instead of the recipe's own")
+    .option('--type <type>', "a blueprint's image type, as composer names it: qcow2, raw, vmdk, vhd, tar, container, ... (the server then stores the blueprint with the recipe.yaml kiln import makes of it)")
+    .option('--lenient', "a blueprint's keys that do not change what the image does are dropped with a warning instead of refused (stored as with --type)")
     .action((path, opts) =>
       withApi(opts, async (api) => {
-        const st = await stat(path).catch(() => undefined);
-        if (!st) throw new UserError(`${path}: no such file or folder`);
-        const query = new URLSearchParams();
-        let body: BodyInit;
-        let type: string;
-        if (st.isDirectory()) {
-          const { entries, skipped } = await packList(resolve(path));
-          if (skipped.length) note(`left out: ${skipped.join(', ')}`);
-          if (opts.file) query.set('file', opts.file);
-          body = Readable.toWeb(packStream(entries)) as ReadableStream<Uint8Array>;
-          type = 'application/gzip';
-        } else {
-          if (opts.file) throw new UserError('--file names the recipe inside a folder; push the folder, or push the file alone without --file');
-          query.set('file', basename(path));
-          body = await readFile(path);
-          type = 'application/yaml';
-        }
-        if (opts.name) query.set('name', opts.name);
-        const q = query.size ? `?${query.toString()}` : '';
-        const pushed = await api.json(PushRecipeResponse, 'POST', `${routes.recipes()}${q}`, { body, headers: { 'content-type': type } });
+        const { query, body, contentType, skipped } = await pushRequest(path, opts);
+        if (skipped.length) note(`left out: ${skipped.join(', ')}`);
+        const pushed = await api.json(PushRecipeResponse, 'POST', `${routes.recipes()}${query}`, { body, headers: { 'content-type': contentType } });
+        for (const w of pushed.warnings ?? []) note(`warning: ${formatDiagnostic(w)}`);
         print(`${pushed.name} version ${pushed.version} ${pushed.created ? 'stored' : 'unchanged (this content already was that version)'}: ${pushed.files} files, ${pushed.size} bytes, sha256 ${pushed.hash}\n`);
       }),
     );

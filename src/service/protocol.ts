@@ -14,6 +14,14 @@ export const BuildState = z.enum(BUILD_STATES);
 export type BuildState = z.infer<typeof BuildState>;
 export const FINAL_STATES: readonly BuildState[] = ['succeeded', 'failed', 'canceled'];
 
+/** An artifact upload's sha256 (hex), which the server checks before it lists the file. */
+export const SHA256_HEADER = 'x-kiln-sha256';
+/**
+ * Instead of a body: the path of the file on the server's own machine. Only the in-process worker
+ * of `kiln serve` may send it, and only for files in its folder for the lease it holds.
+ */
+export const LOCAL_FILE_HEADER = 'x-kiln-local-file';
+
 export const WORKER_STATES = ['idle', 'busy', 'draining', 'lost'] as const;
 export const WorkerState = z.enum(WORKER_STATES);
 export type WorkerState = z.infer<typeof WorkerState>;
@@ -49,10 +57,12 @@ export const ErrorBody = z.object({
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
 // ---------------------------------------------------------------------------------------------
-// Recipes. POST /v1/recipes takes the raw body: `application/yaml` (one recipe file) or
-// `application/x-tar` / `application/gzip` (a bundle of the recipe's folder; `?file=` names the
-// recipe inside it, default `recipe.yaml`, else the only top-level *.yaml). Every push that
-// changes the content makes a new version; pushing identical content returns the existing one.
+// Recipes. POST /v1/recipes takes the raw body: `application/yaml` (one recipe file),
+// `application/toml` (a blueprint) or `application/x-tar` / `application/gzip` (a bundle of the
+// recipe's folder; `?file=` names the recipe inside it, default `recipe.yaml`, else the only
+// top-level *.yaml, else the only *.toml). `?lenient=true` and `?type=` translate a blueprint at
+// push time (recipes/blueprint.ts). Every push that changes the content makes a new version; pushing
+// identical content returns the existing one.
 
 export const RecipeVersion = z.object({
   name: RecipeName,
@@ -66,7 +76,10 @@ export const RecipeVersion = z.object({
   createdAt: Time,
 });
 export type RecipeVersion = z.infer<typeof RecipeVersion>;
-export const PushRecipeResponse = RecipeVersion.extend({ created: z.boolean().describe('false when this content was already a version') });
+export const PushRecipeResponse = RecipeVersion.extend({
+  created: z.boolean().describe('false when this content was already a version'),
+  warnings: z.array(Diagnostic).optional().describe('what ?lenient=true dropped from a blueprint, each at its line (kiln import prints these)'),
+});
 export const RecipeSummary = z.object({ name: RecipeName, latest: z.number().int(), versions: z.number().int(), updatedAt: Time });
 export const RecipeList = z.object({ recipes: z.array(RecipeSummary) });
 export const RecipeVersionList = z.object({ name: RecipeName, versions: z.array(RecipeVersion) });

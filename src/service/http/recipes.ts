@@ -1,6 +1,6 @@
 /**
- * Recipes: push (one YAML file or a tar(.gz) bundle of its folder), list, versions, one version
- * (its recipe file, or the bundle), its variables for forms, and the diff of two versions.
+ * Recipes: push (one YAML file, a blueprint, or a tar(.gz) bundle of its folder), list, versions,
+ * one version (its recipe file, or the bundle), its variables for forms, and the diff of two versions.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -9,7 +9,9 @@ import { z } from 'zod';
 import { byteLimit, safeName, unpackBundle } from '../bundle/unpack.js';
 import { listTree } from '../bundle/canonical.js';
 import type { App, ServiceContext } from '../context.js';
+import { IMAGE_TYPES, isBlueprintFile } from '../../blueprint/index.js';
 import { ErrorBody, PushRecipeResponse, RecipeDetail, RecipeList, RecipeName, RecipeVersionList, type RecipeVersion } from '../protocol.js';
+import { blueprintOptions, translatePushedBlueprint } from '../recipes/blueprint.js';
 import { checkPushedRecipe, recipeFileOf } from '../recipes/check.js';
 import { diffFolders } from '../recipes/diff.js';
 import { ApiError, notFound } from './errors.js';
@@ -19,6 +21,18 @@ import { recipeVariables } from '../recipes/variables.js';
 export const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'application/toml'];
 const TOML_TYPE = 'application/toml';
 export const BUNDLE_TYPES = ['application/x-tar', 'application/tar', 'application/gzip', 'application/x-gzip'];
+
+const PushQuery = z.strictObject({
+  file: z.string().max(1024).optional(),
+  name: RecipeName.optional(),
+  lenient: z.enum(['true', 'false']).optional().describe("a blueprint's keys that do not change what the image does are dropped with a warning instead of refused (kiln import --lenient)"),
+  type: z
+    .string()
+    .min(1)
+    .max(64)
+    .optional()
+    .describe(`a blueprint's image type, as composer names it (kiln import --type): ${Object.keys(IMAGE_TYPES).join(', ')}`),
+});
 
 const VersionRef = z.string().regex(/^([1-9][0-9]{0,9}|latest)$/, 'a version number or "latest"');
 const VersionParams = z.object({ name: RecipeName, version: VersionRef });
@@ -39,9 +53,9 @@ export function recipeRoutes(app: App, ctx: ServiceContext): void {
       config: { auth: ['build'] },
       schema: {
         tags: ['recipes'],
-        description: `Body: one recipe file (${YAML_TYPES[0]}), one osbuild-composer blueprint (${TOML_TYPE}) or a bundle of its folder (${BUNDLE_TYPES.join(', ')}). 201 for a new version, 200 when the content already was one.`,
-        querystring: z.strictObject({ file: z.string().max(1024).optional(), name: RecipeName.optional() }),
-        response: { 200: PushRecipeResponse, 201: PushRecipeResponse, 413: ErrorBody, 422: ErrorBody },
+        description: `Body: one recipe file (${YAML_TYPES[0]}), one osbuild-composer blueprint (${TOML_TYPE}) or a bundle of its folder (${BUNDLE_TYPES.join(', ')}). 201 for a new version, 200 when the content already was one. With lenient or type, a blueprint is translated now (as kiln import does) and the version holds it and the recipe.yaml made of it, which is the recipe file builds use.`,
+        querystring: PushQuery,
+        response: { 200: PushRecipeResponse, 201: PushRecipeResponse, 400: ErrorBody, 413: ErrorBody, 422: ErrorBody },
       },
     },
     async (request, reply) => {
@@ -56,7 +70,7 @@ export function recipeRoutes(app: App, ctx: ServiceContext): void {
           file = safeName(request.query.file ?? (type === TOML_TYPE ? 'blueprint.toml' : 'recipe.yaml')) ?? '';
           if (!file || file.includes('/')) throw new ApiError(400, 'invalid_request', `querystring.file: ${JSON.stringify(request.query.file)} is not a plain file name`);
           // What a file is, kiln reads from its name: a blueprint must be named *.toml.
-          if (type === TOML_TYPE && !file.endsWith('.toml')) throw new ApiError(400, 'invalid_request', `querystring.file: ${JSON.stringify(file)}: a blueprint (${TOML_TYPE}) is stored under a name ending in .toml`);
+          if (type === TOML_TYPE && !isBlueprintFile(file)) throw new ApiError(400, 'invalid_request', `querystring.file: ${JSON.stringify(file)}: a blueprint (${TOML_TYPE}) is stored under a name ending in .toml`);
           await pipeline(request.raw, byteLimit(ctx.maxUpload, 'the upload'), createWriteStream(`${dir}/${file}`, { mode: 0o644 }));
         } else if (BUNDLE_TYPES.includes(type)) {
           await unpackBundle(request.raw, dir, limits);
@@ -64,16 +78,21 @@ export function recipeRoutes(app: App, ctx: ServiceContext): void {
         } else {
           throw new ApiError(415, 'invalid_request', `Content-Type ${type || '(none)'}: send ${YAML_TYPES[0]} for one recipe file or ${BUNDLE_TYPES[0]} / ${BUNDLE_TYPES[2]} for a bundle`);
         }
+        const options = blueprintOptions(request.query, file);
+        const translated = options ? translatePushedBlueprint(dir, file, options) : undefined;
+        if (translated) file = translated.file;
+        // A translation is checked again as what builds read: a stored version always builds as checked.
         const plan = checkPushedRecipe(dir, file);
         const name = request.query.name ?? plan.loaded.recipe.name;
         if (!RecipeName.safeParse(name).success) {
           throw new ApiError(422, 'invalid_recipe', `the recipe's name ${JSON.stringify(name)} cannot name a service recipe (lower-case letters, digits, ".", "_", "-"); push with ?name=`);
         }
         const packed = await ctx.bundles.store(dir);
-        return ctx.store.addRecipeVersion({ name, hash: packed.sha256, file, files: packed.files, size: packed.size });
+        const added = await ctx.store.addRecipeVersion({ name, hash: packed.sha256, file, files: packed.files, size: packed.size });
+        return { ...added, warnings: translated?.warnings ?? [] };
       });
-      request.log.info({ recipe: pushed.version.name, version: pushed.version.version, created: pushed.created }, 'recipe pushed');
-      return reply.code(pushed.created ? 201 : 200).send({ ...pushed.version, created: pushed.created });
+      request.log.info({ recipe: pushed.version.name, version: pushed.version.version, created: pushed.created, warnings: pushed.warnings.length }, 'recipe pushed');
+      return reply.code(pushed.created ? 201 : 200).send({ ...pushed.version, created: pushed.created, ...(pushed.warnings.length ? { warnings: pushed.warnings } : {}) });
     },
   );
 

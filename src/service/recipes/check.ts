@@ -3,12 +3,14 @@
  * what `kiln build` would, with the same positioned messages (paths relative to the bundle).
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import type { BlueprintOptions } from '../../blueprint/index.js';
 import { planRecipe, type Plan } from '../../engine/plan.js';
 import { UserError } from '../../errors.js';
 import { safeName } from '../bundle/unpack.js';
 import { ApiError, type DiagnosticItem } from '../http/errors.js';
 
-export interface CheckOptions {
+/** `lenient` and `type` are for a blueprint only (the loader refuses them for a YAML recipe). */
+export interface CheckOptions extends BlueprintOptions {
   set?: Record<string, string>;
   arch?: string;
 }
@@ -42,9 +44,9 @@ const UNSET = /^variable ([A-Za-z_][A-Za-z0-9_]*) is not set /;
  * to the build request (which must set it), so the check runs once more with a stand-in value
  * for each. Any other problem, or one the stand-ins cause, refuses the push as `kiln build` would.
  */
-export function checkPushedRecipe(dir: string, file: string): Plan {
+export function checkPushedRecipe(dir: string, file: string, options: CheckOptions = {}): Plan {
   try {
-    return checkRecipe(dir, file);
+    return checkRecipe(dir, file, options);
   } catch (err) {
     if (!(err instanceof ApiError) || !err.diagnostics?.length) throw err;
     const unset: string[] = [];
@@ -54,7 +56,7 @@ export function checkPushedRecipe(dir: string, file: string): Plan {
       unset.push(name);
     }
     try {
-      return checkRecipe(dir, file, { set: Object.fromEntries(unset.map((name): [string, string] => [name, 'x'])) });
+      return checkRecipe(dir, file, { ...options, set: Object.fromEntries(unset.map((name): [string, string] => [name, 'x'])) });
     } catch {
       throw err;
     }
@@ -64,7 +66,7 @@ export function checkPushedRecipe(dir: string, file: string): Plan {
 export function checkRecipe(dir: string, file: string, options: CheckOptions = {}): Plan {
   try {
     // No environment: what a recipe means must not depend on the server's KILN_VAR_* or KILN_LAYER_PATH.
-    return planRecipe(`${dir}/${file}`, { env: {}, ...(options.set ? { set: options.set } : {}), ...(options.arch ? { arch: options.arch } : {}) });
+    return planRecipe(`${dir}/${file}`, { ...options, env: {} });
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
     const diagnostics: DiagnosticItem[] = err.diagnostics.map((d) => ({ ...d, file: relativeTo(dir, d.file), message: relativeTo(dir, d.message) }));

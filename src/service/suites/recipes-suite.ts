@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { describe, it } from 'node:test';
+import { importBlueprint } from '../../blueprint/index.js';
 import { HELLO, makeTar, pushYaml, withService, type Harness, type OpenStore, type TarEntry, errorOf, type Loose } from '../test-support/harness.js';
 
 async function pushTar(h: Harness, body: Buffer, type = 'application/x-tar', query = '') {
@@ -157,6 +158,60 @@ export function recipeSuite(engine: string, open: () => OpenStore): void {
         ]);
         const misnamed = await h.app.inject({ method: 'POST', url: '/v1/recipes?file=bp.yaml', headers: { ...h.auth(h.admin), 'content-type': 'application/toml' }, payload: blueprint });
         assert.equal(misnamed.statusCode, 400);
+      }));
+
+    void it('translates a blueprint pushed with lenient or type as kiln import does, and stores it with that recipe.yaml', () =>
+      withService(open(), async (h) => {
+        const blueprint = 'name = "Lenient"\n[customizations]\nhostname = "bp"\ninstallation_device = "/dev/sda"\n';
+        const push = (text: string, query = '') => h.app.inject({ method: 'POST', url: `/v1/recipes${query}`, headers: { ...h.auth(h.admin), 'content-type': 'application/toml' }, payload: text });
+        const strict = await push(blueprint);
+        assert.equal(strict.statusCode, 422, 'without lenient the push is refused as before');
+        assert.match(errorOf(strict).diagnostics?.[0]?.message ?? '', /\(--lenient drops it with a warning\)$/);
+        const pushed = await push(blueprint, '?lenient=true&type=qcow2');
+        assert.equal(pushed.statusCode, 201, pushed.body);
+        assert.equal(pushed.json<Loose>().file, 'recipe.yaml');
+        assert.deepEqual(pushed.json<Loose>().warnings, [
+          { file: 'blueprint.toml', line: 4, col: 1, text: 'installation_device = "/dev/sda"', message: 'customizations.installation_device: is for installer images; kiln writes the disk image itself (dropped: --lenient)' },
+        ]);
+        const text = await h.app.inject({ method: 'GET', url: '/v1/recipes/lenient/versions/1', headers: h.auth(h.admin) });
+        assert.equal(text.body, importBlueprint('blueprint.toml', blueprint, { lenient: true, type: 'qcow2' }).yaml.text, 'the recipe kiln import writes');
+        assert.match(text.body, /^# --type qcow2\noutputs:\n {2}- qcow2$/m);
+        const detail = await h.app.inject({ method: 'GET', url: '/v1/recipes/lenient/versions/1/detail', headers: h.auth(h.admin) });
+        assert.deepEqual(detail.json<Loose>().paths, ['blueprint.toml', 'recipe.yaml'], 'the blueprint as sent is kept beside it');
+        const again = await push(blueprint, '?type=qcow2&lenient=true');
+        assert.equal(again.statusCode, 200, 'the same blueprint and options are the same version');
+        const build = await h.app.inject({ method: 'POST', url: '/v1/builds', headers: h.auth(h.admin), payload: { recipe: 'lenient' } });
+        assert.equal(build.statusCode, 202, build.body);
+
+        const bundled = await pushTar(h, await makeTar([{ name: 'image.toml', body: 'name = "typed"\n' }]), 'application/x-tar', '?type=container');
+        assert.equal(bundled.statusCode, 201, bundled.body);
+        assert.equal(bundled.json<Loose>().file, 'recipe.yaml');
+        assert.equal(bundled.json<Loose>().warnings, undefined);
+        const taken = await pushTar(h, await makeTar([{ name: 'recipe.yaml', body: HELLO }, { name: 'image.toml', body: 'name = "typed"\n' }]), 'application/x-tar', '?file=image.toml&type=raw');
+        assert.equal(taken.statusCode, 422, taken.body);
+        assert.equal(errorOf(taken).message, 'recipe.yaml: the bundle already has the file the blueprint image.toml is translated into with lenient or type; leave it out, or push without them');
+
+        const untranslatable = await push('name = "x"\nmodules = [{ name = "nodejs" }]\n', '?lenient=true');
+        assert.equal(untranslatable.statusCode, 422);
+        assert.deepEqual(errorOf(untranslatable).diagnostics, [
+          { file: 'blueprint.toml', line: 2, col: 1, text: 'modules = [{ name = "nodejs" }]', message: 'modules: DNF modules have no Debian equivalent (list the packages you need in [[packages]])' },
+        ]);
+        const yaml = await pushYaml(h, HELLO, '?lenient=true');
+        assert.equal(yaml.status, 400);
+        assert.equal((yaml.body.error as Loose).message, 'querystring.lenient: for blueprints (*.toml) only; the recipe recipe.yaml is YAML, which names its formats in outputs: (push it without lenient)');
+        const yamlBundle = await pushTar(h, await makeTar([{ name: 'recipe.yaml', body: HELLO }]), 'application/x-tar', '?lenient=true&type=raw');
+        assert.equal(yamlBundle.statusCode, 400);
+        assert.match(errorOf(yamlBundle).message, /^querystring\.lenient, querystring\.type: for blueprints/);
+        const ova = await push(blueprint, '?type=ova');
+        assert.equal(ova.statusCode, 400);
+        assert.match(errorOf(ova).message, /^querystring\.type: ova: kiln has no OVA output \(use vmdk\) \(supported: qcow2, /);
+        assert.equal((await push(blueprint, '?lenient=yes')).statusCode, 400);
+        const list = await h.app.inject({ method: 'GET', url: '/v1/recipes', headers: h.auth(h.admin) });
+        assert.deepEqual(list.json<{ recipes: { name: string }[] }>().recipes.map((r) => r.name), ['lenient', 'typed'], 'a refused push stores nothing');
+
+        const doc = await h.app.inject({ method: 'GET', url: '/openapi.json', headers: h.auth(h.admin) });
+        const params = doc.json<{ paths: Record<string, { post: { parameters: { name: string; in: string }[] } }> }>().paths['/v1/recipes']?.post.parameters ?? [];
+        assert.deepEqual(params.filter((p) => p.in === 'query').map((p) => p.name).sort(), ['file', 'lenient', 'name', 'type']);
       }));
 
     void it('refuses a recipe that does not validate with 422 and the CLI diagnostics, storing nothing', () =>

@@ -123,8 +123,8 @@ export const api = {
   /** Every file of a version: the canonical tar of its folder. */
   recipeBundle: async (name: string, version: number) => new Uint8Array(await (await request('GET', `/v1/recipes/${e(name)}/versions/${version}?format=bundle`)).arrayBuffer()),
   recipeDiff: async (name: string, from: number, to: number) => (await request('GET', `/v1/recipes/${e(name)}/diff?from=${from}&to=${to}`)).text(),
-  pushRecipe: (body: BodyInit, contentType: string, file?: string) =>
-    json<PushRecipeResponse>('POST', `/v1/recipes${file ? `?file=${e(file)}` : ''}`, { body, contentType }),
+  /** `query`: `?file=...&lenient=true&type=...` or empty (upload.ts makes it). */
+  pushRecipe: (body: BodyInit, contentType: string, query = '') => json<PushRecipeResponse>('POST', `/v1/recipes${query}`, { body, contentType }),
   workers: () => json<z.infer<typeof P.WorkerList>>('GET', '/v1/workers'),
   tokens: () => json<z.infer<typeof P.TokenList>>('GET', '/v1/tokens'),
   createToken: (name: string, scopes: Scope[]) => json<CreatedToken>('POST', '/v1/tokens', { json: { name, scopes } }),

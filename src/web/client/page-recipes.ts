@@ -1,13 +1,14 @@
-/** Recipes: the list, and upload of a file, a bundle or a folder; refusals shown at their line. */
-import { api, ApiError } from './api.js';
+/** Recipes: the list, and upload of a file, a blueprint, a bundle or a folder; refusals shown at their line. */
+import { api, ApiError, type PushRecipeResponse } from './api.js';
 import { field, h, put, table } from './dom.js';
+import { diagnosticPlace } from './errors.js';
 import { formatAgo } from './format.js';
 import { href } from './routes.js';
 import { sourceView } from './source-view.js';
 import { errorBox, guarded, section, type Page } from './ui.js';
-import { fromFile, fromFolder, type UploadBody } from './upload.js';
+import { fromFile, fromFolder, isBlueprintPick, isToml, pushQuery, type BlueprintChoice, type UploadBody } from './upload.js';
 
-/** The refusal, and each YAML file with a diagnostic shown with its lines marked. */
+/** The refusal, and each YAML or TOML file with a diagnostic shown with its lines marked. */
 function refusal(err: unknown, upload: UploadBody): HTMLElement {
   const box = errorBox(err, 'Uploading the recipe');
   if (!(err instanceof ApiError)) return box;
@@ -17,23 +18,57 @@ function refusal(err: unknown, upload: UploadBody): HTMLElement {
     if (!name) continue;
     files.set(name, [...(files.get(name) ?? []), { line: d.line ?? 0, ...(d.col ? { col: d.col } : {}), message: d.message }]);
   }
-  return h('div', {}, box, ...[...files].map(([name, notes]) => h('div', {}, h('h3', {}, name), sourceView(upload.texts.get(name) ?? '', `${name}, with the problems marked`, notes))));
+  return h('div', {}, box, ...[...files].map(([name, notes]) => h('div', {}, h('h3', {}, name), sourceView(upload.texts.get(name) ?? '', `${name}, with the problems marked`, notes, !isToml(name)))));
+}
+
+/** A blueprint's options (kiln import --lenient --type), shown only while a blueprint is picked. */
+function blueprintFields(): { el: HTMLElement; choice: () => BlueprintChoice; show: (on: boolean) => void } {
+  const lenient = h('input', { type: 'checkbox', name: 'lenient' });
+  const type = h('input', { type: 'text', name: 'type', autocomplete: 'off', spellcheck: 'false' });
+  const el = h(
+    'fieldset',
+    { hidden: true },
+    h('legend', {}, 'Blueprint options'),
+    h('label', { class: 'inline' }, lenient, ' Lenient: drop keys that do not change the image, with a warning'),
+    field('Image type', type, "composer's name: qcow2, raw, vmdk, vhd, tar, container, …; empty: kiln's default output (raw)"),
+  );
+  return {
+    el,
+    choice: () => ({ lenient: lenient.checked, type: type.value }),
+    show: (on) => {
+      el.hidden = !on;
+    },
+  };
+}
+
+/** What the server stored, and what lenient dropped from a blueprint. */
+function stored(pushed: PushRecipeResponse): HTMLElement {
+  const what = pushed.created ? `Stored ${pushed.name} version ${pushed.version}. ` : `Nothing new: this is already ${pushed.name} version ${pushed.version}. `;
+  const warnings = pushed.warnings ?? [];
+  return h(
+    'div',
+    {},
+    h('p', { class: 'ok', role: 'status' }, what, h('a', { href: href(`/recipes/${pushed.name}/${pushed.version}`) }, 'View it'), ' · ', h('a', { href: href('/new', { recipe: pushed.name, version: pushed.version }) }, 'Build it')),
+    warnings.length > 0 && h('p', {}, 'Lenient dropped these (the image does the same without them):'),
+    warnings.length > 0 && h('ul', {}, ...warnings.map((w) => h('li', {}, `${diagnosticPlace(w)} ${w.message}`))),
+  );
 }
 
 function uploadForm(onDone: () => void): HTMLElement {
-  const fileInput = h('input', { type: 'file', name: 'recipe', accept: '.yaml,.yml,.tar,.tgz,.tar.gz,application/yaml,application/x-tar,application/gzip' });
+  const fileInput = h('input', { type: 'file', name: 'recipe', accept: '.yaml,.yml,.toml,.tar,.tgz,.tar.gz,application/yaml,application/toml,application/x-tar,application/gzip' });
   const folderInput = h('input', { type: 'file', name: 'folder', multiple: true });
   folderInput.webkitdirectory = true;
+  const options = blueprintFields();
+  const picked = () => options.show(isBlueprintPick(fileInput.files?.[0]?.name, [...(folderInput.files ?? [])].map((f) => f.webkitRelativePath || f.name)));
+  fileInput.addEventListener('change', picked);
+  folderInput.addEventListener('change', picked);
   const status = h('div', { 'aria-live': 'polite' });
   const button = h('button', { type: 'submit' }, 'Upload');
   const send = async (upload: UploadBody) => {
     put(status, h('p', {}, 'Uploading…'));
     try {
-      const pushed = await api.pushRecipe(upload.body, upload.contentType, upload.file);
-      put(
-        status,
-        h('p', { class: 'ok', role: 'status' }, pushed.created ? `Stored ${pushed.name} version ${pushed.version}. ` : `Nothing new: this is already ${pushed.name} version ${pushed.version}. `, h('a', { href: href(`/recipes/${pushed.name}/${pushed.version}`) }, 'View it'), ' · ', h('a', { href: href('/new', { recipe: pushed.name, version: pushed.version }) }, 'Build it')),
-      );
+      const pushed = await api.pushRecipe(upload.body, upload.contentType, pushQuery(upload, options.choice()));
+      put(status, stored(pushed));
       onDone();
     } catch (err) {
       put(status, refusal(err, upload));
@@ -61,7 +96,8 @@ function uploadForm(onDone: () => void): HTMLElement {
       },
     },
     h('p', {}, 'Each upload of a name is a new version; the same content again changes nothing.'),
-    h('div', { class: 'row' }, field('Recipe file or bundle', fileInput, '.yaml, .tar or .tar.gz'), field('or a recipe folder', folderInput, 'with its layers, overlays and hooks')),
+    h('div', { class: 'row' }, field('Recipe file or bundle', fileInput, '.yaml, .toml (a blueprint), .tar or .tar.gz'), field('or a recipe folder', folderInput, 'with its layers, overlays and hooks')),
+    options.el,
     button,
     status,
   );

@@ -126,6 +126,12 @@ void test('sign in; a recipe that does not validate is shown with its error at t
   assert.deepEqual(await marked.evaluateAll((els) => els.map((e) => e.getAttribute('data-line'))), ['3']);
   assert.match(await page.locator('.src-note').first().innerText(), /line 3/);
   await shoot(page, '03-recipe-upload-error');
+  // A blueprint: its options appear, and a refusal is marked at its line of the TOML.
+  const blueprint = 'name = "web-bp"\n[customizations]\ninstallation_device = "/dev/sda"\n';
+  await page.getByLabel('Recipe file or bundle').setInputFiles({ name: 'web.toml', mimeType: 'application/toml', buffer: Buffer.from(blueprint) });
+  await page.getByLabel('Image type').waitFor();
+  await page.getByRole('button', { name: 'Upload' }).click();
+  await page.locator('.src-line.has-error[data-line="3"]', { hasText: 'installation_device' }).waitFor();
 });
 
 void test('upload a recipe, a new version of it as a folder, view and diff them', async () => {
