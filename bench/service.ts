@@ -11,7 +11,7 @@
  *   3. A real build (examples/container.yaml) through `kiln serve --workers 1` against the same
  *      build with `kiln build`, in turns, each with an empty stage store and a shared package
  *      cache; the overhead, and the time from POST /v1/builds to the first stage starting.
- *   node dist/bench/service.js [--seconds 60] [--clients 200] [--interval 1000] [--runs 3] [--skip-build]
+ *   node dist/bench/service.js [--seconds 60] [--clients 200] [--interval 1000] [--runs 3] [--skip-build] [--skip-api]
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -31,6 +31,7 @@ const { values: flags } = parseArgs({
     interval: { type: 'string', default: '1000' },
     runs: { type: 'string', default: '3' },
     'skip-build': { type: 'boolean', default: false },
+    'skip-api': { type: 'boolean', default: false },
   },
 });
 const SECONDS = Number(flags.seconds);
@@ -223,8 +224,8 @@ async function buildOverhead(): Promise<string> {
   ].join('\n');
 }
 
-const pg = await startPostgres();
-try {
+const pg = flags['skip-api'] ? undefined : await startPostgres();
+if (pg) try {
   for (const [engine, database] of [['sqlite', undefined], ['postgres', pg.url]] as const) {
     const data = mkdtempSync(join(tmpdir(), `kiln-bench-${engine}-`));
     const s = await startServe(data, database, 0);

@@ -110,11 +110,12 @@ export function registerDevloopCommands(program: Command, h: DevloopHelpers): vo
     .option('--layer <name>', 'apply this layer after the recipe\'s own, as the build did (repeatable)', h.collectList, [] as string[])
     .option('--json', 'print one JSON event per line instead of progress')
     .action(async (recipe, opts) => {
+      // As `kiln build`: planned and checked once, inside the isolated run main.ts started.
       const loaded = devContainerRecipe(loadRecipe(recipe, loadOptions(opts)));
       const manifest = checkedManifest(loaded);
+      checkHost(manifest.arch as ArchName);
+      await checkRecipe(loaded, manifest, cacheDir());
       if (!isIsolated()) {
-        checkHost(manifest.arch as ArchName);
-        await checkRecipe(loaded, manifest, cacheDir());
         process.exitCode = await runIsolated();
         return;
       }

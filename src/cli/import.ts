@@ -3,7 +3,6 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { importBlueprint, isBlueprintFile } from '../blueprint/index.js';
 import { formatDiagnostic, type Diagnostic } from '../diagnostics.js';
-import { isIsolated } from '../engine/isolate.js';
 import { UserError } from '../errors.js';
 import { readSourceText } from '../recipe/read-text.js';
 
@@ -34,7 +33,6 @@ export function blueprintFlags(opts: { lenient?: boolean; type?: string }): { le
   return {
     ...(opts.lenient ? { lenient: true } : {}),
     ...(opts.type === undefined ? {} : { type: opts.type }),
-    // A build runs twice (checked outside, built isolated): the warnings are shown once.
-    onWarning: (w) => isIsolated() || process.stderr.write(`warning: ${formatDiagnostic(w)}\n`),
+    onWarning: (w) => process.stderr.write(`warning: ${formatDiagnostic(w)}\n`),
   };
 }

@@ -1,5 +1,4 @@
-#!/usr/bin/env node
-/** The kiln command. The only module that calls process.exit. */
+/** The kiln command line (main.ts loads it). The only module that calls process.exit. */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
@@ -92,10 +91,11 @@ program
         throw new UserError(`--rebuild-from ${opts.rebuildFrom}: this recipe has no such stage; its stages are: ${manifest.stages.map((s) => s.stage).join(', ')}`);
       }
     }
+    // Everything a user can get wrong is checked before the first variant's first command. As
+    // root, main.ts has already re-executed kiln isolated and this runs in there.
+    for (const { manifest } of variants) checkHost(manifest.arch as ArchName);
+    for (const { loaded, manifest } of variants) await checkRecipe(loaded, manifest, cacheDir());
     if (!isIsolated()) {
-      // Everything a user can get wrong is checked out here; the builds themselves run isolated.
-      for (const { manifest } of variants) checkHost(manifest.arch as ArchName);
-      for (const { loaded, manifest } of variants) await checkRecipe(loaded, manifest, cacheDir());
       process.exitCode = await runIsolated();
       return;
     }

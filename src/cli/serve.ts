@@ -101,7 +101,21 @@ export async function serve(o: ServeOptions, signal: AbortSignal, print: (line: 
   try {
     const first = await firstAdminToken(store);
     if (first) print(`kiln serve: a new service; its admin token (shown once, only its hash is kept):\n  ${first}`);
-    const server = await startServer({ store, dataDir: data, host, port, maxUpload, maxArtifact, heartbeatSeconds, lostAfterSeconds, ...(o.artifacts ? { artifactsDir: o.artifacts } : {}), logger, routes: [registerWebUi] });
+    const workDir = join(data, 'work');
+    const server = await startServer({
+      store,
+      dataDir: data,
+      host,
+      port,
+      maxUpload,
+      maxArtifact,
+      heartbeatSeconds,
+      lostAfterSeconds,
+      ...(o.artifacts ? { artifactsDir: o.artifacts } : {}),
+      ...(workers ? { localWorkDir: workDir } : {}),
+      logger,
+      routes: [registerWebUi],
+    });
     print(`kiln serve: listening on ${server.url} (${store.engine}), ${workers ? `in-process worker for ${workers} build${workers > 1 ? 's' : ''} at once` : 'no in-process worker'}`);
     const drain = new AbortController();
     const worker = workers
@@ -113,7 +127,9 @@ export async function serve(o: ServeOptions, signal: AbortSignal, print: (line: 
           concurrency: workers,
           heartbeatSeconds,
           signal: drain.signal,
-          workDir: join(data, 'work'),
+          workDir,
+          // On this machine: outputs are handed to the server by path, not streamed through HTTP.
+          localFiles: true,
           log: logger.child({ component: 'worker' }),
         }).catch((err: unknown) => logger.error({ err }, 'the in-process worker stopped'))
       : Promise.resolve();

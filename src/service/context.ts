@@ -14,6 +14,8 @@ export interface ServiceContext {
   bundles: BundleFiles;
   /** Where artifacts live (shared between servers on one database, e.g. over NFS). */
   artifactsDir: string;
+  /** The in-process worker's folder, the only place files handed over by path may come from. */
+  localWorkDir?: string;
   /** Bytes a pushed recipe (YAML or bundle) may have. */
   maxUpload: number;
   /** Bytes one artifact may have: images are far larger than recipes. */

@@ -37,6 +37,8 @@ export interface ServerOptions {
   dataDir: string;
   /** Shared by every server of one database: recipe bundles (`recipes/`) and artifacts (`<build>/`). Default `<data>/artifacts`. */
   artifactsDir?: string;
+  /** The in-process worker's folder: files in it may be handed over by path instead of uploaded. */
+  localWorkDir?: string;
   /** Default 127.0.0.1: the service is exposed on purpose, never by accident. */
   host?: string;
   /** Default 8080; 0 picks a free port (tests). */
@@ -84,6 +86,7 @@ export async function createApp(options: ServerOptions): Promise<ServiceApp> {
     store: options.store,
     bundles,
     artifactsDir,
+    ...(options.localWorkDir ? { localWorkDir: options.localWorkDir } : {}),
     maxUpload: options.maxUpload ?? DEFAULTS.maxUpload,
     maxArtifact: options.maxArtifact ?? DEFAULTS.maxArtifact,
     sseHeartbeatMs: options.sseHeartbeatMs ?? DEFAULTS.sseHeartbeatMs,

@@ -53,3 +53,15 @@ void test('flush with nothing pending resolves at once', async () => {
   await sender.flush();
   sender.stop();
 });
+
+void test('a stage starting goes at once; log lines wait for the interval', async () => {
+  const s = server();
+  const sender = new EventSender({ post: s.post, onRefused: () => assert.fail('not refused'), intervalMs: 60_000 });
+  sender.push(log('waits'));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(s.batches.length, 0, 'a log line alone waits for the interval');
+  sender.push({ type: 'stage-start', time: '2026-12-02T08:00:00.000Z', stage: 'bootstrap', index: 0, total: 9 });
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(s.batches, [[1, 2]], 'the stage took the waiting line along');
+  sender.stop();
+});

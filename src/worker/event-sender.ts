@@ -1,6 +1,6 @@
 /**
  * Sends a lease's events to the server in order, in batches (every ~200 ms, or at once when 500
- * are waiting), one request at a time. A batch that failed is sent again with the same numbers:
+ * are waiting or one is more than a log line), one request at a time. A batch that failed is sent again with the same numbers:
  * the server keeps only numbers it has not seen, so a resend after a timeout never duplicates.
  */
 import type { WorkerEvent } from '../service/protocol.js';
@@ -32,7 +32,7 @@ export class EventSender {
   push(event: UnnumberedWorkerEvent): void {
     if (this.stopped) return;
     this.pending.push(this.numberer.number(event));
-    if (this.pending.length >= this.batchSize) this.schedule(0);
+    if (this.pending.length >= this.batchSize || isUrgent(event)) this.schedule(0);
     else this.schedule(this.o.intervalMs ?? 200);
   }
 
@@ -98,7 +98,7 @@ export class EventSender {
       this.sending = false;
     }
     if (this.failures) this.retryLater();
-    else if (this.pending.length >= this.batchSize || (this.pending.length && this.waiters.length)) this.schedule(0);
+    else if (this.pending.length >= this.batchSize || (this.pending.length && this.waiters.length) || this.pending.some(isUrgent)) this.schedule(0);
     else if (this.pending.length) this.schedule(this.o.intervalMs ?? 200);
     else this.settle();
   }
@@ -119,4 +119,9 @@ export class EventSender {
       else w.resolve();
     }
   }
+}
+
+/** What watchers wait for (a stage starting or ending) goes at once; log lines ride in batches. */
+function isUrgent(event: { type: string }): boolean {
+  return event.type !== 'log';
 }

@@ -23,6 +23,8 @@ export interface JobOptions {
   workerName: string;
   kilnMain: string;
   workDir: string;
+  /** Hand the outputs to the server by path (it runs on this machine). */
+  localFiles?: boolean;
   log: WorkerLog;
   /** SIGTERM first, SIGKILL after this long (kiln build needs a moment to unmount). */
   killGraceMs: number;
@@ -137,7 +139,7 @@ export class RunningJob {
     if (exit.code !== 0) return { ok: false, error: failureText(exit) };
     try {
       const uploads = await uploadsOf(join(dir, 'out'), join(dir, 'upload'));
-      const count = await uploadOutputs({ api: this.o.api, lease: this.lease, jobToken: this.o.job.jobToken, uploads, signal: this.aborter.signal });
+      const count = await uploadOutputs({ api: this.o.api, lease: this.lease, jobToken: this.o.job.jobToken, uploads, signal: this.aborter.signal, ...(this.o.localFiles ? { local: true } : {}) });
       note(`uploaded ${count} files`);
       return { ok: true };
     } catch (err) {

@@ -1,6 +1,6 @@
 /**
  * The source of a stand-in for `kiln build --json`, for the worker's tests: it reads what to do
- * from comments in the recipe (`# mode: ok|slow|stubborn|once`, `# pidfile: PATH`,
+ * from comments in the recipe (`# mode: ok|slow|stubborn|once|badsums`, `# pidfile: PATH`,
  * `# marker: PATH`), prints build events like kiln does, and writes outputs. "stubborn" ignores
  * SIGTERM and starts a grandchild that does too, so only a SIGKILL of the whole group ends them.
  */
@@ -38,7 +38,8 @@ if (mode === 'stubborn') {
   writeFileSync(join(out, 'fake.tar'), 'image bytes '.repeat(1000));
   writeFileSync(join(out, 'oci', 'index.json'), '{}');
   writeFileSync(join(out, 'oci', 'blobs', 'b'), 'blob');
-  writeFileSync(join(out, 'SHA256SUMS'), '');
+  // "badsums": kiln's SHA256SUMS is wrong about the image, which the server must notice.
+  writeFileSync(join(out, 'SHA256SUMS'), mode === 'badsums' ? '0'.repeat(64) + '  fake.tar\n' : '');
   writeFileSync(join(out, 'build.json'), '{"name":"fake"}');
   emit({ type: 'build-end', ok: true, seconds: 0.2, outputDir: out });
 }

@@ -192,3 +192,35 @@ async function leasesOf(buildId: string): Promise<string[]> {
   for (const w of await store.listWorkers()) for (const l of await store.workerLeases(w.id)) if (l.buildId === buildId) out.push(l.id);
   return out;
 }
+
+void test("kiln serve's own worker hands its outputs over by path; the server still checks each sha256, and takes paths from no one else", async () => {
+  const localWork = join(dir, 'work-local');
+  const local = await startServer({ store, dataDir: join(dir, 'data'), port: 0, heartbeatSeconds: 1, logger: false, localWorkDir: localWork });
+  const drain = new AbortController();
+  const running = worker(drain.signal, { server: local.url, workDir: localWork, localFiles: true });
+  try {
+    const ok = await until((await queue('t-local', '# mode: ok')).id, ['succeeded', 'failed']);
+    assert.equal(ok.state, 'succeeded', ok.error);
+    const { artifacts } = await api.json(ArtifactList, 'GET', routes.artifacts(ok.id));
+    assert.equal(artifacts.find((a) => a.name === 'fake.tar')?.sha256, createHash('sha256').update('image bytes '.repeat(1000)).digest('hex'));
+    const bad = await until((await queue('t-badsums', '# mode: badsums')).id, ['succeeded', 'failed']);
+    assert.equal(bad.state, 'failed');
+    assert.match(bad.error ?? '', /upload of fake\.tar: .*sha256/);
+  } finally {
+    drain.abort();
+    await running;
+    local.app.server.closeAllConnections();
+    await local.close();
+  }
+  // The main server has no in-process worker: a path is refused, and the build fails saying so.
+  const remote = new AbortController();
+  const elsewhere = worker(remote.signal, { workDir: join(dir, 'work-elsewhere'), localFiles: true });
+  try {
+    const refused = await until((await queue('t-path-refused', '# mode: ok')).id, ['succeeded', 'failed']);
+    assert.equal(refused.state, 'failed');
+    assert.match(refused.error ?? '', /only from its own in-process worker/);
+  } finally {
+    remote.abort();
+    await elsewhere;
+  }
+});

@@ -33,6 +33,8 @@ export interface WorkerOptions {
   kilnMain?: string;
   /** Bundles and outputs of running builds (one folder per lease, removed when it ends). */
   workDir: string;
+  /** The server runs on this machine and takes the outputs by path (`kiln serve`'s own worker). */
+  localFiles?: boolean;
   log: WorkerLog;
   version?: string;
   /** Long-poll length of a claim (the server caps it at 60). */
@@ -149,6 +151,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
         workerName: name,
         kilnMain: o.kilnMain ?? DEFAULT_KILN_MAIN,
         workDir: o.workDir,
+        ...(o.localFiles ? { localFiles: true } : {}),
         log: o.log,
         killGraceMs: o.killGraceMs ?? 20_000,
         abandon,

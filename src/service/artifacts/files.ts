@@ -5,11 +5,13 @@
  * under a listed name. The lease in the path keeps a requeued attempt from overwriting another's.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, link, mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { byteLimit } from '../bundle/unpack.js';
+import { isSystemError } from '../../errors.js';
+import { BundleError, byteLimit } from '../bundle/unpack.js';
 import { writeAll } from '../write-all.js';
 
 /** A plain file name: no folders, no leading dot (temporary files start with one), no controls. */
@@ -39,7 +41,7 @@ export class ChecksumMismatch extends Error {
 export async function storeArtifact(root: string, rel: { build: string; lease: string; name: string }, body: Readable, expected: string, maxBytes: number, beforeRename: () => Promise<void>): Promise<StoredFile> {
   const dir = join(root, rel.build, rel.lease);
   await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `.tmp-${randomBytes(6).toString('hex')}-${rel.name}`);
+  const tmp = tempName(dir, rel.name);
   const hash = createHash('sha256');
   let size = 0;
   const hasher = new Transform({
@@ -79,6 +81,57 @@ export async function storeArtifact(root: string, rel: { build: string; lease: s
     return { path: `${rel.build}/${rel.lease}/${rel.name}`, size, sha256: actual };
   } finally {
     if (!renamed) await rm(tmp, { force: true });
+  }
+}
+
+/**
+ * Takes a file the in-process worker wrote on this machine: linked into place when it is on the
+ * artifact folder's file system (no copy), else copied (a reflink where the file system can);
+ * then hashed, synced and renamed as an upload is. The worker's own name for it is its to remove.
+ */
+export async function adoptArtifact(root: string, rel: { build: string; lease: string; name: string }, source: string, expected: string, maxBytes: number, beforeRename: () => Promise<void>): Promise<StoredFile> {
+  const dir = join(root, rel.build, rel.lease);
+  await mkdir(dir, { recursive: true });
+  const tmp = tempName(dir, rel.name);
+  let renamed = false;
+  try {
+    try {
+      await link(source, tmp);
+    } catch (err) {
+      if (!isSystemError(err) || !['EXDEV', 'EPERM', 'EMLINK'].includes(err.code ?? '')) throw err;
+      await copyFile(source, tmp, constants.COPYFILE_FICLONE);
+    }
+    const handle = await open(tmp, 'r');
+    let checked: { size: number; sha256: string };
+    try {
+      checked = await hashWhole(handle);
+      if (checked.size > maxBytes) throw new BundleError('too_large', `the artifact (${checked.size} bytes) is larger than ${maxBytes} bytes (the server's --max-artifact)`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    if (checked.sha256 !== expected) throw new ChecksumMismatch(expected, checked.sha256);
+    await beforeRename();
+    await rename(tmp, join(dir, rel.name));
+    renamed = true;
+    await syncFolder(dir);
+    return { path: `${rel.build}/${rel.lease}/${rel.name}`, ...checked };
+  } finally {
+    if (!renamed) await rm(tmp, { force: true });
+  }
+}
+
+const tempName = (dir: string, name: string) => join(dir, `.tmp-${randomBytes(6).toString('hex')}-${name}`);
+
+async function hashWhole(handle: FileHandle): Promise<{ size: number; sha256: string }> {
+  const hash = createHash('sha256');
+  const buffer = Buffer.allocUnsafe(4 * 1024 * 1024);
+  let size = 0;
+  for (;;) {
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, size);
+    if (bytesRead === 0) return { size, sha256: hash.digest('hex') };
+    hash.update(buffer.subarray(0, bytesRead));
+    size += bytesRead;
   }
 }
 

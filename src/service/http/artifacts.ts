@@ -6,18 +6,18 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { isSystemError } from '../../errors.js';
-import { ARTIFACT_NAME, ChecksumMismatch, storeArtifact } from '../artifacts/files.js';
+import { adoptArtifact, ARTIFACT_NAME, ChecksumMismatch, storeArtifact } from '../artifacts/files.js';
+import { localSource } from '../artifacts/local-source.js';
 import type { ArtifactRow } from '../db/service-store.js';
 import type { App, ServiceContext } from '../context.js';
 import { noteState } from '../context.js';
-import { Artifact, ArtifactList, ErrorBody, Id } from '../protocol.js';
+import { Artifact, ArtifactList, ErrorBody, Id, LOCAL_FILE_HEADER, SHA256_HEADER } from '../protocol.js';
 import { BuildParams, findBuild } from './builds.js';
 import { ApiError, notFound } from './errors.js';
 import { heldLease, LeaseParams } from './jobs.js';
 import { parseRange, rangeError } from './range.js';
 
 const ArtifactName = z.string().regex(ARTIFACT_NAME, 'a plain file name (no folders, not starting with ".")');
-export const SHA256_HEADER = 'x-kiln-sha256';
 
 const view = (a: ArtifactRow): z.infer<typeof Artifact> => ({ name: a.name, size: a.size, sha256: a.sha256, createdAt: a.createdAt });
 
@@ -28,7 +28,7 @@ export function artifactRoutes(app: App, ctx: ServiceContext): void {
       config: { auth: ['worker'] },
       schema: {
         tags: ['jobs'],
-        description: 'Body: the file (application/octet-stream), streamed; header X-Kiln-Sha256 its sha256 (hex). Listed only once stored and checked.',
+        description: `Body: the file (application/octet-stream), streamed; header X-Kiln-Sha256 its sha256 (hex). Listed only once stored and checked. The server's own in-process worker may instead name the file's path on this machine in ${LOCAL_FILE_HEADER}, with no body.`,
         params: LeaseParams.extend({ name: ArtifactName }),
         response: { 201: Artifact, 200: Artifact, 400: ErrorBody, 409: ErrorBody, 413: ErrorBody, 422: ErrorBody, 507: ErrorBody },
       },
@@ -47,11 +47,19 @@ export function artifactRoutes(app: App, ctx: ServiceContext): void {
         if (existing.sha256 === expected) return reply.code(200).send(view(existing));
         throw new ApiError(409, 'conflict', `build ${lease.buildId} already has an artifact ${name} with another sha256`);
       }
+      const local = request.headers[LOCAL_FILE_HEADER];
+      const rel = { build: lease.buildId, lease: lease.id, name };
+      const stillHeld = async () => {
+        await heldLease(ctx, request, leaseId);
+      };
       let stored;
       try {
-        stored = await storeArtifact(ctx.artifactsDir, { build: lease.buildId, lease: lease.id, name }, request.raw, expected, ctx.maxArtifact, async () => {
-          await heldLease(ctx, request, leaseId);
-        });
+        if (typeof local === 'string') {
+          request.raw.resume();
+          stored = await adoptArtifact(ctx.artifactsDir, rel, await localSource(ctx.localWorkDir, lease.id, local), expected, ctx.maxArtifact, stillHeld);
+        } else {
+          stored = await storeArtifact(ctx.artifactsDir, rel, request.raw, expected, ctx.maxArtifact, stillHeld);
+        }
       } catch (err) {
         if (err instanceof ChecksumMismatch) throw new ApiError(422, 'checksum_mismatch', err.message);
         if (isSystemError(err) && err.code === 'ENOSPC') {
