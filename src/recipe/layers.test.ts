@@ -185,6 +185,11 @@ for (const [what, files, text, message, options] of ERRORS) {
 void test('--layer applies layers after the recipe\'s own, once; an unknown one names the flag and the nearest layer', () => {
   const folder = project(CHAIN);
   assert.deepEqual(load(folder, 'name: a\nlayers: [net]\n', { layers: ['extra', 'net'] }).layers.map((l) => l.name), ['base', 'net', 'extra']);
-  assert.deepEqual(load(folder, 'name: a\n', { layers: ['vm'] }).recipe.kernel.initramfs_modules.slice(0, 2), ['virtio_pci', 'virtio_blk']);
+  const vm = load(folder, 'name: a\n', { layers: ['vm'] }).recipe;
+  assert.deepEqual(vm.kernel.initramfs_modules.slice(0, 2), ['virtio_pci', 'virtio_blk']);
+  // Hardware a VM never has is left out; the NICs hypervisors and clouds present are put back.
+  assert.ok(vm.exclude.includes('/*lib/modules/*/kernel/sound/*'));
+  assert.ok(vm.exclude.includes('/*lib/modules/*/kernel/drivers/net/ethernet/*'));
+  assert.ok(vm.include.includes('/*lib/modules/*/kernel/drivers/net/ethernet/intel/*'));
   assert.match(errorOf(folder, 'name: a\n', { layers: ['extar'] }), /^--layer extar: no such layer \(did you mean extra\?\); kiln looks in the recipe's layers\/ folder/);
 });

@@ -38,6 +38,12 @@ void test('live ISO: hybrid layout, the image tree as a squashfs, boots with UEF
   assert.equal(run('unsquashfs', ['-cat', squashfs, 'etc/hostname']).trim(), 'kiln-live');
   assert.match(run('unsquashfs', ['-cat', squashfs, 'etc/motd']), /Running live/);
   assert.doesNotMatch(run('unsquashfs', ['-cat', squashfs, 'etc/fstab']), /^[^#\s]/m);
+  // The vm layer: no modules for hardware a VM never has; those of QEMU's own devices stay.
+  const modules = run('unsquashfs', ['-l', squashfs, 'usr/lib/modules']);
+  // (dpkg leaves the folders of the files it left out.)
+  assert.doesNotMatch(modules, /\/kernel\/(sound|drivers\/net\/wireless|drivers\/media|drivers\/gpu\/drm\/amd)\/\S*\.ko/);
+  assert.match(modules, /\/kernel\/drivers\/net\/ethernet\/intel\/e1000\/e1000\.ko/);
+  assert.match(modules, /\/kernel\/drivers\/net\/virtio_net\.ko/);
 
   // UEFI from the CD drive, with a blank disk the live system must leave alone.
   const disk = blankDisk(join(dir, 'blank.raw'), 1 << 30);
@@ -54,6 +60,8 @@ void test('live ISO: hybrid layout, the image tree as a squashfs, boots with UEF
     const state = await vm.run('systemctl is-system-running --wait; systemctl --failed --no-legend', 300);
     assert.match(state.out, /^running$/m, `units failed:\n${state.out}`);
     assert.match((await vm.run('lsblk -dn -o SIZE /dev/vda')).out, /^\s*1G$/m);
+    // QEMU's virtio NIC has its driver, and the link is there.
+    assert.match((await vm.run('ls -1 /sys/class/net')).out, /^(en|eth)\S+$/m);
   } finally {
     await vm.stop();
   }
