@@ -5,12 +5,13 @@
  * Hard links become copies, so the folder holds only files, folders and links that stay inside.
  */
 import { copyFile, mkdir, open, readlink, realpath, symlink } from 'node:fs/promises';
-import { posix, sep } from 'node:path';
+import { posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { writeAll } from '../write-all.js';
+import { linkStaysInside } from './link-walk.js';
 
 export class BundleError extends Error {
   constructor(
@@ -174,13 +175,8 @@ export async function unpackBundle(input: Readable, dest: string, limits: Unpack
 async function checkLinks(dest: string, links: string[]): Promise<void> {
   const root = await realpath(dest);
   for (const name of links) {
-    let real: string;
-    try {
-      real = await realpath(`${dest}/${name}`);
-    } catch {
-      continue; // Dangling inside the bundle: resolved later inside the image, never on this host.
-    }
-    if (real !== root && !real.startsWith(`${root}${sep}`)) {
+    // Dangling links are kept (they are resolved inside the image), but not one whose way there leaves the bundle.
+    if (!(await linkStaysInside(root, `${root}/${name}`))) {
       const target = await readlink(`${dest}/${name}`);
       throw new BundleError('invalid_bundle', `bundle entry ${JSON.stringify(name)} is a link to ${JSON.stringify(target)}, which leads out of the bundle`);
     }

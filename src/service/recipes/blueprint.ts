@@ -6,7 +6,7 @@
  * protocol and the database need nothing new: they build a YAML recipe as they always have.
  * Without the options a blueprint is stored alone and translated wherever it is checked or built.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { lstatSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { imageType, importBlueprint, isBlueprintFile, type BlueprintOptions } from '../../blueprint/index.js';
 import { UserError } from '../../errors.js';
@@ -54,10 +54,17 @@ export function translatePushedBlueprint(dir: string, file: string, options: Blu
   checkPushedRecipe(dir, file, options);
   // Beside the blueprint: a key file it names is found from the recipe's folder.
   const recipe = posix.join(posix.dirname(file), 'recipe.yaml');
-  if (existsSync(`${dir}/${recipe}`)) {
+  // The folder must really be in the bundle (not reached through a link), and the name free: a
+  // link in its place counts as taken, even one that points to nothing.
+  const root = realpathSync(dir);
+  const folder = realpathSync(`${dir}/${posix.dirname(recipe)}`);
+  if (folder !== root && !folder.startsWith(`${root}/`)) {
+    throw new ApiError(422, 'invalid_bundle', `${file}: its folder is reached through a link that leads out of the bundle`);
+  }
+  if (lstatSync(`${dir}/${recipe}`, { throwIfNoEntry: false })) {
     throw new ApiError(422, 'invalid_bundle', `${recipe}: the bundle already has the file the blueprint ${file} is translated into with lenient or type; leave it out, or push without them`);
   }
   const { translation, yaml } = importBlueprint(file, readFileSync(`${dir}/${file}`, 'utf8'), options);
-  writeFileSync(`${dir}/${recipe}`, yaml.text, { mode: 0o644 });
+  writeFileSync(`${dir}/${recipe}`, yaml.text, { mode: 0o644, flag: 'wx' });
   return { file: recipe, warnings: translation.warnings };
 }
