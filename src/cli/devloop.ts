@@ -110,19 +110,21 @@ export function registerDevloopCommands(program: Command, h: DevloopHelpers): vo
     .option('--layer <name>', 'apply this layer after the recipe\'s own, as the build did (repeatable)', h.collectList, [] as string[])
     .option('--json', 'print one JSON event per line instead of progress')
     .action(async (recipe, opts) => {
-      // As `kiln build`: planned and checked once, inside the isolated run main.ts started.
+      // As `kiln build`: planned and checked once, inside the isolated run main.ts started, with
+      // the signal handler first (pid 1 there).
+      const signal = isIsolated() ? h.interruptible() : undefined;
       const loaded = devContainerRecipe(loadRecipe(recipe, loadOptions(opts)));
       const manifest = checkedManifest(loaded);
       checkHost(manifest.arch as ArchName);
-      await checkRecipe(loaded, manifest, cacheDir());
-      if (!isIsolated()) {
+      await checkRecipe(loaded, manifest, cacheDir(), signal);
+      if (!signal) {
         process.exitCode = await runIsolated();
         return;
       }
       const reporter = pickReporter(opts.json ?? false);
       const outputDir = resolve(opts.output ?? `out/${manifest.name}`);
       try {
-        await build({ manifest, recipeFile: resolve(recipe), outputDir, listener: reporter.listener, signal: h.interruptible(), kilnVersion: h.version });
+        await build({ manifest, recipeFile: resolve(recipe), outputDir, listener: reporter.listener, signal, kilnVersion: h.version });
       } finally {
         await reporter.done();
       }

@@ -6,7 +6,7 @@
  * its recipe once, in there; every build of the service's workers starts that much sooner.
  * Everything else (help, a user who is not root and must be told so) goes to program.ts.
  */
-import { isIsolated, runIsolated } from '../engine/isolate.js';
+import { isIsolated, noteEarlySignals, runIsolated } from '../engine/isolate.js';
 
 const ISOLATED_COMMANDS = new Set(['build', 'export-container']);
 
@@ -17,5 +17,6 @@ const help = args.includes('--help') || args.includes('-h');
 if (!isIsolated() && command !== undefined && ISOLATED_COMMANDS.has(command) && !help && process.getuid?.() === 0) {
   process.exitCode = await runIsolated();
 } else {
+  if (isIsolated()) noteEarlySignals();
   await import('./program.js');
 }

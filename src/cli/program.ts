@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import pc from 'picocolors';
 import { build } from '../engine/executor.js';
-import { isIsolated, runIsolated } from '../engine/isolate.js';
+import { earlySignal, isIsolated, runIsolated } from '../engine/isolate.js';
 import { ARCH_NAMES, type ArchName } from '../arch/table.js';
 import { checkHost, checkRecipe } from '../engine/preflight.js';
 import { cacheDir } from '../engine/workspace.js';
@@ -51,6 +51,9 @@ function interruptible(): AbortSignal {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // One that came while kiln was loading (isolate.ts) counts as the first.
+  const early = earlySignal();
+  if (early) stop(early);
   return controller.signal;
 }
 
@@ -80,6 +83,9 @@ program
   .option('--matrix <KEY=V1,V2>', 'build one variant per value, each into <output>/<value>: arch, release, or a recipe variable (repeatable: every combination)', collectList, [] as string[])
   .option('--json', 'print one JSON event per line instead of progress')
   .action(async (recipe, opts) => {
+    // Isolated, kiln is pid 1 of its namespace, and the kernel drops a signal pid 1 has no handler
+    // for: the handler comes first, so a Ctrl-C (or a worker's cancel) while the mirror is asked counts.
+    const signal = isIsolated() ? interruptible() : undefined;
     const lock = opts.lock === undefined ? undefined : readLock(opts.lock);
     const variants = parseMatrix(opts.matrix).map((v) => {
       const arch = v.arch ?? opts.arch;
@@ -94,12 +100,11 @@ program
     // Everything a user can get wrong is checked before the first variant's first command. As
     // root, main.ts has already re-executed kiln isolated and this runs in there.
     for (const { manifest } of variants) checkHost(manifest.arch as ArchName);
-    for (const { loaded, manifest } of variants) await checkRecipe(loaded, manifest, cacheDir());
-    if (!isIsolated()) {
+    for (const { loaded, manifest } of variants) await checkRecipe(loaded, manifest, cacheDir(), signal);
+    if (!signal) {
       process.exitCode = await runIsolated();
       return;
     }
-    const signal = interruptible();
     const failed: string[] = [];
     for (const { label, manifest } of variants) {
       const reporter = pickReporter(opts.json ?? false);

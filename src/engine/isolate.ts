@@ -9,7 +9,8 @@
  *   inner side die with it if the outer kiln is killed with SIGKILL.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, readFileSync, writeSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 
 const MARK = 'KILN_ISOLATED';
 
@@ -22,16 +23,58 @@ export function hostPid(): number {
   return Number(process.env.KILN_HOST_PID ?? process.pid);
 }
 
+let early: NodeJS.Signals | undefined;
+
+/** The file descriptor on which the isolated kiln says its signal handlers are in place. */
+const READY_FD = 3;
+
+/**
+ * Isolated, kiln is pid 1 of its namespace, and the kernel drops a signal sent to pid 1 that has no
+ * handler of its own (Node's start-up handler only restores the terminal and re-raises it). main.ts
+ * calls this first thing: a Ctrl-C that comes while kiln is still loading is noted, `earlySignal`
+ * tells the real handler (the CLI's interruptible) that it came, and the outer kiln is told that
+ * from now on a forwarded signal counts.
+ */
+export function noteEarlySignals(): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => (early ??= signal));
+  if (process.env.KILN_READY_FD !== String(READY_FD)) return;
+  delete process.env.KILN_READY_FD;
+  try {
+    writeSync(READY_FD, '1');
+    closeSync(READY_FD);
+  } catch {
+    // The outer kiln is gone; a signal can only come from inside now.
+  }
+}
+
+export function earlySignal(): NodeJS.Signals | undefined {
+  return early;
+}
+
 /** Re-runs this very command line isolated; resolves with its exit code. */
 export function runIsolated(): Promise<number> {
   const child = spawn(
     'setpriv',
     ['--pdeathsig', 'KILL', '--', 'unshare', '--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--', process.execPath, ...process.execArgv, ...process.argv.slice(1)],
     // Its own session: a Ctrl-C on the terminal reaches only this process, which forwards it once.
-    { stdio: 'inherit', detached: true, env: { ...process.env, [MARK]: '1', KILN_HOST_PID: String(process.pid) } },
+    { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], detached: true, env: { ...process.env, [MARK]: '1', KILN_HOST_PID: String(process.pid), KILN_READY_FD: String(READY_FD) } },
   );
+  let ready = false;
+  const readyPipe = child.stdio[READY_FD] as Readable | null;
+  readyPipe?.once('data', () => (ready = true));
+  readyPipe?.on('error', () => undefined);
+  let killedEarly = false;
   const forward = (signal: NodeJS.Signals) => {
-    for (const pid of childrenOf(child.pid)) {
+    // The kernel would drop the signal for an isolated kiln that does not handle it yet (still
+    // loading, or not forked), and unshare ignores it while it waits: then unshare is killed, and
+    // takes the isolated kiln along (--kill-child). Nothing has started yet.
+    const inner = ready ? childrenOf(child.pid) : [];
+    if (!inner.length && child.pid) {
+      killedEarly = true;
+      child.kill('SIGKILL');
+      return;
+    }
+    for (const pid of inner) {
       try {
         process.kill(pid, signal);
       } catch {
@@ -43,7 +86,7 @@ export function runIsolated(): Promise<number> {
   process.on('SIGTERM', () => forward('SIGTERM'));
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : 1)));
+    child.on('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' || killedEarly ? 130 : 1)));
   });
 }
 
