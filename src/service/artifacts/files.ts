@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, link, mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -93,6 +93,9 @@ export async function adoptArtifact(root: string, rel: { build: string; lease: s
   const dir = join(root, rel.build, rel.lease);
   await mkdir(dir, { recursive: true });
   const tmp = tempName(dir, rel.name);
+  // Before any copy: a file over the limit is refused at once, not after the copy.
+  const { size } = await lstat(source);
+  if (size > maxBytes) throw new BundleError('too_large', `the artifact (${size} bytes) is larger than ${maxBytes} bytes (the server's --max-artifact)`);
   let renamed = false;
   try {
     try {
@@ -101,7 +104,8 @@ export async function adoptArtifact(root: string, rel: { build: string; lease: s
       if (!isSystemError(err) || !['EXDEV', 'EPERM', 'EMLINK'].includes(err.code ?? '')) throw err;
       await copyFile(source, tmp, constants.COPYFILE_FICLONE);
     }
-    const handle = await open(tmp, 'r');
+    // Not through a link, whatever was put in the source's place meanwhile.
+    const handle = await open(tmp, constants.O_RDONLY | constants.O_NOFOLLOW);
     let checked: { size: number; sha256: string };
     try {
       checked = await hashWhole(handle);
