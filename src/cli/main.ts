@@ -15,7 +15,13 @@ const command = args.find((arg) => !arg.startsWith('-'));
 const help = args.includes('--help') || args.includes('-h');
 
 if (!isIsolated() && command !== undefined && ISOLATED_COMMANDS.has(command) && !help && process.getuid?.() === 0) {
-  process.exitCode = await runIsolated();
+  try {
+    process.exitCode = await runIsolated();
+  } catch (err) {
+    // setpriv and unshare are util-linux, on every Debian system; say so rather than show a stack.
+    process.stderr.write(`error: cannot start the isolated build (${err instanceof Error ? err.message : String(err)}); kiln needs setpriv and unshare (Debian package util-linux)\n`);
+    process.exitCode = 1;
+  }
 } else {
   if (isIsolated()) noteEarlySignals();
   await import('./program.js');
