@@ -38,21 +38,17 @@ export class ChecksumMismatch extends Error {
  * Streams `body` into place. `beforeRename` runs after the bytes are safe on disk and checked and
  * may throw to abandon the file (the lease was lost meanwhile).
  */
-export async function storeArtifact(root: string, rel: { build: string; lease: string; name: string }, body: Readable, expected: string, maxBytes: number, beforeRename: () => Promise<void>): Promise<StoredFile> {
-  const dir = join(root, rel.build, rel.lease);
-  await mkdir(dir, { recursive: true });
-  const tmp = tempName(dir, rel.name);
-  const hash = createHash('sha256');
-  let size = 0;
-  const hasher = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      size += chunk.length;
-      callback(null, chunk);
-    },
-  });
-  let renamed = false;
-  try {
+export async function storeArtifact(root: string, rel: ArtifactPlace, body: Readable, expected: string, maxBytes: number, beforeRename: () => Promise<void>): Promise<StoredFile> {
+  return place(root, rel, expected, beforeRename, async (tmp) => {
+    const hash = createHash('sha256');
+    let size = 0;
+    const hasher = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        hash.update(chunk);
+        size += chunk.length;
+        callback(null, chunk);
+      },
+    });
     const handle = await open(tmp, 'wx', 0o644);
     try {
       // A failed write (ENOSPC) makes pipeline tear the request stream down, and what pipeline
@@ -72,16 +68,8 @@ export async function storeArtifact(root: string, rel: { build: string; lease: s
     } finally {
       await handle.close();
     }
-    const actual = hash.digest('hex');
-    if (actual !== expected) throw new ChecksumMismatch(expected, actual);
-    await beforeRename();
-    await rename(tmp, join(dir, rel.name));
-    renamed = true;
-    await syncFolder(dir);
-    return { path: `${rel.build}/${rel.lease}/${rel.name}`, size, sha256: actual };
-  } finally {
-    if (!renamed) await rm(tmp, { force: true });
-  }
+    return { size, sha256: hash.digest('hex') };
+  });
 }
 
 /**
@@ -89,15 +77,10 @@ export async function storeArtifact(root: string, rel: { build: string; lease: s
  * artifact folder's file system (no copy), else copied (a reflink where the file system can);
  * then hashed, synced and renamed as an upload is. The worker's own name for it is its to remove.
  */
-export async function adoptArtifact(root: string, rel: { build: string; lease: string; name: string }, source: string, expected: string, maxBytes: number, beforeRename: () => Promise<void>): Promise<StoredFile> {
-  const dir = join(root, rel.build, rel.lease);
-  await mkdir(dir, { recursive: true });
-  const tmp = tempName(dir, rel.name);
+export async function adoptArtifact(root: string, rel: ArtifactPlace, source: string, expected: string, maxBytes: number, beforeRename: () => Promise<void>): Promise<StoredFile> {
   // Before any copy: a file over the limit is refused at once, not after the copy.
-  const { size } = await lstat(source);
-  if (size > maxBytes) throw new BundleError('too_large', `the artifact (${size} bytes) is larger than ${maxBytes} bytes (the server's --max-artifact)`);
-  let renamed = false;
-  try {
+  checkSize((await lstat(source)).size, maxBytes);
+  return place(root, rel, expected, beforeRename, async (tmp) => {
     try {
       await link(source, tmp);
     } catch (err) {
@@ -106,26 +89,45 @@ export async function adoptArtifact(root: string, rel: { build: string; lease: s
     }
     // Not through a link, whatever was put in the source's place meanwhile.
     const handle = await open(tmp, constants.O_RDONLY | constants.O_NOFOLLOW);
-    let checked: { size: number; sha256: string };
     try {
-      checked = await hashWhole(handle);
-      if (checked.size > maxBytes) throw new BundleError('too_large', `the artifact (${checked.size} bytes) is larger than ${maxBytes} bytes (the server's --max-artifact)`);
+      const written = await hashWhole(handle);
+      checkSize(written.size, maxBytes);
       await handle.sync();
+      return written;
     } finally {
       await handle.close();
     }
-    if (checked.sha256 !== expected) throw new ChecksumMismatch(expected, checked.sha256);
+  });
+}
+
+type ArtifactPlace = { build: string; lease: string; name: string };
+
+/**
+ * What both ways in share: `fill` writes a temporary file beside the final place (synced) and says
+ * its size and sha256; it is renamed into place only when that sha256 is the expected one and
+ * `beforeRename` (the lease is still held) passes, and removed otherwise.
+ */
+async function place(root: string, rel: ArtifactPlace, expected: string, beforeRename: () => Promise<void>, fill: (tmp: string) => Promise<{ size: number; sha256: string }>): Promise<StoredFile> {
+  const dir = join(root, rel.build, rel.lease);
+  await mkdir(dir, { recursive: true });
+  const tmp = join(dir, `.tmp-${randomBytes(6).toString('hex')}-${rel.name}`);
+  let renamed = false;
+  try {
+    const written = await fill(tmp);
+    if (written.sha256 !== expected) throw new ChecksumMismatch(expected, written.sha256);
     await beforeRename();
     await rename(tmp, join(dir, rel.name));
     renamed = true;
     await syncFolder(dir);
-    return { path: `${rel.build}/${rel.lease}/${rel.name}`, ...checked };
+    return { path: `${rel.build}/${rel.lease}/${rel.name}`, ...written };
   } finally {
     if (!renamed) await rm(tmp, { force: true });
   }
 }
 
-const tempName = (dir: string, name: string) => join(dir, `.tmp-${randomBytes(6).toString('hex')}-${name}`);
+function checkSize(size: number, maxBytes: number): void {
+  if (size > maxBytes) throw new BundleError('too_large', `the artifact (${size} bytes) is larger than ${maxBytes} bytes (the server's --max-artifact)`);
+}
 
 async function hashWhole(handle: FileHandle): Promise<{ size: number; sha256: string }> {
   const hash = createHash('sha256');
