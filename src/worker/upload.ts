@@ -107,7 +107,6 @@ export interface UploadOptions {
   local?: boolean;
   /** Network errors are retried this many times per file. */
   retries?: number;
-  onFile?: (name: string, size: number, sha256: string) => void;
 }
 
 /** Files uploading at once. */
@@ -157,7 +156,6 @@ async function uploadOne(o: UploadOptions, { name, path, ...known }: Upload, sig
       await sleep(backoffMs(attempt, 10_000), signal);
     }
   }
-  o.onFile?.(name, size, sha256);
 }
 
 function headers(o: UploadOptions, sha256: string): Record<string, string> {
