@@ -7,10 +7,33 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findOvmf, findSecureBootOvmf, isIso, qemuArgs, type FirmwareVars } from '../../src/vm/qemu.js';
-import { plain } from './kiln.js';
+import { EMULATION_FLAKES, plain } from './kiln.js';
 
 // eslint-disable-next-line no-control-regex
 const ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]/g;
+// The guest is gone for good: waiting for anything else only burns the test's budget.
+const GUEST_FAILED = /Kernel panic - not syncing|Oops: |emergency mode|Give root password for maintenance/;
+
+/** A VM run cut short by software emulation on a busy host, not by the image (EMULATION_FLAKES). */
+export class EmulationFlake extends Error {}
+
+/**
+ * Starts a VM with `start`, runs `body` against it and stops it. A run cut short by an emulation
+ * flake starts over once from `start` (which makes any blank disk anew), saying so in the test log.
+ */
+export async function withConsole<T>(start: () => Console, body: (vm: Console) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const vm = start();
+    try {
+      return await body(vm);
+    } catch (error) {
+      if (!(error instanceof EmulationFlake) || attempt > 1) throw error;
+      process.stderr.write(`${error.message.split('\n')[0]}; starting the VM once more\n`);
+    } finally {
+      await vm.stop();
+    }
+  }
+}
 
 export class Console {
   private text = '';
@@ -62,9 +85,12 @@ export class Console {
         this.seen = at >= 0 ? at + m[0].length : this.text.length;
         return rest.slice(0, m.index + m[0].length);
       }
-      if (Date.now() > until || this.child.exitCode !== null) {
+      const failed = GUEST_FAILED.exec(this.output);
+      if (failed || Date.now() > until || this.child.exitCode !== null) {
         this.save();
-        throw new Error(`console: no ${pattern} after ${timeoutSeconds} s (log: ${this.logFile}); last output:\n${rest.slice(-2000)}`);
+        const why = failed ? `the guest failed ("${failed[0]}")` : `no ${pattern} after ${timeoutSeconds} s`;
+        const message = `console: ${why} (log: ${this.logFile}); last output:\n${rest.slice(-2000)}`;
+        throw EMULATION_FLAKES.some((p) => p.test(this.output)) ? new EmulationFlake(message) : new Error(message);
       }
       await new Promise((r) => setTimeout(r, 250));
     }

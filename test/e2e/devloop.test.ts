@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, lstatSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { test } from 'node:test';
-import { Console } from './console.js';
+import { Console, withConsole } from './console.js';
 import { buildRecord, kiln, REPO, scratch, sharedCache, type Run } from './kiln.js';
 import { stageByName } from '../../src/stages/registry.js';
 
@@ -140,16 +140,13 @@ void test('devloop: kiln apply applies the playbook, with a changed variable, to
 });
 
 void test('devloop: the image boots in QEMU with the role applied', async () => {
-  const vm = Console.start(join(out, 'devloop.raw'));
-  try {
+  await withConsole(() => Console.start(join(out, 'devloop.raw')), async (vm) => {
     await vm.login('root', 'root');
     process.stderr.write(`QEMU login prompt after ${vm.seconds} s\n`);
     assert.deepEqual(await vm.run('cat /run/kiln-demo'), { out: 'greeting=hello from ansible\narch=x86_64', status: 0 });
     assert.deepEqual(await vm.run('systemctl is-active kiln-demo.service'), { out: 'active', status: 0 });
     assert.deepEqual(await vm.run('hello'), { out: 'Hello, world!', status: 0 });
-  } finally {
-    await vm.stop();
-  }
+  });
 });
 
 void test('devloop: a changed template reruns the ansible stage and the later ones only', async () => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Console } from './console.js';
+import { Console, withConsole } from './console.js';
 import { blankDisk, bootCheck, Ext4, kiln, partitions, run, scratch, sharedCache } from './kiln.js';
 
 const cache = sharedCache('installer-iso');
@@ -38,19 +38,24 @@ void test('installer ISO: installs unattended under UEFI, checks and grows; the 
   const imageSize = Number(/^IMAGE_SIZE=(\d+)$/m.exec(conf)?.[1]);
 
   // Unattended: the only disk is the target; QEMU exits when the installer powers off.
-  const disk = blankDisk(join(dir, 'disk.raw'), 3 * 1024 * MiB);
-  const vm = Console.start(iso, undefined, [disk]);
-  try {
-    await vm.waitFor(/kiln-installer: writing appliance\.raw onto \/dev\/vda/, 900);
-    await vm.waitFor(/kiln-installer: checking 100% /, 900);
-    await vm.waitFor(/kiln-installer: installed appliance onto \/dev\/vda in \d+ s/, 600);
-    assert.equal(await vm.exited(300), 0);
-  } finally {
-    await vm.stop();
-    copyFileSync(vm.logFile, join(dir, 'install.console.log'));
-  }
-  assert.match(vm.output, /kiln-installer: writing \d+% \(/);
-  assert.match(vm.output, /kiln-installer: growing partition 2 to the end of \/dev\/vda/);
+  const disk = join(dir, 'disk.raw');
+  const installed = await withConsole(
+    () => Console.start(iso, undefined, [blankDisk(disk, 3 * 1024 * MiB)]),
+    async (vm) => {
+      try {
+        await vm.waitFor(/kiln-installer: writing appliance\.raw onto \/dev\/vda/, 900);
+        await vm.waitFor(/kiln-installer: checking 100% /, 900);
+        await vm.waitFor(/kiln-installer: installed appliance onto \/dev\/vda in \d+ s/, 600);
+        assert.equal(await vm.exited(300), 0);
+        return vm.output;
+      } finally {
+        vm.save();
+        copyFileSync(vm.logFile, join(dir, 'install.console.log'));
+      }
+    },
+  );
+  assert.match(installed, /kiln-installer: writing \d+% \(/);
+  assert.match(installed, /kiln-installer: growing partition 2 to the end of \/dev\/vda/);
 
   // The root partition now ends at the disk's end (less GPT's backup), its file system with it.
   const root = partitions(disk)[1];
@@ -66,15 +71,15 @@ void test('installer ISO: installs unattended under UEFI, checks and grows; the 
   assert.match(await bootCheck(disk), /kiln-appliance login:/);
 
   // A disk smaller than the image: a message on the console, nothing written, the live system stays up.
-  const small = blankDisk(join(dir, 'small.raw'), 512 * MiB);
   assert.ok(imageSize > 512 * MiB);
-  const refused = Console.start(iso, undefined, [small]);
-  try {
-    await refused.waitFor(/kiln-installer: \/dev\/vda has 512 MiB, less than the image's \d+ MiB/, 900);
-    await refused.waitFor(/nothing was installed/, 60);
-    await refused.waitFor(/^(?!Last )\S+ login: /m, 300);
-  } finally {
-    await refused.stop();
-  }
+  const small = join(dir, 'small.raw');
+  await withConsole(
+    () => Console.start(iso, undefined, [blankDisk(small, 512 * MiB)]),
+    async (refused) => {
+      await refused.waitFor(/kiln-installer: \/dev\/vda has 512 MiB, less than the image's \d+ MiB/, 900);
+      await refused.waitFor(/nothing was installed/, 60);
+      await refused.waitFor(/^(?!Last )\S+ login: /m, 300);
+    },
+  );
   assert.equal(allocated(small), 0, 'the installer wrote to a disk it refused');
 });

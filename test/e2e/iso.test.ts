@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Console } from './console.js';
+import { Console, withConsole } from './console.js';
 import { blankDisk, bootCheck, kiln, run, scratch, sharedCache } from './kiln.js';
 
 const cache = sharedCache('iso');
@@ -47,8 +47,7 @@ void test('live ISO: hybrid layout, the image tree as a squashfs, boots with UEF
 
   // UEFI from the CD drive, with a blank disk the live system must leave alone.
   const disk = blankDisk(join(dir, 'blank.raw'), 1 << 30);
-  const vm = Console.start(iso, undefined, [disk]);
-  try {
+  await withConsole(() => Console.start(iso, undefined, [disk]), async (vm) => {
     await vm.login('root', 'root');
     // Kernel messages on the same console would land in the middle of command output.
     await vm.run('dmesg -n 1');
@@ -62,9 +61,7 @@ void test('live ISO: hybrid layout, the image tree as a squashfs, boots with UEF
     assert.match((await vm.run('lsblk -dn -o SIZE /dev/vda')).out, /^\s*1G$/m);
     // QEMU's virtio NIC has its driver, and the link is there.
     assert.match((await vm.run('ls -1 /sys/class/net')).out, /^(en|eth)\S+$/m);
-  } finally {
-    await vm.stop();
-  }
+  });
   assert.equal(run('sh', ['-c', `du -k '${disk}' | cut -f1`]).trim(), '0', 'the live system wrote to the disk');
 
   // BIOS (SeaBIOS, El Torito) through `kiln boot`, which attaches the ISO as a CD and a blank disk.

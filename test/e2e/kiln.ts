@@ -142,7 +142,7 @@ export function readJson<T>(path: string): T {
  * TCG sometimes lets a vCPU run an int3 the kernel already patched away (an x86 kernel oops in an
  * idle or allocator function), and udev starved of CPU misses systemd's 90 s device timeout.
  */
-const EMULATION_FLAKES = [/Oops: int3/, /Timed out waiting for device/];
+export const EMULATION_FLAKES = [/Oops: int3/, /Timed out waiting for device/];
 
 /**
  * Boots an image under QEMU until a login prompt; returns the serial console's log. A boot that

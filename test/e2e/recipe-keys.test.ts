@@ -13,7 +13,7 @@ import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { signedRepo } from './apt-repo.js';
-import { Console } from './console.js';
+import { Console, withConsole } from './console.js';
 import { kiln, REPO, scratch, sharedCache } from './kiln.js';
 
 const env = { KILN_CACHE: sharedCache('recipe-keys') };
@@ -56,8 +56,7 @@ void test('a blueprint with every translated key, built and booted: accounts, un
   const stages = [...built.stderr.matchAll(/ (\S+) done in ([\d.]+) s/g)].map((m) => `${m[1]} ${m[2]} s`);
   t.diagnostic(`built in ${Math.round((Date.now() - started) / 1000)} s: ${stages.join(', ')}`);
 
-  const vm = Console.start(join(out, 'blueprint-e2e.raw'));
-  try {
+  await withConsole(() => Console.start(join(out, 'blueprint-e2e.raw')), async (vm) => {
     await vm.login('root', 'root');
     t.diagnostic(`logged in ${vm.seconds} s after QEMU started`);
     // Every check runs and the test lists each one that failed: a boot takes minutes.
@@ -147,9 +146,7 @@ void test('a blueprint with every translated key, built and booted: accounts, un
       assert.match(source, /^Signed-By:\n -----BEGIN PGP PUBLIC KEY BLOCK-----$/m);
     });
     assert.deepEqual(failed, []);
-  } finally {
-    await vm.stop();
-  }
+  });
 });
 
 function readRecipe(): string {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Console } from './console.js';
+import { Console, withConsole } from './console.js';
 import { fatFile, kiln, partitions, run, scratch, sharedCache } from './kiln.js';
 
 void test("Debian's signed chain (shim, signed GRUB, signed kernel) boots with Secure Boot on; mokutil --sb-state says enabled", async (t) => {
@@ -21,15 +21,12 @@ void test("Debian's signed chain (shim, signed GRUB, signed kernel) boots with S
   assert.match(run('sbverify', ['--list', shim]), /Microsoft Corporation UEFI CA/);
   assert.match(fatFile(image, esp, '/EFI/debian/grub.cfg'), /^search --no-floppy --fs-uuid --set=root [0-9a-f-]{36}\nset prefix=\(\$root\)\/boot\/grub\nconfigfile \$prefix\/grub.cfg\n$/);
 
-  const vm = Console.start(image, 'ms');
-  try {
+  await withConsole(() => Console.start(image, 'ms'), async (vm) => {
     await vm.login('root', 'root');
     t.diagnostic(`shim + signed GRUB under Secure Boot: logged in ${vm.seconds} s after QEMU started`);
     assert.match(vm.output, /secureboot: Secure boot enabled/);
     const state = await vm.run('mokutil --sb-state');
     assert.equal(state.status, 0, state.out);
     assert.match(state.out, /SecureBoot enabled/);
-  } finally {
-    await vm.stop();
-  }
+  });
 });

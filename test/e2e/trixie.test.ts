@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Console } from './console.js';
+import { Console, withConsole } from './console.js';
 import { bootCheck, kiln, partitions, REPO, run, scratch, sharedCache, fatFile, Ext4 } from './kiln.js';
 
 const cache = sharedCache('trixie');
@@ -55,8 +55,7 @@ void test('trixie UKI signed with the recipe key boots with Secure Boot enforced
   for (const text of [log, record, readFileSync(join(out, 'kiln.lock'), 'utf8')]) assert.ok(!text.includes(keyLine));
   assert.equal(run('sh', ['-c', `grep -c -a -F '${keyLine}' '${image}' || true`]).trim(), '0');
 
-  const vm = Console.start(image, 'snakeoil');
-  try {
+  await withConsole(() => Console.start(image, 'snakeoil'), async (vm) => {
     await vm.login('tester', 'tester');
     t.diagnostic(`trixie UKI under Secure Boot: logged in ${vm.seconds} s after QEMU started`);
     assert.match(vm.output, /secureboot: Secure boot enabled/);
@@ -78,9 +77,7 @@ void test('trixie UKI signed with the recipe key boots with Secure Boot enforced
     assert.match(await sh('cat /proc/cmdline'), new RegExp(`root=PARTUUID=${root.uuid.toLowerCase()} rw console=tty0 console=ttyS0,115200`));
     assert.match(await sh('tr -d "\\000" < /sys/firmware/efi/efivars/LoaderEntrySelected-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f'), /uki\.efi/);
     assert.match(await sh('od -An -tu1 /sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c'), /\s1\s*$/);
-  } finally {
-    await vm.stop();
-  }
+  });
 });
 
 void test('the same image signed with another key: the firmware refuses it (Access Denied on the console)', async () => {
