@@ -23,6 +23,7 @@ import { installedPackages } from './packages.js';
 import type { ArchName } from '../arch/table.js';
 import { checkHost, checkOutputDir } from './preflight.js';
 import { outputsOf, publishOutput, Staging } from './publish.js';
+import { publishCommit } from '../outputs/ostree-repo.js';
 import { elapsed, StageLoop } from './stage-loop.js';
 import { cacheDir, createWorkspace } from './workspace.js';
 
@@ -116,6 +117,10 @@ export async function build(o: BuildOptions): Promise<BuildRecord> {
         record.outputs.push({ file: sbom.file, format: sbom.format, size: Buffer.byteLength(sbom.text), sha256 });
         sums.push(`${sha256}  ${sbom.file}\n`);
       }
+    }
+    if (facts.ostree) {
+      const tar = join(store.filesOf(imageEntry), `${manifest.name}.ostree.tar`);
+      record.ostree = manifest.ostreeRepo === undefined ? { ...facts.ostree, repo: null, delta: null } : await publishCommit(exec, { tar, repo: manifest.ostreeRepo, ...facts.ostree });
     }
     record.seconds = elapsed(t0);
     // maxRSS is in KiB: the builder's own memory, not that of the commands it runs.

@@ -58,6 +58,7 @@ export const STAGE_TOOLS: Record<string, { name: string; package: string }[]> = 
     { name: 'sbverify', package: 'sbsigntool' },
   ],
   ansible: [{ name: 'ansible-playbook', package: 'ansible-core' }],
+  'ostree-commit': [{ name: 'ostree', package: 'ostree' }],
 };
 
 /** What this recipe in particular needs before its first command: its release on the mirror, its stages' tools. */

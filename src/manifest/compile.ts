@@ -2,7 +2,8 @@
  * The compiler: a validated recipe in, a manifest out. Pure except for hashing the files the recipe
  * references, whose content enters the stage options so ids follow every byte that matters.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { refHead } from '../outputs/ostree-ref.js';
 import { encrypt } from 'unixcrypt';
 import { resolveGptType } from '../disk/guid.js';
 import { BOOTLOADERS, DEFAULT_MIRROR, HOOK_PHASES, LIVE_FORMATS, imageHostname, type HookPhase, type LoadedRecipe, type Recipe } from '../recipe/index.js';
@@ -47,6 +48,8 @@ export interface Manifest {
   sbom: string[];
   /** Who asked for each package the recipe and its layers name, and every operation. */
   provenance: Provenance;
+  /** With ostree.repo: the repository the commit is published into (a machine path, kept out of every id). */
+  ostreeRepo?: string;
 }
 
 /**
@@ -77,6 +80,8 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
   const esp = parts.find((p) => p.esp);
   const env = { KILN_NAME: r.name, KILN_ARCH: r.arch, KILN_RELEASE: r.distro.release, KILN_HOSTNAME: hostname(r) };
 
+  const recipeHash = `sha256:${sha256(canonicalJson(r))}`;
+  const ostreeRepo = r.ostree?.repo === undefined ? undefined : resolve(loaded.folder, r.ostree.repo);
   const { base, later } = packageSets(loaded, baseSystem(r), implicitPackages(r), lock);
   add('bootstrap', {
     release: r.distro.release,
@@ -94,7 +99,9 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
     sourceDateEpoch: epoch ?? null,
     // Pinned, every package would count as asked for; these are marked as dependencies again.
     autoInstalled: base.autoInstalled,
-    initramfsModules: initramfsModules(r),
+    // dracut makes an OSTree image's initramfs (Debian's ostree-boot ships only a dracut module), with every driver.
+    initramfsModules: r.ostree ? [] : initramfsModules(r),
+    ...(r.ostree ? { dracutModules: ['ostree'] } : {}),
     ...bootstrapExtras(loaded, folders),
     ...(base.pins.length ? { pins: base.pins } : {}),
   });
@@ -154,6 +161,16 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
     add('secure-boot-sign', { esp: espMount(esp), files: signedFiles(r, efiArch), key: sb.key, cert: sb.cert, ...fingerprints(loaded.folder, sb) });
   }
   add('ssh-host-keys', {});
+  if (r.ostree) {
+    add('ostree-commit', {
+      name: r.name,
+      ref: r.ostree.ref,
+      parent: ostreeRepo === undefined ? null : refHead(ostreeRepo, r.ostree.ref),
+      version: r.ostree.version ?? null,
+      recipeHash,
+      remote: r.ostree.url === undefined ? null : { name: r.name, url: r.ostree.url },
+    });
+  }
   if (disk) add('partition-table', {
     table: r.disk.table,
     image: `${r.name}.raw`,
@@ -167,7 +184,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
   }
   if (disk && r.hooks.image.length) add('image-hooks', { scripts: hooks.image, env });
   // Without it the disk image is the one output, published with its block map.
-  if (r.outputs.some((f) => f !== 'raw') || r.compress !== 'none') {
+  if (r.outputs.some((f) => f !== 'raw' && f !== 'ostree-repo') || r.compress !== 'none') {
     add('outputs', {
       name: r.name,
       arch: r.arch,
@@ -185,12 +202,13 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
     kiln: 1,
     name: r.name,
     arch: r.arch,
-    recipeHash: `sha256:${sha256(canonicalJson(r))}`,
+    recipeHash,
     layers: loaded.layers.map((l) => ({ name: l.name, folder: l.folder, description: l.layer.description ?? '', variables: l.variables })),
     folders,
     stages,
     sbom: r.sbom,
     provenance,
+    ...(ostreeRepo === undefined ? {} : { ostreeRepo }),
   };
 }
 
@@ -223,7 +241,9 @@ function baseSystem(r: Recipe): string[] {
   // timedatectl say "Failed to connect to bus" (see the release table for the set).
   // live-boot in the base set: its initramfs hook then joins the one initramfs the bootstrap makes.
   const live = liveOutput(r) ? ['live-boot'] : [];
-  return [r.kernel.package, 'systemd-sysv', 'udev', 'zstd', ...releaseOf(r).dbus, ...live];
+  // dracut in the same transaction as the kernel, so apt never installs initramfs-tools (they conflict).
+  const ostree = r.ostree ? ['dracut', 'ostree', 'ostree-boot'] : [];
+  return [r.kernel.package, 'systemd-sysv', 'udev', 'zstd', ...releaseOf(r).dbus, ...live, ...ostree];
 }
 
 /** What a bootable image needs beyond the recipe's own list (the base system included). */

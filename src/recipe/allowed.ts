@@ -40,6 +40,8 @@ export const OUTPUTS = {
   iso: { disk: false },
   /** An installer ISO: boots the image's tree live and writes the raw disk image it carries onto a disk. */
   'installer-iso': { disk: true },
+  /** The tree as an OSTree commit (with `ostree`): an archive repository holding it, as a tar. */
+  'ostree-repo': { disk: false },
 } as const;
 export type OutputName = keyof typeof OUTPUTS;
 /** Outputs that are disk images; a recipe with none of them (only tar/oci/iso) makes no disk. */
@@ -62,7 +64,7 @@ export const ALLOWED = {
   variant: { values: ['minbase', 'essential', 'important', 'standard', 'required', 'buildd'] },
   arch: { values: ARCH_NAMES },
   bootloader: { values: keys(BOOTLOADERS) },
-  output: { values: keys(OUTPUTS), later: ['ostree-repo', 'ostree-container'] },
+  output: { values: keys(OUTPUTS), later: ['ostree-container'] },
   compress: { values: ['none', 'zstd', 'xz', 'gzip'] },
   table: { values: ['gpt', 'mbr'] },
   fs: {

@@ -27,7 +27,7 @@ function errorOf(text: string, options: Parameters<typeof parseRecipe>[3] = {}):
 const CASES: [string, string, string][] = [
   ['unknown key, near a valid one', 'name: a\nhostnme: x\n', 'r.yaml:2:1 hostnme: unknown key (did you mean "hostname"?)'],
   ['unknown nested key', 'name: a\ndistro:\n  relase: trixie\n', 'r.yaml:3:3 distro.relase: unknown key (did you mean "release"?)'],
-  ['unknown key, nothing near', 'name: a\nzzzzzzzz: 1\n', 'r.yaml:2:1 zzzzzzzz: unknown key (valid keys: name, distro, arch, layers, packages, exclude, include, hostname, timezone, locale, keyboard, ntp, root_password, root_password_hash, groups, users, services, firewall, directories, files, apt, hooks, ansible, kernel, disk, bootloader, secure_boot, outputs, installer, compress, sbom, variables)'],
+  ['unknown key, nothing near', 'name: a\nzzzzzzzz: 1\n', 'r.yaml:2:1 zzzzzzzz: unknown key (valid keys: name, distro, arch, layers, packages, exclude, include, hostname, timezone, locale, keyboard, ntp, root_password, root_password_hash, groups, users, services, firewall, directories, files, apt, hooks, ansible, kernel, disk, bootloader, secure_boot, outputs, installer, ostree, compress, sbom, variables)'],
   ['missing name', 'hostname: x\n', 'r.yaml:1:1 name: is required'],
   ['wrong type', 'name: a\npackages: vim\n', 'r.yaml:2:11 packages: expected a list, got "vim"'],
   ['bad name', 'name: My Image\n', 'r.yaml:1:7 name: "My Image" is not a valid name (lowercase letters, digits, ".", "_" and "-", starting with a letter or digit)'],
@@ -90,9 +90,9 @@ const CASES: [string, string, string][] = [
   ],
   ['a bad disk id', 'name: a\nbootloader: grub-bios\ndisk: { table: mbr, id: xyz, partitions: [{ name: root, size: rest, fs: ext4, mount: / }] }\n', 'r.yaml:3:25 disk.id: "xyz" is not an MBR disk id (8 hex digits, e.g. 4b494c4e)'],
   ['unknown partition table', 'name: a\ndisk: { table: apm }\n', 'r.yaml:2:16 disk.table: "apm" is not valid (supported: gpt, mbr)'],
-  ['unknown output', 'name: a\noutputs: [floppy]\n', 'r.yaml:2:11 outputs[0]: "floppy" is not valid (supported: raw, qcow2, vmdk, vhdx, vdi, tar, oci, iso, installer-iso)'],
+  ['unknown output', 'name: a\noutputs: [floppy]\n', 'r.yaml:2:11 outputs[0]: "floppy" is not valid (supported: raw, qcow2, vmdk, vhdx, vdi, tar, oci, iso, installer-iso, ostree-repo)'],
   ['output twice', 'name: a\noutputs: [raw, qcow2, raw]\n', 'r.yaml:2:23 outputs[2]: "raw" is listed twice'],
-  ['no outputs', 'name: a\noutputs: []\n', 'r.yaml:2:10 outputs: is empty; give at least one (raw, qcow2, vmdk, vhdx, vdi, tar, oci, iso, installer-iso)'],
+  ['no outputs', 'name: a\noutputs: []\n', 'r.yaml:2:10 outputs: is empty; give at least one (raw, qcow2, vmdk, vhdx, vdi, tar, oci, iso, installer-iso, ostree-repo)'],
   ['unknown compression', 'name: a\ncompress: bzip2\n', 'r.yaml:2:11 compress: "bzip2" is not valid (supported: none, zstd, xz, gzip)'],
   [
     'image hooks without a disk',

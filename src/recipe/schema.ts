@@ -178,6 +178,18 @@ export const InstallerSchema = z.strictObject({
   poweroff: z.boolean().default(true),
 });
 
+/**
+ * The image as OSTree commits on `ref` (osbuild's edge-commit): `repo` is the archive repository
+ * the commits join (the ref's last commit becomes the parent), `url` the remote deployments update
+ * from, `version` the commit's version metadata.
+ */
+export const OstreeSchema = z.strictObject({
+  ref: str,
+  repo: str.optional(),
+  url: str.optional(),
+  version: str.optional(),
+});
+
 export const RecipeSchema = z.strictObject({
   name: str.regex(/^[a-z0-9][a-z0-9._-]*$/, 'is not a valid name (lowercase letters, digits, ".", "_" and "-", starting with a letter or digit)'),
   distro: DistroSchema.default({ name: 'debian', release: DEFAULT_RELEASE, components: ['main'], variant: 'minbase' }),
@@ -222,6 +234,7 @@ export const RecipeSchema = z.strictObject({
   secure_boot: SecureBootSchema.optional(),
   outputs: list(oneOf('output')).default(['raw']),
   installer: InstallerSchema.optional(),
+  ostree: OstreeSchema.optional(),
   compress: oneOf('compress').default('none'),
   sbom: list(oneOf('sbom')).default(['spdx', 'cyclonedx']),
   variables: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
@@ -283,3 +296,4 @@ export type RecipePartition = z.infer<typeof PartitionSchema>;
 export type SecureBoot = z.infer<typeof SecureBootSchema>;
 export type Ansible = z.infer<typeof AnsibleSchema>;
 export type Installer = z.infer<typeof InstallerSchema>;
+export type Ostree = z.infer<typeof OstreeSchema>;

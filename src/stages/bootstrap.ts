@@ -16,9 +16,22 @@ import { AptSource, explainApt, pinCheckHook, sourcesFile } from './apt-sources.
 const INITRAMFS_ONCE = [
   'for k in "$1"/boot/vmlinuz-*; do',
   '  [ -e "$k" ] || continue; v="${k##*/vmlinuz-}"',
-  '  [ -e "$1/boot/initrd.img-$v" ] || [ ! -x "$1/usr/sbin/update-initramfs" ] || chroot "$1" update-initramfs -c -k "$v"',
+  '  [ -e "$1/boot/initrd.img-$v" ] && continue',
+  '  if [ -x "$1/usr/sbin/update-initramfs" ]; then chroot "$1" update-initramfs -c -k "$v"',
+  '  elif [ -x "$1/usr/bin/dracut" ]; then chroot "$1" dracut --quiet --kver "$v" "/boot/initrd.img-$v"; fi',
   'done',
 ].join('\n');
+
+/**
+ * dracut's settings for an image: no host-only initramfs (the build host's hardware is not the
+ * machine's), with the recipe's modules (ostree: OSTree's prepare-root, which finds the deployment).
+ */
+function dracutConf(modules: string[]): string {
+  return [
+    'mkdir -p "$1/etc/dracut.conf.d"',
+    `printf '# Written by kiln.\\nhostonly="no"\\nadd_dracutmodules+=" %s "\\n' ${quote(modules.join(' '))} > "$1/etc/dracut.conf.d/kiln.conf"`,
+  ].join(' && ');
+}
 
 /**
  * MODULES=list with the recipe's modules, kept in the image so later kernel updates make the same
@@ -55,6 +68,8 @@ export const bootstrap = defineStage({
     autoInstalled: z.array(z.string()),
     /** The initramfs's modules (MODULES=list); empty: Debian's default, every storage driver (MODULES=most). */
     initramfsModules: z.array(z.string()),
+    /** dracut makes the initramfs (in the base packages), with these dracut modules added. */
+    dracutModules: z.array(z.string()).default([]),
     /** Extra repositories (apt.sources), in place before apt's first update and kept in the image. */
     aptSources: z.array(AptSource).default([]),
     /** The recipe's name=version pins, checked before apt installs so a missing version is named with those there are. */
@@ -90,6 +105,7 @@ export const bootstrap = defineStage({
       // After the package cache's hook: its apt-get update gave apt-cache the repositories' lists.
       ...(o.pins.length ? [`--setup-hook=${pinCheckHook(o.pins, '"$MMDEBSTRAP_APT_CONFIG"')}`] : []),
       ...(o.initramfsModules.length ? [`--customize-hook=${initramfsList(o.initramfsModules)}`] : []),
+      ...(o.dracutModules.length ? [`--customize-hook=${dracutConf(o.dracutModules)}`] : []),
       `--customize-hook=${INITRAMFS_ONCE}`,
       ...(o.autoInstalled.length ? [`--customize-hook=chroot "$1" apt-mark auto ${o.autoInstalled.map(quote).join(' ')} >/dev/null`] : []),
       o.release,

@@ -31,6 +31,10 @@ const FACTS = {
   /** The disk image's file name in the image stages' folder. */
   image: z.string(),
 
+  // ostree-commit
+  /** The commit the build made on its ref, and the parent it names (null: the ref's first). */
+  ostree: z.strictObject({ ref: z.string(), commit: z.string(), parent: z.string().nullable() }),
+
   // outputs
   /** Every file the build publishes, in the order the recipe lists its formats. */
   outputs: z.array(z.strictObject({ file: z.string(), format: z.string() })),

@@ -20,7 +20,11 @@ export const kernel = defineStage({
     const version = versions.at(-1);
     if (!version) throw new BuildError(`no kernel in /boot after installing ${o.package} (is it a kernel image package?)`);
     const initrd = `/boot/initrd.img-${version}`;
-    if (!existsSync(join(ctx.root, initrd))) await ctx.chroot('update-initramfs', ['-c', '-k', version]);
+    if (!existsSync(join(ctx.root, initrd))) {
+      // dracut, where an image has it instead of initramfs-tools (OSTree images), reads its settings from /etc/dracut.conf.d.
+      if (existsSync(join(ctx.root, 'usr/sbin/update-initramfs'))) await ctx.chroot('update-initramfs', ['-c', '-k', version]);
+      else await ctx.chroot('dracut', ['--quiet', '--kver', version, initrd]);
+    }
     ctx.log(`kernel ${version}`);
     const facts: KernelFacts = { version, vmlinuz: `/boot/vmlinuz-${version}`, initrd };
     return { kernel: facts };

@@ -19,6 +19,7 @@ import { grub } from './grub.js';
 import { grubBiosInstall } from './grub-bios-install.js';
 import { kernel } from './kernel.js';
 import { outputs } from './outputs.js';
+import { ostreeCommit } from './ostree-commit.js';
 import { packages } from './packages.js';
 import { rpiFirmware } from './rpi-firmware.js';
 import { services } from './services.js';
@@ -54,6 +55,7 @@ export const STAGES = [
   filesystems,
   grubBiosInstall,
   imageHooks,
+  ostreeCommit,
   outputs,
 ] as const;
 

@@ -137,6 +137,17 @@ export function recipeSuite(engine: string, open: () => OpenStore): void {
         assert.equal(bad.status, 422, 'another problem beside the unset variable still refuses the push');
       }));
 
+    void it('refuses an OSTree recipe that names a repository of its own (a path on the worker), and takes it without one', () =>
+      withService(open(), async (h) => {
+        const recipe = 'name: edge\nostree:\n  ref: os/edge\n  repo: /srv/repo\noutputs: [ostree-repo]\n';
+        const refused = await h.app.inject({ method: 'POST', url: '/v1/recipes', headers: { ...h.auth(h.admin), 'content-type': 'application/yaml' }, payload: recipe });
+        assert.equal(refused.statusCode, 422);
+        const [diagnostic] = errorOf(refused).diagnostics ?? [];
+        assert.equal(diagnostic?.line, 4);
+        assert.match(diagnostic?.message ?? '', /^ostree\.repo: a build on the service keeps its commit as the ostree-repo artifact \(edge\.ostree\.tar\)/);
+        assert.equal((await pushYaml(h, recipe.replace('  repo: /srv/repo\n', ''))).status, 201);
+      }));
+
     void it('takes an osbuild-composer blueprint (application/toml, or the only *.toml of a bundle) and refuses one kiln cannot translate', () =>
       withService(open(), async (h) => {
         const blueprint = 'name = "From Composer"\n[customizations]\nhostname = "bp"\n';

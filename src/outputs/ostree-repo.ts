@@ -1,0 +1,52 @@
+/**
+ * Publishing a commit into the recipe's repository: the repository devices pull from. The build's
+ * commit (in its own one-commit archive repository, `<name>.ostree.tar`) is pulled in, the ref moves
+ * to it, a static delta from the parent lets devices fetch only what changed in one request, and
+ * the summary is made anew (without it, clients keep seeing the old ref).
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { BuildError } from '../errors.js';
+import type { Exec } from '../host/exec.js';
+import { lock } from '../host/lock.js';
+import { refHead } from './ostree-ref.js';
+
+export interface PublishedCommit {
+  repo: string;
+  ref: string;
+  commit: string;
+  parent: string | null;
+  /** The static delta from the parent, by its name in `ostree static-delta list`; null without a parent. */
+  delta: string | null;
+}
+
+/**
+ * Adds `commit` (from the tar at `tar`) to `repo` on `ref`. The ref must still be at `parent`, the
+ * commit the build was planned on: another build that moved it since would otherwise be lost from
+ * the ref's history.
+ */
+export async function publishCommit(exec: Exec, o: { tar: string; repo: string; ref: string; commit: string; parent: string | null }): Promise<PublishedCommit> {
+  await mkdir(o.repo, { recursive: true });
+  const held = await lock(join(dirname(o.repo), `.${o.ref.replace(/\//g, '_')}.kiln-ostree.lock`));
+  const unpacked = await mkdtemp(join(dirname(o.repo), '.kiln-commit-'));
+  try {
+    if (!existsSync(join(o.repo, 'config'))) await exec('ostree', ['init', `--repo=${o.repo}`, '--mode=archive']);
+    const head = refHead(o.repo, o.ref);
+    if (head !== o.parent && head !== o.commit) {
+      throw new BuildError(`${o.ref} in ${o.repo} moved to ${head ?? 'nothing'} after this build was planned on ${o.parent ?? 'no commit'}; build again to commit on top of it`, 'publish');
+    }
+    await exec('tar', ['--extract', '--file', o.tar, '--directory', unpacked]);
+    await exec('ostree', ['pull-local', `--repo=${o.repo}`, unpacked, o.ref]);
+    let delta: string | null = null;
+    if (o.parent) {
+      await exec('ostree', ['static-delta', 'generate', `--repo=${o.repo}`, `--from=${o.parent}`, `--to=${o.commit}`]);
+      delta = `${o.parent}-${o.commit}`;
+    }
+    await exec('ostree', ['summary', '--update', `--repo=${o.repo}`]);
+    return { repo: o.repo, ref: o.ref, commit: o.commit, parent: o.parent, delta };
+  } finally {
+    await rm(unpacked, { recursive: true, force: true });
+    await held.release();
+  }
+}

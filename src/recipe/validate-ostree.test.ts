@@ -1,0 +1,54 @@
+/** OSTree in the recipe: every refusal with its exact message at file:line:col, and what is valid. */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { UserError } from '../errors.js';
+import { parseRecipe } from './load.js';
+
+const folder = mkdtempSync(join(tmpdir(), 'kiln-ostree-'));
+mkdirSync(join(folder, 'bare/objects'), { recursive: true });
+writeFileSync(join(folder, 'bare/config'), '[core]\nrepo_version=1\nmode=bare\n');
+mkdirSync(join(folder, 'archive'));
+writeFileSync(join(folder, 'archive/config'), '[core]\nrepo_version=1\nmode=archive-z2\n');
+mkdirSync(join(folder, 'photos'));
+writeFileSync(join(folder, 'photos/cat.jpg'), 'x');
+mkdirSync(join(folder, 'empty'));
+writeFileSync(join(folder, 'file'), 'x');
+
+function errorOf(text: string): string {
+  try {
+    parseRecipe('r.yaml', text, folder, { env: {} });
+  } catch (err) {
+    assert.ok(err instanceof UserError, `expected a UserError, got ${String(err)}`);
+    return err.message;
+  }
+  return 'no error';
+}
+
+const OK = 'name: a\noutputs: [ostree-repo]\n';
+
+const CASES: [string, string, string][] = [
+  ['the output without ostree', 'name: a\noutputs: [ostree-repo]\n', 'r.yaml:2:11 outputs[0]: commits the image to OSTree, which needs ostree: { ref: ... } (e.g. ref: debian/trixie/amd64/edge, repo: ./repo)'],
+  ['ostree without its output', 'name: a\nostree: { ref: os/edge }\n', 'r.yaml:2:9 ostree: makes a commit only with the ostree-repo output; add ostree-repo to outputs\nr.yaml:1:1 outputs[0]: "raw" cannot go with ostree yet: kiln does not make a deployed disk image or container from a commit yet, so an OSTree recipe\'s one output is ostree-repo'],
+  ['a ref with a space', `${OK}ostree: { ref: "os/my edge" }\n`, 'r.yaml:3:16 ostree.ref: "os/my edge" is not a valid OSTree ref: it has the component "my edge", which has a character OSTree does not allow (letters, digits, "_", "-" and "." only) (e.g. debian/trixie/amd64/edge)'],
+  ['a ref that climbs', `${OK}ostree: { ref: os/../x }\n`, 'r.yaml:3:16 ostree.ref: "os/../x" is not a valid OSTree ref: it has a component that is only dots (e.g. debian/trixie/amd64/edge)'],
+  ['a ref with a trailing slash', `${OK}ostree: { ref: os/edge/ }\n`, 'r.yaml:3:16 ostree.ref: "os/edge/" is not a valid OSTree ref: it has an empty component (a leading, trailing or doubled "/") (e.g. debian/trixie/amd64/edge)'],
+  ['a bare repository', `${OK}ostree: { ref: os/edge, repo: bare }\n`, 'r.yaml:3:31 ostree.repo: "bare" is an OSTree repository in mode bare, and kiln commits to archive repositories (the mode served over HTTP); give another folder, or make one with ostree init --mode=archive'],
+  ['a folder that is no repository', `${OK}ostree: { ref: os/edge, repo: photos }\n`, 'r.yaml:3:31 ostree.repo: "photos" is a folder but not an OSTree repository (it has no config file); give an empty or missing folder, or one made with ostree init --mode=archive'],
+  ['a file as repository', `${OK}ostree: { ref: os/edge, repo: file }\n`, 'r.yaml:3:31 ostree.repo: "file" is a file, not an OSTree repository folder; give a folder (made on the first commit if missing)'],
+  ['a remote that is not a URL', `${OK}ostree: { ref: os/edge, url: "ftp://x/repo" }\n`, 'r.yaml:3:30 ostree.url: "ftp://x/repo" is not a URL a device can pull from; give an http:// or https:// URL (e.g. http://updates.example.com/repo)'],
+  ['no kernel', `${OK}ostree: { ref: os/edge }\nkernel: { package: none }\nbootloader: none\n`, 'r.yaml:3:9 ostree: a commit boots its own kernel from /usr/lib/modules, and kernel.package is "none"; name a kernel package (e.g. linux-image-amd64)'],
+  ['a unified kernel image', `${OK}ostree: { ref: os/edge }\nkernel: { uki: true }\n`, "r.yaml:4:16 kernel.uki: a unified kernel image goes on the disk's EFI system partition, and these outputs make no disk (add raw or qcow2)\nr.yaml:4:16 kernel.uki: cannot go with ostree: a deployment's boot entries start the kernel and initramfs of the commit, not a unified kernel image; remove kernel.uki"],
+];
+
+for (const [what, text, message] of CASES) {
+  void test(`ostree rule: ${what}`, () => assert.equal(errorOf(text), message));
+}
+
+void test('valid: a new, an empty and an archive repository; a remote; a version', () => {
+  for (const repo of ['new', 'empty', 'archive', join(folder, 'archive')]) {
+    assert.equal(errorOf(`${OK}ostree: { ref: debian/trixie/amd64/edge, repo: ${repo}, url: "http://10.0.2.2:8080/repo", version: "2.1" }\n`), 'no error', repo);
+  }
+});

@@ -1,0 +1,64 @@
+/**
+ * Rules for OSTree commits: a valid ref, a repository kiln can add to, a remote URL a device can
+ * reach, and what a commit cannot be combined with yet.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { ostreeRefProblem } from '../outputs/ostree-layout.js';
+import type { Origin } from './origins.js';
+import type { Recipe } from './schema.js';
+import { show, type KeyPath } from './source.js';
+
+type Fail = (path: KeyPath, message: string) => void;
+
+export function validateOstree(recipe: Recipe, origin: Origin, fail: Fail): void {
+  const at = recipe.outputs.indexOf('ostree-repo');
+  const ostree = recipe.ostree;
+  if (!ostree) {
+    if (at >= 0) fail(['outputs', at], 'commits the image to OSTree, which needs ostree: { ref: ... } (e.g. ref: debian/trixie/amd64/edge, repo: ./repo)');
+    return;
+  }
+  if (at < 0) fail(['ostree'], 'makes a commit only with the ostree-repo output; add ostree-repo to outputs');
+  recipe.outputs.forEach((o, i) => {
+    if (o !== 'ostree-repo') fail(['outputs', i], `${show(o)} cannot go with ostree yet: kiln does not make a deployed disk image or container from a commit yet, so an OSTree recipe's one output is ostree-repo`);
+  });
+  const problem = ostreeRefProblem(ostree.ref);
+  if (problem) fail(['ostree', 'ref'], `${show(ostree.ref)} is not a valid OSTree ref: it ${problem} (e.g. debian/trixie/amd64/edge)`);
+  if (recipe.distro.name !== 'debian') fail(['ostree'], `the commit boots with Debian's ostree-boot (its dracut module), which ${recipe.distro.name} does not ship; use distro: debian`);
+  if (recipe.kernel.package === 'none') fail(['ostree'], 'a commit boots its own kernel from /usr/lib/modules, and kernel.package is "none"; name a kernel package (e.g. linux-image-amd64)');
+  if (recipe.kernel.uki) fail(['kernel', 'uki'], "cannot go with ostree: a deployment's boot entries start the kernel and initramfs of the commit, not a unified kernel image; remove kernel.uki");
+  if (recipe.secure_boot !== undefined) fail(['secure_boot'], 'cannot go with ostree yet: kiln does not sign the kernels of deployments; remove secure_boot');
+  if (ostree.url !== undefined && !remoteUrl(ostree.url)) fail(['ostree', 'url'], `${show(ostree.url)} is not a URL a device can pull from; give an http:// or https:// URL (e.g. http://updates.example.com/repo)`);
+  if (ostree.repo !== undefined) {
+    const repoProblem = repositoryProblem(isAbsolute(ostree.repo) ? ostree.repo : join(origin.folder, ostree.repo));
+    if (repoProblem) fail(['ostree', 'repo'], `${show(ostree.repo)} ${repoProblem}`);
+  }
+}
+
+function remoteUrl(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return (parsed.protocol === 'http:' || parsed.protocol === 'https:') && !/\s/.test(url);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A missing folder is made on the first commit; an existing one must be an archive repository
+ * (the mode a web server serves): a bare one holds files as a system checkout uses them.
+ */
+export function repositoryProblem(path: string): string | undefined {
+  if (!existsSync(path)) return undefined;
+  if (!statSync(path).isDirectory()) return 'is a file, not an OSTree repository folder; give a folder (made on the first commit if missing)';
+  const config = join(path, 'config');
+  if (!existsSync(config)) {
+    if (readdirSync(path).length === 0) return undefined;
+    return 'is a folder but not an OSTree repository (it has no config file); give an empty or missing folder, or one made with ostree init --mode=archive';
+  }
+  const mode = /^\s*mode\s*=\s*(\S+)/m.exec(readFileSync(config, 'utf8'))?.[1];
+  if (mode !== 'archive' && mode !== 'archive-z2') {
+    return `is an OSTree repository in mode ${mode ?? 'unknown'}, and kiln commits to archive repositories (the mode served over HTTP); give another folder, or make one with ostree init --mode=archive`;
+  }
+  return undefined;
+}

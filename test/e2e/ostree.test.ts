@@ -1,0 +1,92 @@
+/**
+ * OSTree commits (examples/edge.yaml): v1 and then v2, one package more, on one ref of one archive
+ * repository. The commit has OSTree's layout and metadata, v2's parent is v1, a static delta leads
+ * from v1 to v2, the summary names v2, and the commit deploys with ostree admin into a folder.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { buildRecord, kiln, REPO, run, scratch, sharedCache } from './kiln.js';
+
+const REF = 'debian/trixie/amd64/edge';
+
+function ostree(repo: string, ...args: string[]): string {
+  return run('ostree', [...args, `--repo=${repo}`]);
+}
+
+void test('ostree: v1 and v2 on one ref, with parent, metadata, layout, static delta and summary; v2 deploys', async (t) => {
+  const dir = scratch('ostree');
+  // The repository beside the test's recipe, not beside the examples.
+  writeFileSync(join(dir, 'edge.yaml'), readFileSync(join(REPO, 'examples/edge.yaml'), 'utf8').replace(/^ {2}repo: .*$/m, '  repo: ./repo'));
+  const repo = join(dir, 'repo');
+  const cache = sharedCache('ostree');
+
+  const first = await kiln(['build', join(dir, 'edge.yaml'), '-o', join(dir, 'v1')], { KILN_CACHE: cache });
+  assert.equal(first.code, 0, first.stderr.slice(-3000));
+  const v1 = ostree(repo, 'rev-parse', REF).trim();
+  const record1 = buildRecord(join(dir, 'v1')) as ReturnType<typeof buildRecord> & { ostree?: { commit: string; parent: string | null } };
+  assert.equal(record1.ostree?.commit, v1);
+  assert.equal(record1.ostree?.parent, null);
+  assert.ok(record1.outputs.some((o) => o.file === 'edge.ostree.tar' && o.format === 'ostree-repo'));
+
+  // The metadata, and the layout ostree admin deploy expects.
+  assert.equal(ostree(repo, 'show', '--print-metadata-key=version', v1).trim(), "'1'");
+  assert.match(ostree(repo, 'show', '--print-metadata-key=kiln.recipe-hash', v1), /'sha256:[0-9a-f]{64}'/);
+  const top = ostree(repo, 'ls', v1, '/');
+  assert.doesNotMatch(top, / \/etc\n/);
+  assert.match(top, /l00777 .* \/home -> var\/home\n/);
+  assert.match(top, /l00777 .* \/ostree -> sysroot\/ostree\n/);
+  assert.equal(ostree(repo, 'ls', v1, '/var').trim().split('\n').length, 1, '/var is empty in the commit');
+  assert.equal(ostree(repo, 'ls', v1, '/dev').trim().split('\n').length, 1, '/dev is empty in the commit');
+  assert.equal(ostree(repo, 'cat', v1, '/usr/etc/hostname').trim(), 'edge');
+  assert.match(ostree(repo, 'cat', v1, '/usr/etc/ostree/remotes.d/edge.conf'), /^url=http:\/\/10\.0\.2\.2:8000\/repo$/m);
+  assert.match(ostree(repo, 'cat', v1, '/usr/lib/tmpfiles.d/kiln-ostree-var.conf'), /^C \/var\/lib\/dpkg - - - - \/usr\/share\/kiln\/var\/lib\/dpkg$/m);
+  const modules = ostree(repo, 'ls', '-R', v1, '/usr/lib/modules');
+  assert.match(modules, /\/usr\/lib\/modules\/[^/]+\/vmlinuz\n/);
+  assert.match(modules, /\/usr\/lib\/modules\/[^/]+\/initramfs\.img\n/);
+  // The initramfs holds OSTree's prepare-root, which finds the deployment at boot.
+  const kver = /\/usr\/lib\/modules\/([^/]+)\/vmlinuz\n/.exec(modules)?.[1] ?? '';
+  const initramfs = join(dir, 'initramfs.img');
+  writeFileSync(initramfs, '');
+  run('sh', ['-c', `ostree cat --repo='${repo}' ${v1} /usr/lib/modules/${kver}/initramfs.img > '${initramfs}'`]);
+  // (dracut compresses it with zstd; the unit's name is in the archive's list of files.)
+  assert.match(run('sh', ['-c', `zstdcat '${initramfs}' | grep -a -o -m1 'ostree-prepare-root\\.service' || true`]), /ostree-prepare-root\.service/);
+  ostree(repo, 'fsck');
+
+  // v2: one package more (a new packages stage: the bootstrap is reused), on top of v1.
+  const recipe = readFileSync(join(dir, 'edge.yaml'), 'utf8');
+  writeFileSync(join(dir, 'edge.yaml'), `${recipe.replace('version: "1"', 'version: "2"')}packages: [less]\n`);
+  const second = await kiln(['build', join(dir, 'edge.yaml'), '-o', join(dir, 'v2')], { KILN_CACHE: cache });
+  assert.equal(second.code, 0, second.stderr.slice(-3000));
+  const v2 = ostree(repo, 'rev-parse', REF).trim();
+  assert.notEqual(v2, v1);
+  assert.equal(ostree(repo, 'rev-parse', `${REF}^`).trim(), v1, "v2's parent is v1");
+  assert.match(ostree(repo, 'diff', v1, v2), /^A\s+\/usr\/bin\/less$/m);
+  assert.match(ostree(repo, 'static-delta', 'list'), new RegExp(`${v1}-${v2}`));
+  assert.match(ostree(repo, 'summary', '--view'), new RegExp(`\\* ${REF.replace(/\//g, '\\/')}\\n\\s+Latest Commit \\([^)]*\\):\\n\\s+${v2}`));
+  const deltaBytes = Number(run('du', ['-sb', join(repo, 'deltas')]).split('\t')[0]);
+  const repoBytes = Number(run('du', ['-sb', repo]).split('\t')[0]);
+  t.diagnostic(`v1 -> v2 (one package): static delta ${(deltaBytes / 1024).toFixed(0)} KiB, repository ${(repoBytes / 2 ** 20).toFixed(0)} MiB`);
+  ostree(repo, 'fsck');
+
+  // ostree admin deploys v2 into a folder: the kernel is found, /etc is made from /usr/etc. Without
+  // CAP_SYS_ADMIN, or ostree freezes the host's file system while it syncs.
+  const sysroot = join(dir, 'sysroot');
+  run('mkdir', ['-p', sysroot]);
+  run('ostree', ['admin', 'init-fs', sysroot]);
+  run('ostree', ['admin', 'os-init', 'debian', `--sysroot=${sysroot}`]);
+  run('ostree', ['config', `--repo=${sysroot}/ostree/repo`, 'set', 'sysroot.bootloader', 'none']);
+  run('ostree', ['pull-local', `--repo=${sysroot}/ostree/repo`, repo, REF]);
+  try {
+    run('setpriv', ['--bounding-set=-sys_admin', '--inh-caps=-sys_admin', 'ostree', 'admin', 'deploy', `--sysroot=${sysroot}`, '--os=debian', '--karg=root=LABEL=root', REF]);
+    const deployed = join(sysroot, 'ostree/deploy/debian/deploy', `${v2}.0`);
+    assert.equal(readFileSync(join(deployed, 'etc/hostname'), 'utf8').trim(), 'edge');
+    const entries = readdirSync(join(sysroot, 'boot/loader/entries'));
+    assert.equal(entries.length, 1);
+    assert.match(readFileSync(join(sysroot, 'boot/loader/entries', entries[0] ?? ''), 'utf8'), /^linux \/ostree\/debian-[0-9a-f]+\/vmlinuz-/m);
+  } finally {
+    // Deployments are immutable (chattr +i) until told otherwise.
+    if (existsSync(join(sysroot, 'ostree/deploy'))) run('sh', ['-c', `chattr -R -i '${sysroot}/ostree/deploy' 2>/dev/null || true`]);
+  }
+});
