@@ -22,8 +22,11 @@ const DEVLOOP_TOOLS: readonly Tool[] = [
   { name: 'ansible-playbook', package: 'ansible-core', for: 'build' },
   { name: 'systemd-nspawn', package: 'systemd-container', for: 'boot' },
 ];
-/** OSTree commits: the host's ostree writes the repositories (the image's own ostree boots them). */
-const OSTREE_TOOLS: readonly Tool[] = [{ name: 'ostree', package: 'ostree', for: 'build' }];
+/** OSTree commits: the host's ostree writes the repositories (the image's own ostree boots them), gpg signs them. */
+const OSTREE_TOOLS: readonly Tool[] = [
+  { name: 'ostree', package: 'ostree', for: 'build' },
+  { name: 'gpg', package: 'gpg', for: 'build' },
+];
 const TOOLS = [...HOST_TOOLS, ...SECURE_BOOT_TOOLS, ...DEVLOOP_TOOLS, ...OSTREE_TOOLS];
 
 export function doctor(install: boolean, out: NodeJS.WritableStream = process.stdout): number {

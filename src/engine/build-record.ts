@@ -45,8 +45,8 @@ export interface BuildRecord extends BuildRecordCore {
   operations: Operation[];
   /** The kiln process's peak resident memory in MiB (in `kiln serve` the whole server's). */
   peakRssMiB?: number;
-  /** With ostree: the commit made on the ref, its parent, and the repository it was published into (null: none given). */
-  ostree?: { ref: string; commit: string; parent: string | null; repo: string | null; delta: string | null };
+  /** With ostree: the commit made on the ref, its parent, the repository it was published into (null: none given), the signing key's fingerprint. */
+  ostree?: { ref: string; commit: string; parent: string | null; repo: string | null; delta: string | null; signedBy: string | null };
 }
 
 /** build.json at `path`, checked; a UserError names the file when it is missing or not a build record. */

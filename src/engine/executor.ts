@@ -120,7 +120,8 @@ export async function build(o: BuildOptions): Promise<BuildRecord> {
     }
     if (facts.ostree) {
       const tar = join(store.filesOf(imageEntry), `${manifest.name}.ostree.tar`);
-      record.ostree = manifest.ostreeRepo === undefined ? { ...facts.ostree, repo: null, delta: null } : await publishCommit(exec, { tar, repo: manifest.ostreeRepo, ...facts.ostree });
+      const key = manifest.ostreeKey === undefined ? {} : { key: manifest.ostreeKey };
+      record.ostree = manifest.ostreeRepo === undefined ? { ...facts.ostree, repo: null, delta: null } : await publishCommit(exec, { tar, repo: manifest.ostreeRepo, ...facts.ostree, ...key });
     }
     record.seconds = elapsed(t0);
     // maxRSS is in KiB: the builder's own memory, not that of the commands it runs.

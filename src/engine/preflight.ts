@@ -8,6 +8,8 @@ import { DEFAULT_MIRROR, LIVE_FORMATS, type LoadedRecipe } from '../recipe/index
 import { canRun } from '../arch/binfmt.js';
 import { archInfo, type ArchName } from '../arch/table.js';
 import { missingTools, onPath } from '../host/tools.js';
+import { openSigningKey } from '../host/signing-key.js';
+import { show } from '../recipe/source.js';
 import type { Manifest } from '../manifest/index.js';
 
 export function checkHost(arch: ArchName = 'amd64'): void {
@@ -72,5 +74,16 @@ export async function checkRecipe(loaded: LoadedRecipe, manifest: Manifest, cach
     const names = [...new Set(missing.map((t) => `${t.name} (Debian package ${t.package})`))].join(', ');
     throw new BuildError(`missing host tools for this recipe: ${names}; install them with: kiln doctor --install`);
   }
+  checkOstreeKey(loaded, manifest);
   await checkRelease(loaded, cacheDir, signal);
+}
+
+/** ostree.sign.key: imported and used to sign once, so a key that cannot sign unattended stops the build before its first stage. */
+function checkOstreeKey(loaded: LoadedRecipe, manifest: Manifest): void {
+  const key = loaded.recipe.ostree?.sign?.key;
+  if (key === undefined || manifest.ostreeKey === undefined) return;
+  if (!onPath('gpg')) throw new BuildError('missing host tools for this recipe: gpg (Debian package gpg); install them with: kiln doctor --install');
+  const checked = openSigningKey(manifest.ostreeKey);
+  if ('problem' in checked) throw UserError.of([loaded.origins.diagnostic({ path: ['ostree', 'sign', 'key'], message: `${show(key)} ${checked.problem}` })]);
+  checked.home.remove();
 }

@@ -50,6 +50,8 @@ export interface Manifest {
   provenance: Provenance;
   /** With ostree.repo: the repository the commit is published into (a machine path, kept out of every id). */
   ostreeRepo?: string;
+  /** With ostree.sign: the secret key file that signs the repository's summary (a machine path, kept out of every id). */
+  ostreeKey?: string;
 }
 
 /**
@@ -82,6 +84,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
 
   const recipeHash = `sha256:${sha256(canonicalJson(r))}`;
   const ostreeRepo = r.ostree?.repo === undefined ? undefined : resolve(loaded.folder, r.ostree.repo);
+  const ostreeKey = r.ostree?.sign === undefined ? undefined : join(loaded.folder, r.ostree.sign.key);
   const { base, later } = packageSets(loaded, baseSystem(r), implicitPackages(r), lock);
   add('bootstrap', {
     release: r.distro.release,
@@ -169,6 +172,8 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
       version: r.ostree.version ?? null,
       recipeHash,
       remote: r.ostree.url === undefined ? null : { name: r.name, url: r.ostree.url },
+      // The key's path relative to the recipe, and its content's hash: a new key is a new commit.
+      sign: ostreeKey === undefined || r.ostree.sign === undefined ? null : { key: r.ostree.sign.key, sha256: hashFile(ostreeKey) },
     });
   }
   if (disk) add('partition-table', {
@@ -209,6 +214,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
     sbom: r.sbom,
     provenance,
     ...(ostreeRepo === undefined ? {} : { ostreeRepo }),
+    ...(ostreeKey === undefined ? {} : { ostreeKey }),
   };
 }
 

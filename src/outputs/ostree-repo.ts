@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { BuildError } from '../errors.js';
 import type { Exec } from '../host/exec.js';
 import { lock } from '../host/lock.js';
+import { openSigningKey } from '../host/signing-key.js';
 import { refHead } from './ostree-ref.js';
 
 export interface PublishedCommit {
@@ -19,6 +20,8 @@ export interface PublishedCommit {
   parent: string | null;
   /** The static delta from the parent, by its name in `ostree static-delta list`; null without a parent. */
   delta: string | null;
+  /** The fingerprint of the key that signed the commit and the summary; null: unsigned. */
+  signedBy: string | null;
 }
 
 /**
@@ -26,7 +29,7 @@ export interface PublishedCommit {
  * commit the build was planned on: another build that moved it since would otherwise be lost from
  * the ref's history.
  */
-export async function publishCommit(exec: Exec, o: { tar: string; repo: string; ref: string; commit: string; parent: string | null }): Promise<PublishedCommit> {
+export async function publishCommit(exec: Exec, o: { tar: string; repo: string; ref: string; commit: string; parent: string | null; signedBy: string | null; key?: string }): Promise<PublishedCommit> {
   await mkdir(o.repo, { recursive: true });
   const held = await lock(join(dirname(o.repo), `.${o.ref.replace(/\//g, '_')}.kiln-ostree.lock`));
   const unpacked = await mkdtemp(join(dirname(o.repo), '.kiln-commit-'));
@@ -43,10 +46,21 @@ export async function publishCommit(exec: Exec, o: { tar: string; repo: string; 
       await exec('ostree', ['static-delta', 'generate', `--repo=${o.repo}`, `--from=${o.parent}`, `--to=${o.commit}`]);
       delta = `${o.parent}-${o.commit}`;
     }
-    await exec('ostree', ['summary', '--update', `--repo=${o.repo}`]);
-    return { repo: o.repo, ref: o.ref, commit: o.commit, parent: o.parent, delta };
+    await updateSummary(exec, o.repo, o.key);
+    return { repo: o.repo, ref: o.ref, commit: o.commit, parent: o.parent, delta, signedBy: o.signedBy };
   } finally {
     await rm(unpacked, { recursive: true, force: true });
     await held.release();
+  }
+}
+
+/** A new summary, signed with the key that signed the commit: a device that verifies summaries reads refs only from a signed one. */
+async function updateSummary(exec: Exec, repo: string, keyFile: string | undefined): Promise<void> {
+  const key = keyFile === undefined ? undefined : openSigningKey(keyFile);
+  if (key && 'problem' in key) throw new BuildError(`ostree.sign.key ${keyFile ?? ''} ${key.problem}`, 'publish');
+  try {
+    await exec('ostree', ['summary', '--update', `--repo=${repo}`, ...(key ? [`--gpg-sign=${key.home.fingerprint}`, `--gpg-homedir=${key.home.homedir}`] : [])]);
+  } finally {
+    key?.home.remove();
   }
 }

@@ -181,13 +181,15 @@ export const InstallerSchema = z.strictObject({
 /**
  * The image as OSTree commits on `ref` (osbuild's edge-commit): `repo` is the archive repository
  * the commits join (the ref's last commit becomes the parent), `url` the remote deployments update
- * from, `version` the commit's version metadata.
+ * from, `version` the commit's version metadata, `sign.key` the key that signs commits and summary.
  */
 export const OstreeSchema = z.strictObject({
   ref: str,
   repo: str.optional(),
   url: str.optional(),
   version: str.optional(),
+  /** An OpenPGP secret key file (no passphrase) that signs the commits and the summary. */
+  sign: z.strictObject({ key: str }).optional(),
 });
 
 export const RecipeSchema = z.strictObject({

@@ -40,6 +40,8 @@ const CASES: [string, string, string][] = [
   ['a file as repository', `${OK}ostree: { ref: os/edge, repo: file }\n`, 'r.yaml:3:31 ostree.repo: "file" is a file, not an OSTree repository folder; give a folder (made on the first commit if missing)'],
   ['a remote that is not a URL', `${OK}ostree: { ref: os/edge, url: "ftp://x/repo" }\n`, 'r.yaml:3:30 ostree.url: "ftp://x/repo" is not a URL a device can pull from; give an http:// or https:// URL (e.g. http://updates.example.com/repo)'],
   ['no kernel', `${OK}ostree: { ref: os/edge }\nkernel: { package: none }\nbootloader: none\n`, 'r.yaml:3:9 ostree: a commit boots its own kernel from /usr/lib/modules, and kernel.package is "none"; name a kernel package (e.g. linux-image-amd64)'],
+  ['a signing key that is not there', `${OK}ostree: { ref: os/edge, sign: { key: keys/edge.asc } }\n`, 'r.yaml:3:38 ostree.sign.key: "keys/edge.asc" does not exist (paths are relative to the recipe file)'],
+  ['a signing key that is a folder', `${OK}ostree: { ref: os/edge, sign: { key: photos } }\n`, 'r.yaml:3:38 ostree.sign.key: "photos" is a directory; give the file of an OpenPGP secret key (gpg --export-secret-keys --armor KEYID > key.asc)'],
   ['a unified kernel image', `${OK}ostree: { ref: os/edge }\nkernel: { uki: true }\n`, "r.yaml:4:16 kernel.uki: a unified kernel image goes on the disk's EFI system partition, and these outputs make no disk (add raw or qcow2)\nr.yaml:4:16 kernel.uki: cannot go with ostree: a deployment's boot entries start the kernel and initramfs of the commit, not a unified kernel image; remove kernel.uki"],
 ];
 

@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { ostreeRefProblem } from '../outputs/ostree-layout.js';
+import { resolveInside } from './files.js';
 import type { Origin } from './origins.js';
 import type { Recipe } from './schema.js';
 import { show, type KeyPath } from './source.js';
@@ -29,6 +30,11 @@ export function validateOstree(recipe: Recipe, origin: Origin, fail: Fail): void
   if (recipe.kernel.uki) fail(['kernel', 'uki'], "cannot go with ostree: a deployment's boot entries start the kernel and initramfs of the commit, not a unified kernel image; remove kernel.uki");
   if (recipe.secure_boot !== undefined) fail(['secure_boot'], 'cannot go with ostree yet: kiln does not sign the kernels of deployments; remove secure_boot');
   if (ostree.url !== undefined && !remoteUrl(ostree.url)) fail(['ostree', 'url'], `${show(ostree.url)} is not a URL a device can pull from; give an http:// or https:// URL (e.g. http://updates.example.com/repo)`);
+  if (ostree.sign !== undefined) {
+    const found = resolveInside(origin.folder, ostree.sign.key, 'recipe');
+    if ('error' in found) fail(['ostree', 'sign', 'key'], `${show(ostree.sign.key)} ${found.error}`);
+    else if (found.kind !== 'file') fail(['ostree', 'sign', 'key'], `${show(ostree.sign.key)} is a directory; give the file of an OpenPGP secret key (gpg --export-secret-keys --armor KEYID > key.asc)`);
+  }
   if (ostree.repo !== undefined) {
     const repoProblem = repositoryProblem(isAbsolute(ostree.repo) ? ostree.repo : join(origin.folder, ostree.repo));
     if (repoProblem) fail(['ostree', 'repo'], `${show(ostree.repo)} ${repoProblem}`);

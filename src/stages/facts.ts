@@ -32,8 +32,8 @@ const FACTS = {
   image: z.string(),
 
   // ostree-commit
-  /** The commit the build made on its ref, and the parent it names (null: the ref's first). */
-  ostree: z.strictObject({ ref: z.string(), commit: z.string(), parent: z.string().nullable() }),
+  /** The commit the build made on its ref, the parent it names (null: the ref's first), the key that signed it. */
+  ostree: z.strictObject({ ref: z.string(), commit: z.string(), parent: z.string().nullable(), signedBy: z.string().nullable() }),
 
   // outputs
   /** Every file the build publishes, in the order the recipe lists its formats. */

@@ -11,75 +11,99 @@ import { z } from 'zod';
 import { BuildError } from '../errors.js';
 import { mountOverlay, unmount } from '../host/overlay.js';
 import { ostreeLayout, type TreeEntry } from '../outputs/ostree-layout.js';
-import { defineStage, sourceDateEpoch } from './define.js';
+import { defineStage, originFolder, sourceDateEpoch, type StageContext } from './define.js';
+import { openSigningKey, type SigningHome } from '../host/signing-key.js';
+
+const Options = z.strictObject({
+  name: z.string(),
+  ref: z.string(),
+  /** The ref's commit in the recipe's repository when the build was planned; null: the first. */
+  parent: z.string().nullable(),
+  /** The `version` metadata; null: none. */
+  version: z.string().nullable(),
+  recipeHash: z.string(),
+  /** The remote a deployment updates from (ostree.url), written to /usr/etc/ostree/remotes.d. */
+  remote: z.strictObject({ name: z.string(), url: z.string() }).nullable(),
+  /** ostree.sign: the key file (relative to the recipe) and its sha256; null: unsigned. */
+  sign: z.strictObject({ key: z.string(), sha256: z.string() }).nullable(),
+});
+type Options = z.output<typeof Options>;
 
 export const ostreeCommit = defineStage({
   name: 'ostree-commit',
-  version: 1,
+  version: 2,
   kind: 'image',
   summary: "Commits the root tree to OSTree on the recipe's ref (the ref's last commit as parent) in OSTree's layout: /etc as /usr/etc, /var as a seed made on first boot, the kernel and initramfs in /usr/lib/modules; writes the repository with that commit as <name>.ostree.tar.",
-  options: z.strictObject({
-    name: z.string(),
-    ref: z.string(),
-    /** The ref's commit in the recipe's repository when the build was planned; null: the first. */
-    parent: z.string().nullable(),
-    /** The `version` metadata; null: none. */
-    version: z.string().nullable(),
-    recipeHash: z.string(),
-    /** The remote a deployment updates from (ostree.url), written to /usr/etc/ostree/remotes.d. */
-    remote: z.strictObject({ name: z.string(), url: z.string() }).nullable(),
-  }),
+  options: Options,
   makes: ['outputs', 'ostree'],
   async run(ctx, o) {
-    const kernel = ctx.facts.kernel;
-    if (!kernel) throw new Error('ostree-commit needs the kernel stage to run first');
-    const layout = ostreeLayout(await listTree(ctx.root), kernel);
-    const overlay = join(ctx.scratch, 'overlay');
-    for (const dir of layout.dirs) await mkdir(join(overlay, dir), { recursive: true });
-    for (const { from, to } of layout.copies) {
-      await mkdir(dirname(join(overlay, to)), { recursive: true });
-      await ctx.exec('cp', ['-a', '--no-target-directory', join(ctx.root, from), join(overlay, to)]);
+    const key = o.sign === null ? undefined : openSigningKey(join(originFolder(ctx, 'recipe'), o.sign.key));
+    if (key && 'problem' in key) throw new BuildError(`ostree.sign.key ${o.sign?.key ?? ''} ${key.problem}`);
+    try {
+      return await commit(ctx, o, key?.home);
+    } finally {
+      key?.home.remove();
     }
-    for (const { path, target } of layout.links) await symlink(target, join(overlay, path));
-    await mkdir(join(overlay, 'usr/lib/tmpfiles.d'), { recursive: true });
-    await writeFile(join(overlay, 'usr/lib/tmpfiles.d/kiln-ostree-var.conf'), layout.tmpfiles);
-    if (o.remote) {
-      await mkdir(join(overlay, 'usr/etc/ostree/remotes.d'), { recursive: true });
-      // Unsigned commits: kiln signs none yet, so a remote that asked for signatures could never pull.
-      await writeFile(join(overlay, `usr/etc/ostree/remotes.d/${o.remote.name}.conf`), `[remote "${o.remote.name}"]\nurl=${o.remote.url}\ngpg-verify=false\n`);
-    }
-    // ostree refuses device nodes even where its skip list names them: the commit is made from an
-    // overlayfs view instead, where a layer of whiteouts hides what the commit leaves out.
-    const hide = join(ctx.scratch, 'hide');
-    for (const path of layout.skip) {
-      await mkdir(dirname(join(hide, path)), { recursive: true });
-      await ctx.exec('mknod', [join(hide, path), 'c', '0', '0']);
-    }
-    const view = join(ctx.scratch, 'view');
-    await mkdir(view);
-    await mountOverlay(ctx.exec, { lowers: [ctx.root, hide, overlay], cwd: ctx.scratch, target: view });
-
-    const repo = join(ctx.scratch, 'repo');
-    await ctx.exec('ostree', ['init', `--repo=${repo}`, '--mode=archive']);
-    const epoch = sourceDateEpoch(ctx) ?? 0;
-    const metadata = { 'kiln.recipe-hash': o.recipeHash, 'kiln.name': o.name, ...(o.version === null ? {} : { version: o.version }) };
-    const made = await ctx.exec('ostree', [
-      'commit', `--repo=${repo}`, `--branch=${o.ref}`, `--parent=${o.parent ?? 'none'}`,
-      `--timestamp=${new Date(epoch * 1000).toISOString()}`, `--subject=${o.name}${o.version === null ? '' : ` ${o.version}`}`,
-      ...Object.entries(metadata).map(([k, v]) => `--add-metadata-string=${k}=${v}`),
-      '--generate-sizes', '--fsync=false', `--tree=dir=${view}`,
-    ]).finally(() => unmount(ctx.exec, view));
-    const commit = made.stdout.trim();
-    if (!/^[0-9a-f]{64}$/.test(commit)) throw new BuildError(`ostree commit printed no commit checksum: ${commit.slice(0, 200)}`);
-    // trixie's ostree pulls a ref (even from a local repository) only when the summary lists it.
-    await ctx.exec('ostree', ['summary', '--update', `--repo=${repo}`]);
-    ctx.log(`ostree: ${o.ref} is ${commit}${o.parent ? ` (parent ${o.parent})` : ' (no parent)'}`);
-    const file = `${o.name}.ostree.tar`;
-    // Deterministic: sorted names, numeric owners, one time for every entry.
-    await ctx.exec('tar', ['--create', '--file', join(ctx.work, file), '--directory', repo, '--format=posix', '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime', '--sort=name', '--numeric-owner', `--mtime=@${epoch}`, '.']);
-    return { outputs: [{ file, format: 'ostree-repo' }], ostree: { ref: o.ref, commit, parent: o.parent } };
   },
 });
+
+async function commit(ctx: StageContext, o: Options, key: SigningHome | undefined) {
+  const kernel = ctx.facts.kernel;
+  if (!kernel) throw new Error('ostree-commit needs the kernel stage to run first');
+  const layout = ostreeLayout(await listTree(ctx.root), kernel);
+  const overlay = join(ctx.scratch, 'overlay');
+  for (const dir of layout.dirs) await mkdir(join(overlay, dir), { recursive: true });
+  for (const { from, to } of layout.copies) {
+    await mkdir(dirname(join(overlay, to)), { recursive: true });
+    await ctx.exec('cp', ['-a', '--no-target-directory', join(ctx.root, from), join(overlay, to)]);
+  }
+  for (const { path, target } of layout.links) await symlink(target, join(overlay, path));
+  await mkdir(join(overlay, 'usr/lib/tmpfiles.d'), { recursive: true });
+  await writeFile(join(overlay, 'usr/lib/tmpfiles.d/kiln-ostree-var.conf'), layout.tmpfiles);
+  if (key && o.remote) {
+    // ostree trusts every keyring in this folder for every remote.
+    await mkdir(join(overlay, 'usr/share/ostree/trusted.gpg.d'), { recursive: true });
+    await writeFile(join(overlay, `usr/share/ostree/trusted.gpg.d/${o.remote.name}.gpg`), key.publicKey);
+  }
+  if (o.remote) {
+    await mkdir(join(overlay, 'usr/etc/ostree/remotes.d'), { recursive: true });
+    // Signed: a device takes only commits and summaries signed by the key; unsigned, it could never pull with verification on.
+    const verify = key ? 'gpg-verify=true\ngpg-verify-summary=true' : 'gpg-verify=false';
+    await writeFile(join(overlay, `usr/etc/ostree/remotes.d/${o.remote.name}.conf`), `[remote "${o.remote.name}"]\nurl=${o.remote.url}\n${verify}\n`);
+  }
+  // ostree refuses device nodes even where its skip list names them: the commit is made from an
+  // overlayfs view instead, where a layer of whiteouts hides what the commit leaves out.
+  const hide = join(ctx.scratch, 'hide');
+  for (const path of layout.skip) {
+    await mkdir(dirname(join(hide, path)), { recursive: true });
+    await ctx.exec('mknod', [join(hide, path), 'c', '0', '0']);
+  }
+  const view = join(ctx.scratch, 'view');
+  await mkdir(view);
+  await mountOverlay(ctx.exec, { lowers: [ctx.root, hide, overlay], cwd: ctx.scratch, target: view });
+
+  const repo = join(ctx.scratch, 'repo');
+  await ctx.exec('ostree', ['init', `--repo=${repo}`, '--mode=archive']);
+  const epoch = sourceDateEpoch(ctx) ?? 0;
+  const metadata = { 'kiln.recipe-hash': o.recipeHash, 'kiln.name': o.name, ...(o.version === null ? {} : { version: o.version }) };
+  const made = await ctx.exec('ostree', [
+    'commit', `--repo=${repo}`, `--branch=${o.ref}`, `--parent=${o.parent ?? 'none'}`,
+    `--timestamp=${new Date(epoch * 1000).toISOString()}`, `--subject=${o.name}${o.version === null ? '' : ` ${o.version}`}`,
+    ...Object.entries(metadata).map(([k, v]) => `--add-metadata-string=${k}=${v}`),
+    '--generate-sizes', '--fsync=false', `--tree=dir=${view}`,
+  ]).finally(() => unmount(ctx.exec, view));
+  const checksum = made.stdout.trim();
+  if (!/^[0-9a-f]{64}$/.test(checksum)) throw new BuildError(`ostree commit printed no commit checksum: ${checksum.slice(0, 200)}`);
+  // The signature is detached metadata: the commit's checksum is the same signed or not.
+  if (key) await ctx.exec('ostree', ['gpg-sign', `--repo=${repo}`, `--gpg-homedir=${key.homedir}`, checksum, key.fingerprint]);
+  // trixie's ostree pulls a ref (even from a local repository) only when the summary lists it.
+  await ctx.exec('ostree', ['summary', '--update', `--repo=${repo}`, ...(key ? [`--gpg-sign=${key.fingerprint}`, `--gpg-homedir=${key.homedir}`] : [])]);
+  ctx.log(`ostree: ${o.ref} is ${checksum}${o.parent ? ` (parent ${o.parent})` : ' (no parent)'}${key ? `, signed by ${key.fingerprint}` : ''}`);
+  const file = `${o.name}.ostree.tar`;
+  // Deterministic: sorted names, numeric owners, one time for every entry.
+  await ctx.exec('tar', ['--create', '--file', join(ctx.work, file), '--directory', repo, '--format=posix', '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime', '--sort=name', '--numeric-owner', `--mtime=@${epoch}`, '.']);
+  return { outputs: [{ file, format: 'ostree-repo' }], ostree: { ref: o.ref, commit: checksum, parent: o.parent, signedBy: key?.fingerprint ?? null } };
+}
 
 /** The root's top level, and two levels below the folders whose content moves (see ostreeLayout). */
 async function listTree(root: string): Promise<TreeEntry[]> {

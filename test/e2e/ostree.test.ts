@@ -1,7 +1,8 @@
 /**
  * OSTree commits (examples/edge.yaml): v1 and then v2, one package more, on one ref of one archive
  * repository. The commit has OSTree's layout and metadata, v2's parent is v1, a static delta leads
- * from v1 to v2, the summary names v2, and the commit deploys with ostree admin into a folder.
+ * from v1 to v2, the summary names v2; v2 and the summary are signed, a client trusting the image's
+ * own keyring pulls it; a key with a passphrase is refused; and the commit deploys into a folder.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ function ostree(repo: string, ...args: string[]): string {
   return run('ostree', [...args, `--repo=${repo}`]);
 }
 
-void test('ostree: v1 and v2 on one ref, with parent, metadata, layout, static delta and summary; v2 deploys', async (t) => {
+void test('ostree: v1 and v2 on one ref, with parent, metadata, layout, static delta and summary; v2 signed and pulled with verification; v2 deploys', async (t) => {
   const dir = scratch('ostree');
   // The repository beside the test's recipe, not beside the examples.
   writeFileSync(join(dir, 'edge.yaml'), readFileSync(join(REPO, 'examples/edge.yaml'), 'utf8').replace(/^ {2}repo: .*$/m, '  repo: ./repo'));
@@ -54,9 +55,25 @@ void test('ostree: v1 and v2 on one ref, with parent, metadata, layout, static d
   assert.match(run('sh', ['-c', `zstdcat '${initramfs}' | grep -a -o -m1 'ostree-prepare-root\\.service' || true`]), /ostree-prepare-root\.service/);
   ostree(repo, 'fsck');
 
-  // v2: one package more (a new packages stage: the bootstrap is reused), on top of v1.
+  // A key that asks for a passphrase cannot sign unattended: refused at its line before any work.
+  const gnupg = join(dir, 'gnupg');
+  run('mkdir', ['-m', '700', gnupg, join(dir, 'keys')]);
+  const gpg = (...args: string[]) => run('gpg', ['--homedir', gnupg, '--batch', '--pinentry-mode', 'loopback', ...args]);
+  gpg('--passphrase', '', '--quick-gen-key', 'edge updates <edge@example.org>', 'ed25519', 'sign', 'never');
+  gpg('--passphrase', 'secret', '--quick-gen-key', 'guarded <guarded@example.org>', 'ed25519', 'sign', 'never');
+  writeFileSync(join(dir, 'keys/edge.asc'), gpg('--armor', '--export-secret-keys', 'edge@example.org'));
+  writeFileSync(join(dir, 'keys/guarded.asc'), gpg('--passphrase', 'secret', '--armor', '--export-secret-keys', 'guarded@example.org'));
+  run('gpgconf', ['--homedir', gnupg, '--kill', 'gpg-agent']);
   const recipe = readFileSync(join(dir, 'edge.yaml'), 'utf8');
-  writeFileSync(join(dir, 'edge.yaml'), `${recipe.replace('version: "1"', 'version: "2"')}packages: [less]\n`);
+  const signed = (key: string) => recipe.replace('version: "1"', `version: "2"\n  sign: { key: keys/${key} }`);
+  writeFileSync(join(dir, 'edge.yaml'), signed('guarded.asc'));
+  const guarded = await kiln(['build', join(dir, 'edge.yaml'), '-o', join(dir, 'v2')], { KILN_CACHE: cache });
+  assert.equal(guarded.code, 2, guarded.stderr.slice(-3000));
+  assert.match(guarded.stderr, /edge\.yaml:\d+:\d+ ostree\.sign\.key: "keys\/guarded\.asc" cannot sign unattended/);
+  assert.equal(ostree(repo, 'rev-parse', REF).trim(), v1, 'the refused build left the ref alone');
+
+  // v2: one package more (a new packages stage: the bootstrap is reused), on top of v1, signed.
+  writeFileSync(join(dir, 'edge.yaml'), `${signed('edge.asc')}packages: [less]\n`);
   const second = await kiln(['build', join(dir, 'edge.yaml'), '-o', join(dir, 'v2')], { KILN_CACHE: cache });
   assert.equal(second.code, 0, second.stderr.slice(-3000));
   const v2 = ostree(repo, 'rev-parse', REF).trim();
@@ -69,6 +86,19 @@ void test('ostree: v1 and v2 on one ref, with parent, metadata, layout, static d
   const repoBytes = Number(run('du', ['-sb', repo]).split('\t')[0]);
   t.diagnostic(`v1 -> v2 (one package): static delta ${(deltaBytes / 1024).toFixed(0)} KiB, repository ${(repoBytes / 2 ** 20).toFixed(0)} MiB`);
   ostree(repo, 'fsck');
+
+  // A client that trusts only the image's own keyring pulls v2 with verification on: the summary
+  // and the commit are signed by the recipe's key, whose public half the image carries.
+  const trusted = join(dir, 'trusted');
+  run('mkdir', ['-p', trusted]);
+  run('sh', ['-c', `ostree cat --repo='${repo}' ${v2} /usr/share/ostree/trusted.gpg.d/edge.gpg > '${trusted}/edge.gpg'`]);
+  assert.match(ostree(repo, 'cat', v2, '/usr/etc/ostree/remotes.d/edge.conf'), /^gpg-verify=true\ngpg-verify-summary=true$/m);
+  const client = join(dir, 'client');
+  run('ostree', ['init', `--repo=${client}`, '--mode=archive']);
+  run('ostree', ['remote', 'add', `--repo=${client}`, '--set=gpg-verify=true', '--set=gpg-verify-summary=true', `--gpg-import=${trusted}/edge.gpg`, 'edge', `file://${repo}`]);
+  run('ostree', ['pull', `--repo=${client}`, '--commit-metadata-only', `edge:${REF}`]);
+  assert.match(ostree(repo, 'show', `--gpg-homedir=${trusted}`, v2), /Good signature from "edge updates <edge@example\.org>"/);
+  assert.match(JSON.stringify(buildRecord(join(dir, 'v2'))), /"signedBy":"[0-9A-F]{40}"/);
 
   // ostree admin deploys v2 into a folder: the kernel is found, /etc is made from /usr/etc. Without
   // CAP_SYS_ADMIN, or ostree freezes the host's file system while it syncs.
