@@ -121,7 +121,9 @@ export async function build(o: BuildOptions): Promise<BuildRecord> {
     if (facts.ostree) {
       const tar = join(store.filesOf(imageEntry), `${manifest.name}.ostree.tar`);
       const key = manifest.ostreeKey === undefined ? {} : { key: manifest.ostreeKey };
-      record.ostree = manifest.ostreeRepo === undefined ? { ...facts.ostree, repo: null, delta: null } : await publishCommit(exec, { tar, repo: manifest.ostreeRepo, ...facts.ostree, ...key });
+      // A stop asked for by now is honoured before the shared repository changes.
+      if (o.signal.aborted) throw new InterruptedError('SIGINT');
+      record.ostree = manifest.ostreeRepo === undefined ? { ...facts.ostree, repo: null, delta: null } : await publishCommit(exec, { tar, repo: manifest.ostreeRepo, ...facts.ostree, ...key, scratch: workspace.scratch, signal: o.signal });
     }
     record.seconds = elapsed(t0);
     // maxRSS is in KiB: the builder's own memory, not that of the commands it runs.

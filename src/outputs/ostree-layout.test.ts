@@ -10,13 +10,13 @@ const KERNEL = { version: '6.12.0-1-amd64', vmlinuz: '/boot/vmlinuz-6.12.0-1-amd
 const TREE: TreeEntry[] = [
   dir('bin'), { path: 'vmlinuz', type: 'link', mode: 0o120777, uid: 0, gid: 0 }, dir('boot'), file('boot/vmlinuz-6.12.0-1-amd64'), file('boot/initrd.img-6.12.0-1-amd64'), file('boot/config-6.12.0-1-amd64'),
   dir('dev'), { path: 'dev/null', type: 'other', mode: 0o20666, uid: 0, gid: 0 }, dir('etc'), dir('home'), dir('home/alice', 0o700, 1000, 1000), file('home/alice/.profile'),
-  dir('root', 0o700), file('root/.bashrc'), dir('run'), dir('tmp', 0o1777), dir('usr'),
-  dir('var'), dir('var/lib'), dir('var/lib/dpkg'), dir('var/lib/my data'), dir('var/tmp', 0o1777), file('var/lib/machine-state'), dir('var/log'), file('var/log/dpkg.log'),
+  dir('root', 0o700), file('root/.bashrc'), dir('run'), dir('tmp', 0o1777), dir('tmp/left-over'), dir('usr'),
+  dir('var'), dir('var/lib'), dir('var/lib/dpkg'), dir('var/lib/my data'), dir('var/lib/100%'), dir('var/tmp', 0o1777), file('var/lib/machine-state'), dir('var/log'), file('var/log/dpkg.log'),
 ];
 
 void test('layout: /etc to /usr/etc, /var and the home folders seeded, the kernel in /usr/lib/modules, writable folders as links', () => {
   const plan = ostreeLayout(TREE, KERNEL);
-  assert.deepEqual(plan.skip, ['/boot/config-6.12.0-1-amd64', '/boot/initrd.img-6.12.0-1-amd64', '/boot/vmlinuz-6.12.0-1-amd64', '/dev/null', '/etc', '/home', '/root', '/tmp', '/var/lib', '/var/log', '/var/tmp', '/vmlinuz']);
+  assert.deepEqual(plan.skip, ['/boot/config-6.12.0-1-amd64', '/boot/initrd.img-6.12.0-1-amd64', '/boot/vmlinuz-6.12.0-1-amd64', '/dev/null', '/etc', '/home', '/root', '/tmp/left-over', '/var/lib', '/var/log', '/var/tmp', '/vmlinuz']);
   assert.deepEqual(plan.copies, [
     { from: '/etc', to: '/usr/etc' },
     { from: '/var/lib', to: '/usr/share/kiln/var/lib' },
@@ -29,14 +29,16 @@ void test('layout: /etc to /usr/etc, /var and the home folders seeded, the kerne
   ]);
   assert.deepEqual(plan.links.find((l) => l.path === '/home'), { path: '/home', target: 'var/home' });
   assert.deepEqual(plan.links.find((l) => l.path === '/ostree'), { path: '/ostree', target: 'sysroot/ostree' });
+  assert.equal(plan.links.find((l) => l.path === '/tmp'), undefined, '/tmp stays a folder');
   assert.deepEqual(plan.dirs, ['/sysroot']);
   assert.equal(
     plan.tmpfiles,
     [
-      '# Written by kiln: /var as the image was built, made on a deployment\'s first boot from /usr/share/kiln/var.',
+      '# Written by kiln: /var as the image was built, copied from /usr/share/kiln/var wherever it is missing.',
       'd /var/lib 0755 0 0 -',
       'C /var/lib/dpkg - - - - /usr/share/kiln/var/lib/dpkg',
       'C /var/lib/my\\x20data - - - - /usr/share/kiln/var/lib/my\\x20data',
+      'C /var/lib/100%% - - - - /usr/share/kiln/var/lib/100%%',
       'C /var/lib/machine-state - - - - /usr/share/kiln/var/lib/machine-state',
       'd /var/tmp 1777 0 0 -',
       'd /var/log 0755 0 0 -',
@@ -54,5 +56,5 @@ void test('layout: /etc to /usr/etc, /var and the home folders seeded, the kerne
 
 void test('refs: OSTree\'s characters, no empty or dot-only components', () => {
   for (const ok of ['debian/trixie/amd64/edge', 'edge', 'a.b_c-d/1.0']) assert.equal(ostreeRefProblem(ok), undefined, ok);
-  for (const bad of ['', '/edge', 'edge/', 'a//b', 'a/../b', '.', 'a b', 'a:b', 'ä', 'x'.repeat(256)]) assert.notEqual(ostreeRefProblem(bad), undefined, bad);
+  for (const bad of ['', '/edge', 'edge/', 'a//b', 'a/../b', '.', '-edge', 'os/.x', 'os/-x', 'a b', 'a:b', 'ä', 'x'.repeat(256)]) assert.notEqual(ostreeRefProblem(bad), undefined, bad);
 });

@@ -5,9 +5,10 @@
  *
  * OSTree's rules, which `ostree admin deploy` relies on: /usr is the read-only system; /etc is
  * shipped as /usr/etc (deploy merges it with the machine's own /etc); /var is the machine's, so the
- * commit's is empty and its content is a seed that systemd-tmpfiles copies into an empty /var; the
+ * commit's is empty and its content is a seed that systemd-tmpfiles copies in where missing; the
  * kernel and initramfs live in /usr/lib/modules/VERSION/; writable top-level folders are links
- * into /var (home, root, opt, srv, mnt), /run (media) or the physical root (tmp, ostree).
+ * into /var (home, root, opt, srv, mnt), /run (media) or the physical root (ostree); /tmp is an
+ * empty folder (trixie mounts a tmpfs on it).
  */
 
 /** Where a deployed machine finds the /var the image was built with. */
@@ -21,7 +22,6 @@ export const ROOT_LINKS: readonly (readonly [string, string])[] = [
   ['srv', 'var/srv'],
   ['mnt', 'var/mnt'],
   ['media', 'run/media'],
-  ['tmp', 'sysroot/tmp'],
   ['ostree', 'sysroot/ostree'],
 ];
 
@@ -44,14 +44,14 @@ export interface OstreeLayout {
   links: { path: string; target: string }[];
   /** Empty folders the overlay tree holds. */
   dirs: string[];
-  /** usr/lib/tmpfiles.d/kiln-ostree-var.conf: makes /var's folders and seeds them on first boot. */
+  /** usr/lib/tmpfiles.d/kiln-ostree-var.conf: makes /var's folders and copies in what is missing from the seed. */
   tmpfiles: string;
 }
 
 /** Entries of /var (seeded), and the writable top-level folders' content (which moves under /var). */
 const SEEDED_TOPS: Record<string, string> = { var: '', home: 'home', root: 'roothome', opt: 'opt', srv: 'srv', mnt: 'mnt' };
 /** Never in a commit: the kernel's and systemd's own file systems, and what a build leaves in them. */
-const EMPTIED = ['dev', 'proc', 'sys', 'run', 'boot'];
+const EMPTIED = ['dev', 'proc', 'sys', 'run', 'boot', 'tmp'];
 /** Debian's links to the kernel in /boot, which point at nothing once it has moved. */
 const KERNEL_LINKS = /^(vmlinuz|initrd\.img)(\.old)?$/;
 
@@ -65,7 +65,7 @@ export function ostreeLayout(entries: readonly TreeEntry[], kernel: { version: s
   const skip: string[] = [];
   const copies: OstreeLayout['copies'] = [];
   const links: OstreeLayout['links'] = [];
-  const lines = [`# Written by kiln: /var as the image was built, made on a deployment's first boot from ${VAR_SEED}.`];
+  const lines = [`# Written by kiln: /var as the image was built, copied from ${VAR_SEED} wherever it is missing.`];
 
   for (const e of top) {
     if (e.path === 'etc') {
@@ -112,15 +112,17 @@ function tmpfilesLine(type: 'd', path: string, e: TreeEntry): string {
   return `${type} ${tmpfilesPath(path)} ${(e.mode & 0o7777).toString(8).padStart(4, '0')} ${e.uid} ${e.gid} -`;
 }
 
-/** tmpfiles.d splits on whitespace: a path with a space or a backslash is written C-escaped. */
+/**
+ * tmpfiles.d splits on whitespace, reads quotes and backslashes and expands "%" specifiers: such
+ * characters are written C-escaped ("%" doubled).
+ */
 function tmpfilesPath(path: string): string {
-  return path.replace(/\\/g, '\\\\').replace(/\s/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return path.replace(/%/g, '%%').replace(/[\s\\"']/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /**
  * Why `ref` is not a valid OSTree ref, or undefined: libostree's rule (components of letters,
- * digits, "_", "-" and ".", joined by "/"), without components that are only dots, which would
- * name a folder outside refs/heads.
+ * digits, "_", "-" and ".", each starting with a letter, digit or "_", joined by "/").
  */
 export function ostreeRefProblem(ref: string): string | undefined {
   if (ref.length > 255) return 'is longer than 255 characters';
@@ -128,6 +130,7 @@ export function ostreeRefProblem(ref: string): string | undefined {
   if (parts.some((p) => p === '')) return 'has an empty component (a leading, trailing or doubled "/")';
   const bad = parts.find((p) => !/^[\w.-]+$/.test(p));
   if (bad !== undefined) return `has the component ${JSON.stringify(bad)}, which has a character OSTree does not allow (letters, digits, "_", "-" and "." only)`;
-  if (parts.some((p) => /^\.+$/.test(p))) return 'has a component that is only dots';
+  const start = parts.find((p) => !/^[A-Za-z0-9_]/.test(p));
+  if (start !== undefined) return `has the component ${JSON.stringify(start)}, which does not start with a letter, digit or "_"`;
   return undefined;
 }

@@ -1,12 +1,12 @@
 /**
  * Publishing a commit into the recipe's repository: the repository devices pull from. The build's
- * commit (in its own one-commit archive repository, `<name>.ostree.tar`) is pulled in, the ref moves
- * to it, a static delta from the parent lets devices fetch only what changed in one request, and
- * the summary is made anew (without it, clients keep seeing the old ref).
+ * commit (in its own one-commit archive repository, `<name>.ostree.tar`) is pulled in, a static
+ * delta from the parent lets devices fetch only what changed in one request, and then the ref
+ * moves and the summary is made anew (without it, clients keep seeing the old ref).
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { BuildError } from '../errors.js';
 import type { Exec } from '../host/exec.js';
 import { lock } from '../host/lock.js';
@@ -29,27 +29,33 @@ export interface PublishedCommit {
  * commit the build was planned on: another build that moved it since would otherwise be lost from
  * the ref's history.
  */
-export async function publishCommit(exec: Exec, o: { tar: string; repo: string; ref: string; commit: string; parent: string | null; signedBy: string | null; key?: string }): Promise<PublishedCommit> {
+export async function publishCommit(exec: Exec, o: { tar: string; repo: string; ref: string; commit: string; parent: string | null; signedBy: string | null; key?: string; scratch: string; signal?: AbortSignal }): Promise<PublishedCommit> {
   await mkdir(o.repo, { recursive: true });
-  const held = await lock(join(dirname(o.repo), `.${o.ref.replace(/\//g, '_')}.kiln-ostree.lock`));
-  const unpacked = await mkdtemp(join(dirname(o.repo), '.kiln-commit-'));
+  // One publisher at a time per repository: the ref check, the ref's move and the summary go together.
+  const held = await lock(join(o.repo, '.kiln-publish.lock'), o.signal ? { signal: o.signal } : {});
   try {
     if (!existsSync(join(o.repo, 'config'))) await exec('ostree', ['init', `--repo=${o.repo}`, '--mode=archive']);
     const head = refHead(o.repo, o.ref);
     if (head !== o.parent && head !== o.commit) {
       throw new BuildError(`${o.ref} in ${o.repo} moved to ${head ?? 'nothing'} after this build was planned on ${o.parent ?? 'no commit'}; build again to commit on top of it`, 'publish');
     }
-    await exec('tar', ['--extract', '--file', o.tar, '--directory', unpacked]);
-    await exec('ostree', ['pull-local', `--repo=${o.repo}`, unpacked, o.ref]);
+    const unpacked = await mkdtemp(join(o.scratch, 'commit-'));
+    try {
+      await exec('tar', ['--extract', '--file', o.tar, '--directory', unpacked]);
+      // By checksum: the ref moves only once the objects and the delta are in place.
+      await exec('ostree', ['pull-local', `--repo=${o.repo}`, unpacked, o.commit]);
+    } finally {
+      await rm(unpacked, { recursive: true, force: true });
+    }
     let delta: string | null = null;
     if (o.parent) {
       await exec('ostree', ['static-delta', 'generate', `--repo=${o.repo}`, `--from=${o.parent}`, `--to=${o.commit}`]);
       delta = `${o.parent}-${o.commit}`;
     }
+    await exec('ostree', ['refs', `--repo=${o.repo}`, '--force', `--create=${o.ref}`, o.commit]);
     await updateSummary(exec, o.repo, o.key);
     return { repo: o.repo, ref: o.ref, commit: o.commit, parent: o.parent, delta, signedBy: o.signedBy };
   } finally {
-    await rm(unpacked, { recursive: true, force: true });
     await held.release();
   }
 }

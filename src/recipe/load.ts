@@ -27,6 +27,8 @@ export interface LoadOptions {
   release?: string;
   /** Layers applied after the recipe's own (kiln build --layer vm), as if listed last in `layers`. */
   layers?: readonly string[];
+  /** The recipe came over the network (kiln serve): keys that name the server's own files (ostree.repo) are refused before any is read. */
+  service?: boolean;
 }
 
 export interface LoadedRecipe {
@@ -94,7 +96,7 @@ export function parseRecipe(file: string, text: string, folder: string, options:
   const merged = mergeLayers(recipe, own, parts, (path) => valueAt(given, path) !== undefined);
   if (merged.errors.length) throw UserError.of(merged.errors);
   machineDefaults(merged.recipe, valueAt(given, ['disk']) !== undefined);
-  const issues = validate(merged.recipe, (path) => merged.origins.of(path));
+  const issues = validate(merged.recipe, (path) => merged.origins.of(path), options.service === true);
   if (issues.length) throw UserError.of(issues.map((i) => merged.origins.diagnostic(i)));
   return { recipe: merged.recipe, layers, origins: merged.origins, file, folder };
 }

@@ -10,8 +10,9 @@ import { parseRecipe } from './load.js';
 const folder = mkdtempSync(join(tmpdir(), 'kiln-ostree-'));
 mkdirSync(join(folder, 'bare/objects'), { recursive: true });
 writeFileSync(join(folder, 'bare/config'), '[core]\nrepo_version=1\nmode=bare\n');
-mkdirSync(join(folder, 'archive'));
+mkdirSync(join(folder, 'archive/refs/heads/os/edge'), { recursive: true });
 writeFileSync(join(folder, 'archive/config'), '[core]\nrepo_version=1\nmode=archive-z2\n');
+writeFileSync(join(folder, 'archive/refs/heads/os/edge/amd64'), `${'a'.repeat(64)}\n`);
 mkdirSync(join(folder, 'photos'));
 writeFileSync(join(folder, 'photos/cat.jpg'), 'x');
 mkdirSync(join(folder, 'empty'));
@@ -33,7 +34,11 @@ const CASES: [string, string, string][] = [
   ['the output without ostree', 'name: a\noutputs: [ostree-repo]\n', 'r.yaml:2:11 outputs[0]: commits the image to OSTree, which needs ostree: { ref: ... } (e.g. ref: debian/trixie/amd64/edge, repo: ./repo)'],
   ['ostree without its output', 'name: a\nostree: { ref: os/edge }\n', 'r.yaml:2:9 ostree: makes a commit only with the ostree-repo output; add ostree-repo to outputs\nr.yaml:1:1 outputs[0]: "raw" cannot go with ostree yet: kiln does not make a deployed disk image or container from a commit yet, so an OSTree recipe\'s one output is ostree-repo'],
   ['a ref with a space', `${OK}ostree: { ref: "os/my edge" }\n`, 'r.yaml:3:16 ostree.ref: "os/my edge" is not a valid OSTree ref: it has the component "my edge", which has a character OSTree does not allow (letters, digits, "_", "-" and "." only) (e.g. debian/trixie/amd64/edge)'],
-  ['a ref that climbs', `${OK}ostree: { ref: os/../x }\n`, 'r.yaml:3:16 ostree.ref: "os/../x" is not a valid OSTree ref: it has a component that is only dots (e.g. debian/trixie/amd64/edge)'],
+  ['a ref that climbs', `${OK}ostree: { ref: os/../x }\n`, 'r.yaml:3:16 ostree.ref: "os/../x" is not a valid OSTree ref: it has the component "..", which does not start with a letter, digit or "_" (e.g. debian/trixie/amd64/edge)'],
+  ['a ref part that starts with a dash', `${OK}ostree: { ref: os/-edge }\n`, 'r.yaml:3:16 ostree.ref: "os/-edge" is not a valid OSTree ref: it has the component "-edge", which does not start with a letter, digit or "_" (e.g. debian/trixie/amd64/edge)'],
+  ['a ref that is the folder of another', `${OK}ostree: { ref: os/edge, repo: archive }\n`, 'r.yaml:3:31 ostree.repo: "archive" has refs below os/edge (amd64), so it cannot be a ref itself; choose a ref beside them'],
+  ['a ref below another', `${OK}ostree: { ref: os/edge/amd64/x, repo: archive }\n`, 'r.yaml:3:39 ostree.repo: "archive" has the ref os/edge/amd64, and a ref cannot lie below another; choose a ref beside it'],
+  ['compress', `${OK}ostree: { ref: os/edge }\ncompress: zstd\n`, "r.yaml:4:11 compress: applies to raw and tar outputs, and an OSTree recipe's one output is ostree-repo (its objects are compressed already); remove compress"],
   ['a ref with a trailing slash', `${OK}ostree: { ref: os/edge/ }\n`, 'r.yaml:3:16 ostree.ref: "os/edge/" is not a valid OSTree ref: it has an empty component (a leading, trailing or doubled "/") (e.g. debian/trixie/amd64/edge)'],
   ['a bare repository', `${OK}ostree: { ref: os/edge, repo: bare }\n`, 'r.yaml:3:31 ostree.repo: "bare" is an OSTree repository in mode bare, and kiln commits to archive repositories (the mode served over HTTP); give another folder, or make one with ostree init --mode=archive'],
   ['a folder that is no repository', `${OK}ostree: { ref: os/edge, repo: photos }\n`, 'r.yaml:3:31 ostree.repo: "photos" is a folder but not an OSTree repository (it has no config file); give an empty or missing folder, or one made with ostree init --mode=archive'],
@@ -53,4 +58,5 @@ void test('valid: a new, an empty and an archive repository; a remote; a version
   for (const repo of ['new', 'empty', 'archive', join(folder, 'archive')]) {
     assert.equal(errorOf(`${OK}ostree: { ref: debian/trixie/amd64/edge, repo: ${repo}, url: "http://10.0.2.2:8080/repo", version: "2.1" }\n`), 'no error', repo);
   }
+  assert.equal(errorOf(`${OK}ostree: { ref: os/edge/arm64, repo: archive }\n`), 'no error', 'a ref beside another');
 });

@@ -12,7 +12,7 @@ import { show, type KeyPath } from './source.js';
 
 type Fail = (path: KeyPath, message: string) => void;
 
-export function validateOstree(recipe: Recipe, origin: Origin, fail: Fail): void {
+export function validateOstree(recipe: Recipe, origin: Origin, service: boolean, fail: Fail): void {
   const at = recipe.outputs.indexOf('ostree-repo');
   const ostree = recipe.ostree;
   if (!ostree) {
@@ -35,8 +35,13 @@ export function validateOstree(recipe: Recipe, origin: Origin, fail: Fail): void
     if ('error' in found) fail(['ostree', 'sign', 'key'], `${show(ostree.sign.key)} ${found.error}`);
     else if (found.kind !== 'file') fail(['ostree', 'sign', 'key'], `${show(ostree.sign.key)} is a directory; give the file of an OpenPGP secret key (gpg --export-secret-keys --armor KEYID > key.asc)`);
   }
-  if (ostree.repo !== undefined) {
-    const repoProblem = repositoryProblem(isAbsolute(ostree.repo) ? ostree.repo : join(origin.folder, ostree.repo));
+  if (recipe.compress !== 'none') fail(['compress'], `applies to raw and tar outputs, and an OSTree recipe's one output is ostree-repo (its objects are compressed already); remove compress`);
+  if (ostree.repo !== undefined && service) {
+    // A worker's folders are temporary, and any other path is someone else's machine: never read.
+    fail(['ostree', 'repo'], `a build on the service keeps its commit as the ostree-repo artifact (${recipe.name}.ostree.tar) and publishes into no repository; remove ostree.repo, and pull the artifact into your repository with ostree pull-local`);
+  } else if (ostree.repo !== undefined) {
+    const repo = isAbsolute(ostree.repo) ? ostree.repo : join(origin.folder, ostree.repo);
+    const repoProblem = repositoryProblem(repo) ?? refClash(repo, ostree.ref);
     if (repoProblem) fail(['ostree', 'repo'], `${show(ostree.repo)} ${repoProblem}`);
   }
 }
@@ -66,5 +71,18 @@ export function repositoryProblem(path: string): string | undefined {
   if (mode !== 'archive' && mode !== 'archive-z2') {
     return `is an OSTree repository in mode ${mode ?? 'unknown'}, and kiln commits to archive repositories (the mode served over HTTP); give another folder, or make one with ostree init --mode=archive`;
   }
+  return undefined;
+}
+
+/** Refs are files under refs/heads: one cannot be the folder of another. */
+function refClash(repo: string, ref: string): string | undefined {
+  const heads = join(repo, 'refs', 'heads');
+  const parts = ref.split('/');
+  for (let i = 1; i < parts.length; i++) {
+    const above = join(heads, ...parts.slice(0, i));
+    if (existsSync(above) && statSync(above).isFile()) return `has the ref ${parts.slice(0, i).join('/')}, and a ref cannot lie below another; choose a ref beside it`;
+  }
+  const own = join(heads, ...parts);
+  if (existsSync(own) && statSync(own).isDirectory()) return `has refs below ${ref} (${readdirSync(own).sort().slice(0, 3).join(', ')}), so it cannot be a ref itself; choose a ref beside them`;
   return undefined;
 }

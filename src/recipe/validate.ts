@@ -29,8 +29,11 @@ const CRYPT = /^\$(6|5|y|2[aby])\$[./A-Za-z0-9$=,]+$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ESP_MOUNTS = ['/boot/efi', '/efi', '/boot'];
 
-/** `originOf` says which file wrote a value and the folder its relative paths start from. */
-export function validate(recipe: Recipe, originOf: (path: KeyPath) => Origin): Issue[] {
+/**
+ * `originOf` says which file wrote a value and the folder its relative paths start from; `service`:
+ * the recipe came over the network, so paths outside its own folder are refused unread.
+ */
+export function validate(recipe: Recipe, originOf: (path: KeyPath) => Origin, service = false): Issue[] {
   const issues: Issue[] = [];
   const fail = (path: KeyPath, message: string) => issues.push({ path, message });
 
@@ -81,7 +84,7 @@ export function validate(recipe: Recipe, originOf: (path: KeyPath) => Origin): I
   validateUki(recipe, disk, fail);
   validateLiveIso(recipe, fail);
   validateInstaller(recipe, fail);
-  validateOstree(recipe, originOf(['ostree']), fail);
+  validateOstree(recipe, originOf(['ostree']), service, fail);
   const imageSources = recipe.files.flatMap((f, i) => {
     const found = f.src === undefined ? undefined : inside(originOf(['files', i]), f.src);
     return found && 'path' in found ? [found.path] : [];

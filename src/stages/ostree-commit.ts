@@ -5,8 +5,8 @@
  * elsewhere and adds a small tree of what moved (src/outputs/ostree-layout.ts). Publishing pulls the commit into the recipe's
  * repository, where the ref moves, a static delta from the parent is made and the summary updated.
  */
-import { lstat, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { chmod, chown, lstat, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
 import { z } from 'zod';
 import { BuildError } from '../errors.js';
 import { mountOverlay, unmount } from '../host/overlay.js';
@@ -31,9 +31,9 @@ type Options = z.output<typeof Options>;
 
 export const ostreeCommit = defineStage({
   name: 'ostree-commit',
-  version: 2,
+  version: 3,
   kind: 'image',
-  summary: "Commits the root tree to OSTree on the recipe's ref (the ref's last commit as parent) in OSTree's layout: /etc as /usr/etc, /var as a seed made on first boot, the kernel and initramfs in /usr/lib/modules; writes the repository with that commit as <name>.ostree.tar.",
+  summary: "Commits the root tree to OSTree on the recipe's ref (the ref's last commit as parent) in OSTree's layout: /etc as /usr/etc, /var as a seed copied in where missing, the kernel and initramfs in /usr/lib/modules; writes the repository with that commit as <name>.ostree.tar.",
   options: Options,
   makes: ['outputs', 'ostree'],
   async run(ctx, o) {
@@ -78,6 +78,10 @@ async function commit(ctx: StageContext, o: Options, key: SigningHome | undefine
     await mkdir(dirname(join(hide, path)), { recursive: true });
     await ctx.exec('mknod', [join(hide, path), 'c', '0', '0']);
   }
+  // The topmost layer that has a folder gives it its mode and owner in the view: kiln's own folders
+  // take those of the tree's (or Debian's usual 0755 root), never the umask's.
+  await matchFolders(ctx.root, overlay);
+  await matchFolders(ctx.root, hide);
   const view = join(ctx.scratch, 'view');
   await mkdir(view);
   await mountOverlay(ctx.exec, { lowers: [ctx.root, hide, overlay], cwd: ctx.scratch, target: view });
@@ -96,13 +100,23 @@ async function commit(ctx: StageContext, o: Options, key: SigningHome | undefine
   if (!/^[0-9a-f]{64}$/.test(checksum)) throw new BuildError(`ostree commit printed no commit checksum: ${checksum.slice(0, 200)}`);
   // The signature is detached metadata: the commit's checksum is the same signed or not.
   if (key) await ctx.exec('ostree', ['gpg-sign', `--repo=${repo}`, `--gpg-homedir=${key.homedir}`, checksum, key.fingerprint]);
-  // trixie's ostree pulls a ref (even from a local repository) only when the summary lists it.
-  await ctx.exec('ostree', ['summary', '--update', `--repo=${repo}`, ...(key ? [`--gpg-sign=${key.fingerprint}`, `--gpg-homedir=${key.homedir}`] : [])]);
+  // No summary: it holds the time it was made, and publishing pulls the commit by its checksum.
   ctx.log(`ostree: ${o.ref} is ${checksum}${o.parent ? ` (parent ${o.parent})` : ' (no parent)'}${key ? `, signed by ${key.fingerprint}` : ''}`);
   const file = `${o.name}.ostree.tar`;
   // Deterministic: sorted names, numeric owners, one time for every entry.
   await ctx.exec('tar', ['--create', '--file', join(ctx.work, file), '--directory', repo, '--format=posix', '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime', '--sort=name', '--numeric-owner', `--mtime=@${epoch}`, '.']);
   return { outputs: [{ file, format: 'ostree-repo' }], ostree: { ref: o.ref, commit: checksum, parent: o.parent, signedBy: key?.fingerprint ?? null } };
+}
+
+/** Gives every folder under `dir` the mode and owner of the same folder in `root`, or 0755 root:root where the tree has none. */
+async function matchFolders(root: string, dir: string): Promise<void> {
+  const folders = ['', ...(await readdir(dir, { recursive: true, withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => relative(dir, join(d.parentPath, d.name)))];
+  for (const rel of folders) {
+    const real = await lstat(join(root, rel)).catch(() => undefined);
+    const same = real?.isDirectory() ? real : undefined;
+    await chmod(join(dir, rel), same ? same.mode & 0o7777 : 0o755);
+    await chown(join(dir, rel), same?.uid ?? 0, same?.gid ?? 0);
+  }
 }
 
 /** The root's top level, and two levels below the folders whose content moves (see ostreeLayout). */

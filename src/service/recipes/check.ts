@@ -66,13 +66,7 @@ export function checkPushedRecipe(dir: string, file: string, options: CheckOptio
 export function checkRecipe(dir: string, file: string, options: CheckOptions = {}): Plan {
   try {
     // No environment: what a recipe means must not depend on the server's KILN_VAR_* or KILN_LAYER_PATH.
-    const plan = planRecipe(`${dir}/${file}`, { ...options, env: {} });
-    // A worker's folders are temporary: a repository there would be lost, and one elsewhere is a path on someone else's machine.
-    if (plan.loaded.recipe.ostree?.repo !== undefined) {
-      const message = `a build on the service keeps its commit as the ostree-repo artifact (${plan.loaded.recipe.name}.ostree.tar) and publishes into no repository; remove ostree.repo, and pull the artifact into your repository with ostree pull-local`;
-      throw UserError.of([plan.loaded.origins.diagnostic({ path: ['ostree', 'repo'], message })]);
-    }
-    return plan;
+    return planRecipe(`${dir}/${file}`, { ...options, env: {}, service: true });
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
     const diagnostics: DiagnosticItem[] = err.diagnostics.map((d) => ({ ...d, file: relativeTo(dir, d.file), message: relativeTo(dir, d.message) }));
