@@ -8,8 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { UserError } from '../errors.js';
-import { parseRecipe } from './load.js';
+import { recipeError } from '../testing/recipe-error.js';
 
 const SNAKEOIL = '/usr/share/ovmf/PkKek-1-snakeoil';
 const folder = mkdtempSync(join(tmpdir(), 'kiln-sb-'));
@@ -24,15 +23,7 @@ writeFileSync(join(folder, 'keys/ec.key'), generateKeyPairSync('ec', { namedCurv
 writeFileSync(join(folder, 'keys/not-a-cert.crt'), 'hello\n');
 writeFileSync(join(folder, 'overlay/etc/db.key'), readFileSync(join(folder, 'keys/db.key')));
 
-function errorOf(text: string): string {
-  try {
-    parseRecipe('r.yaml', text, folder, { env: {} });
-  } catch (err) {
-    assert.ok(err instanceof UserError, `expected a UserError, got ${String(err)}`);
-    return err.message;
-  }
-  return 'no error';
-}
+const errorOf = (text: string) => recipeError(folder, text);
 
 const UKI = 'name: a\nkernel: { uki: true }\n';
 const OWN = 'secure_boot: { key: keys/db.key, cert: keys/db.crt }\n';

@@ -4,8 +4,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { UserError } from '../errors.js';
-import { parseRecipe } from './load.js';
+import { recipeError } from '../testing/recipe-error.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'kiln-ostree-'));
 mkdirSync(join(folder, 'bare/objects'), { recursive: true });
@@ -18,15 +17,7 @@ writeFileSync(join(folder, 'photos/cat.jpg'), 'x');
 mkdirSync(join(folder, 'empty'));
 writeFileSync(join(folder, 'file'), 'x');
 
-function errorOf(text: string): string {
-  try {
-    parseRecipe('r.yaml', text, folder, { env: {} });
-  } catch (err) {
-    assert.ok(err instanceof UserError, `expected a UserError, got ${String(err)}`);
-    return err.message;
-  }
-  return 'no error';
-}
+const errorOf = (text: string) => recipeError(folder, text);
 
 const OK = 'name: a\noutputs: [ostree-repo]\n';
 

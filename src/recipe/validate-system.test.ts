@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { UserError } from '../errors.js';
 import { parseRecipe } from './load.js';
+import { recipeError } from '../testing/recipe-error.js';
 
 const KEY = readFileSync(fileURLToPath(new URL('../../../src/recipe/testdata/repo-key.asc', import.meta.url)), 'utf8');
 const folder = mkdtempSync(join(tmpdir(), 'kiln-system-keys-'));
@@ -20,15 +20,7 @@ writeFileSync(join(folder, 'keys/private.asc'), '-----BEGIN PGP PRIVATE KEY BLOC
 // The key with one base64 character changed: its CRC-24 no longer matches.
 writeFileSync(join(folder, 'keys/damaged.asc'), KEY.replace(/^(mDME)(.)/m, (_, a: string, c: string) => `${a}${c === 'a' ? 'b' : 'a'}`));
 
-function errorOf(text: string): string {
-  try {
-    parseRecipe('r.yaml', text, folder, { env: {} });
-  } catch (err) {
-    assert.ok(err instanceof UserError, `expected a UserError, got ${String(err)}`);
-    return err.message;
-  }
-  return 'no error';
-}
+const errorOf = (text: string) => recipeError(folder, text);
 
 const SOURCE = (key: string) => `name: a\napt:\n  sources:\n    - { name: extra, uris: [https://repo.example.org/debian], suites: [trixie], key: ${key} }\n`;
 

@@ -11,11 +11,11 @@
  * (`local`): the server links them into place (one file system) or copies them, and still checks
  * their sha256.
  */
-import { createHash } from 'node:crypto';
+import { hashingStream } from '../host/hashing-stream.js';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { sha256File } from '../host/sparse-hash.js';
@@ -73,14 +73,8 @@ export async function tarFolder(folder: string, top: string, target: string): Pr
     .map((d) => ({ d, rel: relative(folder, join(d.parentPath, d.name)).split(sep).join('/') }))
     .sort((a, b) => byName(a.rel, b.rel));
   const pack = tar.pack();
-  const hash = createHash('sha256');
-  const hashing = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      callback(null, chunk);
-    },
-  });
-  const writing = pipeline(pack, hashing, createWriteStream(target));
+  const hashing = hashingStream();
+  const writing = pipeline(pack, hashing.stream, createWriteStream(target));
   const header = { mtime: new Date(0), uid: 0, gid: 0, uname: '', gname: '' };
   pack.entry({ ...header, name: `${top}/`, type: 'directory', mode: 0o755 });
   for (const { d, rel } of entries) {
@@ -94,7 +88,7 @@ export async function tarFolder(folder: string, top: string, target: string): Pr
   }
   pack.finalize();
   await writing;
-  return hash.digest('hex');
+  return hashing.result().sha256;
 }
 
 export interface UploadOptions {

@@ -4,11 +4,12 @@
  * the worker announced; anything else removes the temporary file, so no partial file is ever
  * under a listed name. The lease in the path keeps a requeued attempt from overwriting another's.
  */
+import { hashingStream } from '../../host/hashing-stream.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, link, lstat, mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isSystemError } from '../../errors.js';
 import { BundleError, byteLimit } from '../bundle/unpack.js';
@@ -40,21 +41,13 @@ export class ChecksumMismatch extends Error {
  */
 export async function storeArtifact(root: string, rel: ArtifactPlace, body: Readable, expected: string, maxBytes: number, beforeRename: () => Promise<void>): Promise<StoredFile> {
   return place(root, rel, expected, beforeRename, async (tmp) => {
-    const hash = createHash('sha256');
-    let size = 0;
-    const hasher = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        hash.update(chunk);
-        size += chunk.length;
-        callback(null, chunk);
-      },
-    });
+    const hasher = hashingStream();
     const handle = await open(tmp, 'wx', 0o644);
     try {
       // A failed write (ENOSPC) makes pipeline tear the request stream down, and what pipeline
       // then rejects with can be that teardown (an AbortError): the write's own error is the cause.
       let writeError: unknown;
-      await pipeline(body, byteLimit(maxBytes, 'the artifact', '--max-artifact'), hasher, async (source: AsyncIterable<Buffer>) => {
+      await pipeline(body, byteLimit(maxBytes, 'the artifact', '--max-artifact'), hasher.stream, async (source: AsyncIterable<Buffer>) => {
         try {
           for await (const chunk of source) await writeAll(handle, chunk);
         } catch (err) {
@@ -68,7 +61,7 @@ export async function storeArtifact(root: string, rel: ArtifactPlace, body: Read
     } finally {
       await handle.close();
     }
-    return { size, sha256: hash.digest('hex') };
+    return hasher.result();
   });
 }
 

@@ -3,11 +3,10 @@
  * mtimes 0. The same folder always gives the same bytes, so its sha256 names the content and a
  * push of unchanged files finds the version it already is.
  */
-import { createHash } from 'node:crypto';
+import { hashingStream } from '../../host/hashing-stream.js';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
 import tar from 'tar-stream';
 
 export interface PackedBundle {
@@ -50,16 +49,8 @@ export async function listTree(dir: string): Promise<Item[]> {
 export async function packCanonical(dir: string, out: string): Promise<PackedBundle> {
   const items = await listTree(dir);
   const pack = tar.pack();
-  const hash = createHash('sha256');
-  let size = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      size += chunk.length;
-      callback(null, chunk);
-    },
-  });
-  const writing = pipeline(pack, counter, createWriteStream(out, { mode: 0o644 }));
+  const counter = hashingStream();
+  const writing = pipeline(pack, counter.stream, createWriteStream(out, { mode: 0o644 }));
   const base = { uid: 0, gid: 0, uname: '', gname: '', mtime: new Date(0) };
   for (const item of items) {
     if (item.kind === 'dir') pack.entry({ ...base, name: `${item.path}/`, type: 'directory', mode: item.mode });
@@ -71,5 +62,5 @@ export async function packCanonical(dir: string, out: string): Promise<PackedBun
   }
   pack.finalize();
   await writing;
-  return { sha256: hash.digest('hex'), size, files: items.filter((i) => i.kind === 'file').length, paths: items.filter((i) => i.kind !== 'dir').map((i) => i.path) };
+  return { ...counter.result(), files: items.filter((i) => i.kind === 'file').length, paths: items.filter((i) => i.kind !== 'dir').map((i) => i.path) };
 }
