@@ -69,6 +69,8 @@ export async function checkRecipe(loaded: LoadedRecipe, manifest: Manifest, cach
   const missing = [
     ...manifest.stages.flatMap((s) => STAGE_TOOLS[s.stage] ?? []).filter((t) => !onPath(t.name)),
     ...(iso ? missingTools(['iso']) : []),
+    // ostree.sign: gpg signs the commits and summaries.
+    ...(manifest.ostreeKey !== undefined && !onPath('gpg') ? [{ name: 'gpg', package: 'gpg' }] : []),
   ];
   if (missing.length) {
     const names = [...new Set(missing.map((t) => `${t.name} (Debian package ${t.package})`))].join(', ');
@@ -82,7 +84,6 @@ export async function checkRecipe(loaded: LoadedRecipe, manifest: Manifest, cach
 function checkOstreeKey(loaded: LoadedRecipe, manifest: Manifest): void {
   const key = loaded.recipe.ostree?.sign?.key;
   if (key === undefined || manifest.ostreeKey === undefined) return;
-  if (!onPath('gpg')) throw new BuildError('missing host tools for this recipe: gpg (Debian package gpg); install them with: kiln doctor --install');
   const checked = openSigningKey(manifest.ostreeKey);
   if ('problem' in checked) throw UserError.of([loaded.origins.diagnostic({ path: ['ostree', 'sign', 'key'], message: `${show(key)} ${checked.problem}` })]);
   checked.home.remove();
