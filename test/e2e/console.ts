@@ -138,8 +138,10 @@ export class Console {
     const text = await this.waitFor(new RegExp(`${mark}=(\\d+)=`), timeoutSeconds);
     const status = Number(new RegExp(`${mark}=(\\d+)=`).exec(text)?.[1] ?? -1);
     // Without any escape sequence (bash's bracketed-paste switches too), from after the echoed command.
+    // The last echo: a line typed before bash printed its prompt is echoed twice, once by the
+    // terminal and once more by readline after the prompt.
     const lines = text.replace(ESCAPES, '').replace(/\r/g, '').split('\n');
-    const echoed = lines.findIndex((l) => l.includes(`echo "${mark}=`));
+    const echoed = lines.map((l) => l.includes(`echo "${mark}=`)).lastIndexOf(true);
     return { out: lines.slice(echoed + 1, -1).join('\n').replace(/\n$/, ''), status };
   }
 
