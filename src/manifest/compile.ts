@@ -22,6 +22,7 @@ import { packageSets } from './package-sets.js';
 import { resolveInside } from '../recipe/files.js';
 import { checkSigningKeys } from '../recipe/signing-keys.js';
 import { releaseInfo, type ReleaseInfo } from '../distro/releases.js';
+import { SYSROOT } from '../outputs/ostree-layout.js';
 import { ANSIBLE_PACKAGES, ansibleOptions } from './ansible-options.js';
 import { bootstrapExtras, directoriesOptions, firewallOptions, groupsOption, maskOption, systemExtras, systemPackages, userExtras } from './compile-system.js';
 
@@ -176,20 +177,36 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
       sign: ostreeKey === undefined || r.ostree.sign === undefined ? null : { key: r.ostree.sign.key, sha256: hashFile(ostreeKey) },
     });
   }
+  // An OSTree disk holds the commit deployed: its partitions are made from ostree-deploy's sysroot.
+  const deployed = disk && r.ostree ? { from: SYSROOT } : {};
+  if (disk && r.ostree && rootPart) {
+    const boot = parts.find((p) => p.mount === '/boot');
+    add('ostree-deploy', {
+      name: r.name,
+      osName: r.distro.name,
+      ref: r.ostree.ref,
+      remote: r.ostree.url === undefined ? null : r.name,
+      kargs: cmdline,
+      bootPath: boot === undefined ? '/boot' : '',
+      bootUuid: (boot ?? rootPart).uuid,
+      esp: esp?.mount ?? null,
+    });
+  }
   if (disk) add('partition-table', {
     table: r.disk.table,
     image: `${r.name}.raw`,
     diskSize: r.disk.size,
     diskId: diskId(r),
     partitions: parts.map((p) => ({ name: p.name, size: p.size, start: p.start, fs: p.fs, mount: p.mount, type: p.typeId, partUuid: p.partUuid, bootable: p.bootable })),
+    ...deployed,
   });
-  if (disk) add('filesystems', { partitions: parts.map((p) => ({ name: p.name, fs: p.fs, mount: p.mount, uuid: p.uuid, label: p.label })) });
+  if (disk) add('filesystems', { partitions: parts.map((p) => ({ name: p.name, fs: p.fs, mount: p.mount, uuid: p.uuid, label: p.label })), ...deployed });
   if (disk && r.bootloader.startsWith('grub-') && BOOTLOADERS[r.bootloader].bios) {
     add('grub-bios-install', { biosBoot: parts.find((p) => p.typeId === resolveGptType('bios-boot'))?.name ?? null });
   }
   if (disk && r.hooks.image.length) add('image-hooks', { scripts: hooks.image, env });
-  // Without it the disk image is the one output, published with its block map.
-  if (r.outputs.some((f) => f !== 'raw' && f !== 'ostree-repo') || r.compress !== 'none') {
+  // Without it the disk image is the one output, published with its block map (with a commit, there are two).
+  if (r.outputs.some((f) => f !== 'raw' && f !== 'ostree-repo') || r.compress !== 'none' || (disk && r.ostree)) {
     add('outputs', {
       name: r.name,
       arch: r.arch,

@@ -23,13 +23,19 @@ const OK = 'name: a\noutputs: [ostree-repo]\n';
 
 const CASES: [string, string, string][] = [
   ['the output without ostree', 'name: a\noutputs: [ostree-repo]\n', 'r.yaml:2:11 outputs[0]: commits the image to OSTree, which needs ostree: { ref: ... } (e.g. ref: debian/trixie/amd64/edge, repo: ./repo)'],
-  ['ostree without its output', 'name: a\nostree: { ref: os/edge }\n', 'r.yaml:2:9 ostree: makes a commit only with the ostree-repo output; add ostree-repo to outputs\nr.yaml:1:1 outputs[0]: "raw" cannot go with ostree yet: kiln does not make a deployed disk image or container from a commit yet, so an OSTree recipe\'s one output is ostree-repo'],
+  ['ostree without its output', 'name: a\nostree: { ref: os/edge }\nbootloader: grub-efi\noutputs: [raw, tar]\n', 'r.yaml:2:9 ostree: makes a commit only with the ostree-repo output; add ostree-repo to outputs\nr.yaml:4:16 outputs[1]: "tar" cannot go with ostree yet: an OSTree recipe makes its commit (ostree-repo) and, if asked, a disk with the commit deployed (raw, qcow2, vmdk, vhdx, vdi)'],
+  ['a deployed disk booted by systemd-boot', 'name: a\nostree: { ref: os/edge }\noutputs: [ostree-repo, qcow2]\n', 'r.yaml:1:1 bootloader: "systemd-boot" cannot boot an OSTree deployment: kiln boots deployments with GRUB from ext4, where OSTree keeps kernels and boot entries; use bootloader: grub-efi'],
+  [
+    'a deployed disk with a FAT /boot and a /home partition',
+    'name: a\nostree: { ref: os/edge }\nbootloader: grub-efi\noutputs: [ostree-repo, raw]\ndisk:\n  partitions:\n    - { name: esp, type: esp, size: 256M, fs: vfat, mount: /boot/efi }\n    - { name: boot, type: linux, size: 512M, fs: vfat, mount: /boot }\n    - { name: root, type: root, size: 2G, fs: ext4, mount: / }\n    - { name: home, type: linux, size: rest, fs: ext4, mount: /home }\n',
+    'r.yaml:8:50 disk.partitions[1].fs: "vfat" cannot hold OSTree\'s kernels and boot entries (with the loader symlink); use fs: ext4\nr.yaml:10:63 disk.partitions[3].mount: "/home": a deployed OSTree disk has a root (/), an optional /boot and the ESP (/boot/efi or /efi) only; keep data under /var, which every deployment shares, or remove this partition',
+  ],
   ['a ref with a space', `${OK}ostree: { ref: "os/my edge" }\n`, 'r.yaml:3:16 ostree.ref: "os/my edge" is not a valid OSTree ref: it has the component "my edge", which has a character OSTree does not allow (letters, digits, "_", "-" and "." only) (e.g. debian/trixie/amd64/edge)'],
   ['a ref that climbs', `${OK}ostree: { ref: os/../x }\n`, 'r.yaml:3:16 ostree.ref: "os/../x" is not a valid OSTree ref: it has the component "..", which does not start with a letter, digit or "_" (e.g. debian/trixie/amd64/edge)'],
   ['a ref part that starts with a dash', `${OK}ostree: { ref: os/-edge }\n`, 'r.yaml:3:16 ostree.ref: "os/-edge" is not a valid OSTree ref: it has the component "-edge", which does not start with a letter, digit or "_" (e.g. debian/trixie/amd64/edge)'],
   ['a ref that is the folder of another', `${OK}ostree: { ref: os/edge, repo: archive }\n`, 'r.yaml:3:31 ostree.repo: "archive" has refs below os/edge (amd64), so it cannot be a ref itself; choose a ref beside them'],
   ['a ref below another', `${OK}ostree: { ref: os/edge/amd64/x, repo: archive }\n`, 'r.yaml:3:39 ostree.repo: "archive" has the ref os/edge/amd64, and a ref cannot lie below another; choose a ref beside it'],
-  ['compress', `${OK}ostree: { ref: os/edge }\ncompress: zstd\n`, "r.yaml:4:11 compress: applies to raw and tar outputs, and an OSTree recipe's one output is ostree-repo (its objects are compressed already); remove compress"],
+  ['compress', `${OK}ostree: { ref: os/edge }\ncompress: zstd\n`, 'r.yaml:4:11 compress: applies to raw and tar outputs, and this OSTree recipe makes neither (a commit\'s objects are compressed already); remove compress'],
   ['a ref with a trailing slash', `${OK}ostree: { ref: os/edge/ }\n`, 'r.yaml:3:16 ostree.ref: "os/edge/" is not a valid OSTree ref: it has an empty component (a leading, trailing or doubled "/") (e.g. debian/trixie/amd64/edge)'],
   ['a bare repository', `${OK}ostree: { ref: os/edge, repo: bare }\n`, 'r.yaml:3:31 ostree.repo: "bare" is an OSTree repository in mode bare, and kiln commits to archive repositories (the mode served over HTTP); give another folder, or make one with ostree init --mode=archive'],
   ['a folder that is no repository', `${OK}ostree: { ref: os/edge, repo: photos }\n`, 'r.yaml:3:31 ostree.repo: "photos" is a folder but not an OSTree repository (it has no config file); give an empty or missing folder, or one made with ostree init --mode=archive'],
@@ -50,4 +56,8 @@ void test('valid: a new, an empty and an archive repository; a remote; a version
     assert.equal(errorOf(`${OK}ostree: { ref: debian/trixie/amd64/edge, repo: ${repo}, url: "http://10.0.2.2:8080/repo", version: "2.1" }\n`), 'no error', repo);
   }
   assert.equal(errorOf(`${OK}ostree: { ref: os/edge/arm64, repo: archive }\n`), 'no error', 'a ref beside another');
+  const deployed = 'name: a\nostree: { ref: os/edge }\nbootloader: grub-efi\noutputs: [ostree-repo, raw, qcow2]\ncompress: zstd\n';
+  assert.equal(errorOf(deployed), 'no error', 'a deployed disk, compressed');
+  const boot = '\ndisk:\n  partitions:\n    - { name: esp, type: esp, size: 256M, fs: vfat, mount: /boot/efi }\n    - { name: boot, type: linux, size: 512M, fs: ext4, mount: /boot }\n    - { name: root, type: root, size: rest, fs: ext4, mount: / }\n';
+  assert.equal(errorOf(`${deployed}${boot}`), 'no error', 'with /boot on its own partition');
 });

@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { ostreeRefProblem } from '../outputs/ostree-layout.js';
+import type { OutputName } from './allowed.js';
 import { resolveInside } from './files.js';
 import type { Origin } from './origins.js';
 import type { Recipe } from './schema.js';
@@ -21,8 +22,9 @@ export function validateOstree(recipe: Recipe, origin: Origin, service: boolean,
   }
   if (at < 0) fail(['ostree'], 'makes a commit only with the ostree-repo output; add ostree-repo to outputs');
   recipe.outputs.forEach((o, i) => {
-    if (o !== 'ostree-repo') fail(['outputs', i], `${show(o)} cannot go with ostree yet: kiln does not make a deployed disk image or container from a commit yet, so an OSTree recipe's one output is ostree-repo`);
+    if (o !== 'ostree-repo' && !DEPLOYED_FORMATS.includes(o)) fail(['outputs', i], `${show(o)} cannot go with ostree yet: an OSTree recipe makes its commit (ostree-repo) and, if asked, a disk with the commit deployed (${DEPLOYED_FORMATS.join(', ')})`);
   });
+  if (recipe.outputs.some((o) => DEPLOYED_FORMATS.includes(o))) validateDeployedDisk(recipe, fail);
   const problem = ostreeRefProblem(ostree.ref);
   if (problem) fail(['ostree', 'ref'], `${show(ostree.ref)} is not a valid OSTree ref: it ${problem} (e.g. debian/trixie/amd64/edge)`);
   if (recipe.distro.name !== 'debian') fail(['ostree'], `the commit boots with Debian's ostree-boot (its dracut module), which ${recipe.distro.name} does not ship; use distro: debian`);
@@ -35,7 +37,7 @@ export function validateOstree(recipe: Recipe, origin: Origin, service: boolean,
     if ('error' in found) fail(['ostree', 'sign', 'key'], `${show(ostree.sign.key)} ${found.error}`);
     else if (found.kind !== 'file') fail(['ostree', 'sign', 'key'], `${show(ostree.sign.key)} is a directory; give the file of an OpenPGP secret key (gpg --export-secret-keys --armor KEYID > key.asc)`);
   }
-  if (recipe.compress !== 'none') fail(['compress'], `applies to raw and tar outputs, and an OSTree recipe's one output is ostree-repo (its objects are compressed already); remove compress`);
+  if (recipe.compress !== 'none' && !recipe.outputs.includes('raw')) fail(['compress'], `applies to raw and tar outputs, and this OSTree recipe makes neither (a commit's objects are compressed already); remove compress`);
   if (ostree.repo !== undefined && service) {
     // A worker's folders are temporary, and any other path is someone else's machine: never read.
     fail(['ostree', 'repo'], `a build on the service keeps its commit as the ostree-repo artifact (${recipe.name}.ostree.tar) and publishes into no repository; remove ostree.repo, and pull the artifact into your repository with ostree pull-local`);
@@ -44,6 +46,29 @@ export function validateOstree(recipe: Recipe, origin: Origin, service: boolean,
     const repoProblem = repositoryProblem(repo) ?? refClash(repo, ostree.ref);
     if (repoProblem) fail(['ostree', 'repo'], `${show(ostree.repo)} ${repoProblem}`);
   }
+}
+
+/** Disk images that can hold a deployed commit (osbuild's edge-raw-image); an installer ISO cannot yet. */
+const DEPLOYED_FORMATS: readonly OutputName[] = ['raw', 'qcow2', 'vmdk', 'vhdx', 'vdi'];
+
+/**
+ * The disk of a deployed commit: GRUB reads the deployment's kernel from ext4 (systemd-boot reads
+ * only the FAT ESP, where OSTree's boot folder with its symlinked loader cannot live), and the
+ * root file system holds the whole sysroot: a deployment, its /var and the repository.
+ */
+function validateDeployedDisk(recipe: Recipe, fail: Fail): void {
+  if (recipe.bootloader !== 'grub-efi') {
+    fail(['bootloader'], `${show(recipe.bootloader)} cannot boot an OSTree deployment: kiln boots deployments with GRUB from ext4, where OSTree keeps kernels and boot entries; use bootloader: grub-efi`);
+  }
+  recipe.disk.partitions.forEach((part, i) => {
+    const at = (key: string): KeyPath => ['disk', 'partitions', i, key];
+    // The root is ext4 on every disk (validate.ts says so).
+    if (part.mount === '/boot') {
+      if (part.fs !== 'ext4' && part.fs !== 'ext2') fail(at('fs'), `${show(part.fs ?? 'none')} cannot hold OSTree's kernels and boot entries (with the loader symlink); use fs: ext4`);
+    } else if (part.mount !== '/' && part.mount !== undefined && part.mount !== '/boot/efi' && part.mount !== '/efi') {
+      fail(at('mount'), `${show(part.mount)}: a deployed OSTree disk has a root (/), an optional /boot and the ESP (/boot/efi or /efi) only; keep data under /var, which every deployment shares, or remove this partition`);
+    }
+  });
 }
 
 function remoteUrl(url: string): boolean {

@@ -4,7 +4,7 @@ import { dirname, join, relative } from 'node:path';
 import { z } from 'zod';
 import { formatBytes, MiB, type PlacedPartition } from '../disk/layout.js';
 import { BuildError } from '../errors.js';
-import { mountOverlay } from '../host/overlay.js';
+import { mountOverlay, unmountAll } from '../host/overlay.js';
 import { defineStage, sourceDateEpoch, type StageContext } from './define.js';
 import { parentMount } from './mount-points.js';
 
@@ -22,18 +22,28 @@ export const filesystems = defineStage({
   version: 5,
   kind: 'image',
   summary: 'Builds each file system into the disk image at its partition offset from a read-only view of its part of the root, with no loop device and no copy of the tree: ext4/ext2 (mkfs -d -E offset) and vfat (mkfs.fat --offset + mtools) in place; btrfs (--rootdir), squashfs, erofs and swap as files put in place with dd.',
-  options: z.strictObject({ partitions: z.array(Partition) }),
+  options: z.strictObject({
+    partitions: z.array(Partition),
+    /** A folder in the stage's files to make the partitions from instead of the tree (ostree-deploy's sysroot), removed after. */
+    from: z.string().nullable().default(null),
+  }),
   async run(ctx, o) {
     const { layout, image: file } = ctx.facts;
     if (!layout || file === undefined) throw new Error('filesystems needs the partition-table stage to run first');
     const image = join(ctx.work, file);
     const epoch = sourceDateEpoch(ctx);
+    const root = o.from === null ? ctx.root : join(ctx.work, o.from);
     for (const [i, part] of o.partitions.entries()) {
       const placed = layout.partitions[i];
       if (!part.fs || !placed) continue;
-      const source = part.mount === undefined ? undefined : await view(ctx, part, o.partitions);
+      const source = part.mount === undefined ? undefined : await view(ctx, root, part, o.partitions);
       await mkfs(ctx, part, image, placed, source, epoch);
       ctx.log(`${part.name}: ${part.fs} ${formatBytes(placed.size)} at ${formatBytes(placed.offset)}`);
+    }
+    // It is in the disk now; kept, every later image stage would copy it along.
+    if (o.from !== null) {
+      await unmountAll(ctx.exec, ctx.scratch);
+      await rm(root, { recursive: true, force: true });
     }
   },
 });
@@ -44,9 +54,9 @@ export const filesystems = defineStage({
  * holds the empty mount point folders (with the real ones' owner, mode and times) and the layer
  * under it a whiteout for each, which hides the real content below. Nothing is copied or moved.
  */
-async function view(ctx: StageContext, part: Partition, all: Partition[]): Promise<string> {
+async function view(ctx: StageContext, root: string, part: Partition, all: Partition[]): Promise<string> {
   const mount = part.mount ?? '/';
-  const source = join(ctx.root, mount);
+  const source = join(root, mount);
   const inner = all.filter((p) => p.mount !== undefined && parentMount(p.mount, all) === mount).map((p) => relative(mount, p.mount ?? ''));
   if (!inner.length) return source;
   const base = join(ctx.scratch, `view-${part.name}`);

@@ -84,7 +84,8 @@ export const outputs = defineStage({
     }
     // A raw image nobody asked for (only the source of conversions) is not an output.
     if (raw && !o.formats.includes('raw')) await rm(raw);
-    const outputs = o.formats.flatMap((f) => made.get(f) ?? []);
+    // After any an earlier stage made (ostree-commit's repository).
+    const outputs = [...(ctx.facts.outputs ?? []), ...o.formats.flatMap((f) => made.get(f) ?? [])];
     for (const m of outputs) ctx.log(`${m.format}: ${m.file}`);
     return { outputs };
   },

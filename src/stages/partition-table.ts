@@ -44,10 +44,18 @@ export const partitionTable = defineStage({
   version: 4,
   kind: 'image',
   summary: "Sizes the disk from what each partition will hold (`auto` fits the content with headroom), creates the sparse disk image and writes the partition table with kiln's own writers: GPT (protective MBR, both headers and entry arrays) or MBR (four primaries, boot flag), ids derived from the recipe.",
-  options: z.strictObject({ table: z.enum(['gpt', 'mbr']), image: z.string(), diskSize: z.string(), diskId: z.string(), partitions: z.array(Partition) }),
+  options: z.strictObject({
+    table: z.enum(['gpt', 'mbr']),
+    image: z.string(),
+    diskSize: z.string(),
+    diskId: z.string(),
+    partitions: z.array(Partition),
+    /** A folder in the stage's files the partitions will be made from instead of the tree (ostree-deploy's sysroot). */
+    from: z.string().nullable().default(null),
+  }),
   makes: ['layout', 'image'],
   async run(ctx, o) {
-    const contents = contentSizes(ctx.root, o.partitions);
+    const contents = contentSizes(o.from === null ? ctx.root : join(ctx.work, o.from), o.partitions);
     const layout = place(o, o.partitions.map((p) => (p.fs && contents.has(p.name) ? needed(p.fs, contents.get(p.name) ?? { bytes: 0, entries: 0 }) : MiB)));
     const image = join(ctx.work, o.image);
     const handle = await open(image, 'w');

@@ -20,6 +20,7 @@ import { grubBiosInstall } from './grub-bios-install.js';
 import { kernel } from './kernel.js';
 import { outputs } from './outputs.js';
 import { ostreeCommit } from './ostree-commit.js';
+import { ostreeDeploy } from './ostree-deploy.js';
 import { packages } from './packages.js';
 import { rpiFirmware } from './rpi-firmware.js';
 import { services } from './services.js';
@@ -56,6 +57,7 @@ export const STAGES = [
   grubBiosInstall,
   imageHooks,
   ostreeCommit,
+  ostreeDeploy,
   outputs,
 ] as const;
 

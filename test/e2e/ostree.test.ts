@@ -3,21 +3,23 @@
  * repository. The commit has OSTree's layout and metadata, v2's parent is v1, a static delta leads
  * from v1 to v2, the summary names v2; v2 and the summary are signed, a client trusting the image's
  * own keyring pulls it; a key with a passphrase is refused; and the commit deploys into a folder.
+ * v1's deployed disk (edge-raw-image) boots in QEMU into its deployment.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { Console, withConsole } from './console.js';
 import { buildRecord, kiln, REPO, run, scratch, sharedCache } from './kiln.js';
 
 const REF = 'debian/trixie/amd64/edge';
+const dir = scratch('ostree');
 
 function ostree(repo: string, ...args: string[]): string {
   return run('ostree', [...args, `--repo=${repo}`]);
 }
 
 void test('ostree: v1 and v2 on one ref, with parent, metadata, layout, static delta and summary; v2 signed and pulled with verification; v2 deploys', async (t) => {
-  const dir = scratch('ostree');
   // The repository beside the test's recipe, not beside the examples.
   writeFileSync(join(dir, 'edge.yaml'), readFileSync(join(REPO, 'examples/edge.yaml'), 'utf8').replace(/^ {2}repo: .*$/m, '  repo: ./repo'));
   const repo = join(dir, 'repo');
@@ -30,6 +32,7 @@ void test('ostree: v1 and v2 on one ref, with parent, metadata, layout, static d
   assert.equal(record1.ostree?.commit, v1);
   assert.equal(record1.ostree?.parent, null);
   assert.ok(record1.outputs.some((o) => o.file === 'edge.ostree.tar' && o.format === 'ostree-repo'));
+  assert.ok(record1.outputs.some((o) => o.file === 'edge.raw' && o.format === 'raw'), 'the deployed disk beside the commit');
 
   // The metadata, and the layout ostree admin deploy expects.
   assert.equal(ostree(repo, 'show', '--print-metadata-key=version', v1).trim(), "'1'");
@@ -119,4 +122,24 @@ void test('ostree: v1 and v2 on one ref, with parent, metadata, layout, static d
     // Deployments are immutable (chattr +i) until told otherwise.
     if (existsSync(join(sysroot, 'ostree/deploy'))) run('sh', ['-c', `chattr -R -i '${sysroot}/ostree/deploy' 2>/dev/null || true`]);
   }
+});
+
+void test('ostree: the deployed disk of v1 boots into its deployment, whose origin follows the recipe\'s remote', async () => {
+  const v1 = (buildRecord(join(dir, 'v1')) as ReturnType<typeof buildRecord> & { ostree?: { commit: string } }).ostree?.commit ?? '';
+  assert.match(v1, /^[0-9a-f]{64}$/);
+  await withConsole(() => Console.start(join(dir, 'v1', 'edge.raw')), async (vm) => {
+    await vm.login('root', 'root');
+    process.stderr.write(`QEMU login prompt after ${vm.seconds} s\n`);
+    const status = await vm.run('ostree admin status');
+    assert.equal(status.status, 0);
+    assert.match(status.out, new RegExp(`^\\* debian ${v1}\\.0\\n\\s+Version: 1\\n\\s+origin refspec: edge:${REF}$`));
+    assert.deepEqual(await vm.run('ostree remote show-url edge'), { out: 'http://10.0.2.2:8000/repo', status: 0 });
+    assert.match((await vm.run('cat /proc/cmdline')).out, new RegExp(`ostree=/ostree/boot\\.\\d/debian/[0-9a-f]{64}/0`));
+    // /usr is the deployment's, read-only; /etc is its own copy, with the recipe's hostname.
+    assert.match((await vm.run('touch /usr/kiln-probe')).out, /Read-only file system/);
+    assert.deepEqual(await vm.run('cat /etc/hostname'), { out: 'edge', status: 0 });
+    // /var seeded on the first boot (tmpfiles), the ESP mounted, and nothing failed on the way.
+    assert.deepEqual(await vm.run('test -f /var/lib/dpkg/status && findmnt -n -o FSTYPE /boot/efi'), { out: 'vfat', status: 0 });
+    assert.deepEqual(await vm.run('systemctl --failed --plain --no-legend'), { out: '', status: 0 });
+  });
 });

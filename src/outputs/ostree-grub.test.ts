@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { deploymentGrubCfg, parseBootEntry } from './ostree-grub.js';
+
+const entry = (version: number) =>
+  `title Debian GNU/Linux 13 (trixie) (ostree:${version})\nversion ${version}\noptions root=UUID=abc rw ostree=/ostree/boot.1/debian/ff/${version}\nlinux /ostree/debian-ff/vmlinuz-6.12.0-amd64\ninitrd /ostree/debian-ff/initramfs-6.12.0-amd64.img\n`;
+
+void test('a boot entry becomes a menu entry with its kernel, initramfs and options, under /boot of the root file system', () => {
+  const cfg = deploymentGrubCfg({ bootUuid: 'abc', bootPath: '/boot', serial: false, entries: [parseBootEntry('ostree-1.conf', entry(1))] });
+  assert.match(cfg, /^search --no-floppy --fs-uuid --set=root abc$/m);
+  assert.match(cfg, /^menuentry 'Debian GNU\/Linux 13 \(trixie\) \(ostree:1\)' \{\n {2}linux \/boot\/ostree\/debian-ff\/vmlinuz-6\.12\.0-amd64 root=UUID=abc rw ostree=\/ostree\/boot\.1\/debian\/ff\/1\n {2}initrd \/boot\/ostree\/debian-ff\/initramfs-6\.12\.0-amd64\.img\n\}$/m);
+  assert.doesNotMatch(cfg, /serial/);
+});
+
+void test('the newest deployment (highest version) is the first entry, the default; serial when asked', () => {
+  const cfg = deploymentGrubCfg({ bootUuid: 'abc', bootPath: '', serial: true, entries: [parseBootEntry('a.conf', entry(1)), parseBootEntry('b.conf', entry(2))] });
+  assert.ok(cfg.indexOf('(ostree:2)') < cfg.indexOf('(ostree:1)'));
+  assert.match(cfg, /^terminal_output serial console$/m);
+  assert.match(cfg, /^ {2}linux \/ostree\/debian-ff\/vmlinuz/m, 'a /boot partition: paths as OSTree wrote them');
+});
+
+void test('an entry without a kernel line is an error that names the file', () => {
+  assert.throws(() => parseBootEntry('ostree-1.conf', 'title x\noptions a\ninitrd /i\n'), /boot entry ostree-1\.conf has no linux line/);
+});
