@@ -258,3 +258,15 @@ void test('an installer ISO: a disk, live-boot, its own volume label, the growin
   // Without grow and without settings: the defaults.
   assert.deepEqual(plan('name: box\noutputs: [installer-iso]\n').stages.find((s) => s.stage === 'outputs')?.options.installer, { label: 'KILN_BOX_INSTALL', target: 'auto', confirm: false, poweroff: true, grow: null, script: INSTALLER_SCRIPT_SHA256 });
 });
+
+void test('an OSTree disk: the commit is deployed, and the disk is made from the sysroot; a plain disk is not', () => {
+  const m = plan('name: e\nostree: { ref: os/edge, url: "http://10.0.2.2:8000/repo" }\nbootloader: grub-efi\noutputs: [ostree-repo, raw]\n');
+  assert.deepEqual(m.stages.map((s) => s.stage).slice(-5), ['ostree-commit', 'ostree-deploy', 'partition-table', 'filesystems', 'outputs']);
+  const deploy = options(m, 'ostree-deploy');
+  const root = (options(m, 'filesystems').partitions as { mount?: string; uuid: string }[]).find((p) => p.mount === '/');
+  assert.deepEqual([deploy.remote, deploy.bootPath, deploy.bootUuid, deploy.esp], ['e', '/boot', root?.uuid, '/boot/efi']);
+  assert.equal(options(m, 'partition-table').from, 'sysroot');
+  assert.equal(options(m, 'filesystems').from, 'sysroot');
+  const plain = plan('name: p\nbootloader: grub-efi\n');
+  assert.equal(options(plain, 'filesystems').from, undefined, "a plain disk's stage id is what it was");
+});
