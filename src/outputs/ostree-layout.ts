@@ -50,10 +50,10 @@ export interface OstreeLayout {
 
 /** Entries of /var (seeded), and the writable top-level folders' content (which moves under /var). */
 const SEEDED_TOPS: Record<string, string> = { var: '', home: 'home', root: 'roothome', opt: 'opt', srv: 'srv', mnt: 'mnt' };
-/** Never in a commit: the kernel's and systemd's own file systems, and what a build leaves in them. */
 /** The folder in ostree-deploy's files that holds the deployed sysroot: the disk's partitions are made from it. */
 export const SYSROOT = 'sysroot';
 
+/** Never in a commit: the kernel's and systemd's own file systems, and what a build leaves in them. */
 const EMPTIED = ['dev', 'proc', 'sys', 'run', 'boot', 'tmp'];
 /** Debian's links to the kernel in /boot, which point at nothing once it has moved. */
 const KERNEL_LINKS = /^(vmlinuz|initrd\.img)(\.old)?$/;

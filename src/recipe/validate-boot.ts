@@ -25,7 +25,8 @@ export function validateRelease(recipe: Recipe, fail: Fail): void {
 }
 
 export function validateUki(recipe: Recipe, disk: boolean, fail: Fail): void {
-  if (!recipe.kernel.uki) return;
+  // OSTree refuses kernel.uki with a reason of its own (validate-ostree.ts).
+  if (!recipe.kernel.uki || recipe.ostree) return;
   const { bootloader } = recipe;
   const release = releaseInfo(recipe.distro.release);
   const x = archInfo(recipe.arch).efi.toUpperCase();

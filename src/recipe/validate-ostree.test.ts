@@ -28,7 +28,7 @@ const CASES: [string, string, string][] = [
   [
     'a deployed disk with a FAT /boot and a /home partition',
     'name: a\nostree: { ref: os/edge }\nbootloader: grub-efi\noutputs: [ostree-repo, raw]\ndisk:\n  partitions:\n    - { name: esp, type: esp, size: 256M, fs: vfat, mount: /boot/efi }\n    - { name: boot, type: linux, size: 512M, fs: vfat, mount: /boot }\n    - { name: root, type: root, size: 2G, fs: ext4, mount: / }\n    - { name: home, type: linux, size: rest, fs: ext4, mount: /home }\n',
-    'r.yaml:8:50 disk.partitions[1].fs: "vfat" cannot hold OSTree\'s kernels and boot entries (with the loader symlink); use fs: ext4\nr.yaml:10:63 disk.partitions[3].mount: "/home": a deployed OSTree disk has a root (/), an optional /boot and the ESP (/boot/efi or /efi) only; keep data under /var, which every deployment shares, or remove this partition',
+    'r.yaml:8:50 disk.partitions[1].fs: "vfat" cannot hold OSTree\'s kernels and boot entries (with the loader symlink); use fs: ext4 (or ext2)\nr.yaml:10:63 disk.partitions[3].mount: "/home": a deployed OSTree disk has a root (/), an optional /boot and the ESP (/boot/efi or /efi) only; keep data under /var, which every deployment shares, or remove this partition',
   ],
   ['a ref with a space', `${OK}ostree: { ref: "os/my edge" }\n`, 'r.yaml:3:16 ostree.ref: "os/my edge" is not a valid OSTree ref: it has the component "my edge", which has a character OSTree does not allow (letters, digits, "_", "-" and "." only) (e.g. debian/trixie/amd64/edge)'],
   ['a ref that climbs', `${OK}ostree: { ref: os/../x }\n`, 'r.yaml:3:16 ostree.ref: "os/../x" is not a valid OSTree ref: it has the component "..", which does not start with a letter, digit or "_" (e.g. debian/trixie/amd64/edge)'],
@@ -44,7 +44,7 @@ const CASES: [string, string, string][] = [
   ['no kernel', `${OK}ostree: { ref: os/edge }\nkernel: { package: none }\nbootloader: none\n`, 'r.yaml:3:9 ostree: a commit boots its own kernel from /usr/lib/modules, and kernel.package is "none"; name a kernel package (e.g. linux-image-amd64)'],
   ['a signing key that is not there', `${OK}ostree: { ref: os/edge, sign: { key: keys/edge.asc } }\n`, 'r.yaml:3:38 ostree.sign.key: "keys/edge.asc" does not exist (paths are relative to the recipe file)'],
   ['a signing key that is a folder', `${OK}ostree: { ref: os/edge, sign: { key: photos } }\n`, 'r.yaml:3:38 ostree.sign.key: "photos" is a directory; give the file of an OpenPGP secret key (gpg --export-secret-keys --armor KEYID > key.asc)'],
-  ['a unified kernel image', `${OK}ostree: { ref: os/edge }\nkernel: { uki: true }\n`, "r.yaml:4:16 kernel.uki: a unified kernel image goes on the disk's EFI system partition, and these outputs make no disk (add raw or qcow2)\nr.yaml:4:16 kernel.uki: cannot go with ostree: a deployment's boot entries start the kernel and initramfs of the commit, not a unified kernel image; remove kernel.uki"],
+  ['a unified kernel image', `${OK}ostree: { ref: os/edge }\nkernel: { uki: true }\n`, "r.yaml:4:16 kernel.uki: cannot go with ostree: a deployment's boot entries start the kernel and initramfs of the commit, not a unified kernel image; remove kernel.uki"],
 ];
 
 for (const [what, text, message] of CASES) {

@@ -57,14 +57,16 @@ const DEPLOYED_FORMATS: readonly OutputName[] = ['raw', 'qcow2', 'vmdk', 'vhdx',
  * root file system holds the whole sysroot: a deployment, its /var and the repository.
  */
 function validateDeployedDisk(recipe: Recipe, fail: Fail): void {
-  if (recipe.bootloader !== 'grub-efi') {
+  if (recipe.bootloader === 'grub-bios' || recipe.bootloader === 'grub-hybrid') {
+    fail(['bootloader'], `${show(recipe.bootloader)}: kiln boots OSTree deployments on UEFI machines only so far; use bootloader: grub-efi`);
+  } else if (recipe.bootloader !== 'grub-efi') {
     fail(['bootloader'], `${show(recipe.bootloader)} cannot boot an OSTree deployment: kiln boots deployments with GRUB from ext4, where OSTree keeps kernels and boot entries; use bootloader: grub-efi`);
   }
   recipe.disk.partitions.forEach((part, i) => {
     const at = (key: string): KeyPath => ['disk', 'partitions', i, key];
     // The root is ext4 on every disk (validate.ts says so).
     if (part.mount === '/boot') {
-      if (part.fs !== 'ext4' && part.fs !== 'ext2') fail(at('fs'), `${show(part.fs ?? 'none')} cannot hold OSTree's kernels and boot entries (with the loader symlink); use fs: ext4`);
+      if (part.fs !== 'ext4' && part.fs !== 'ext2') fail(at('fs'), `${show(part.fs ?? 'none')} cannot hold OSTree's kernels and boot entries (with the loader symlink); use fs: ext4 (or ext2)`);
     } else if (part.mount !== '/' && part.mount !== undefined && part.mount !== '/boot/efi' && part.mount !== '/efi') {
       fail(at('mount'), `${show(part.mount)}: a deployed OSTree disk has a root (/), an optional /boot and the ESP (/boot/efi or /efi) only; keep data under /var, which every deployment shares, or remove this partition`);
     }

@@ -14,7 +14,7 @@ import { defineStage } from './define.js';
 
 export const ostreeDeploy = defineStage({
   name: 'ostree-deploy',
-  version: 1,
+  version: 2,
   kind: 'image',
   summary: "Deploys the commit into a sysroot folder as a device has it (the repository, the stateroot, one deployment whose origin is the recipe's remote), with GRUB's menu made from OSTree's boot entries and the ESP's files; the disk's file systems are made from it.",
   options: z.strictObject({
@@ -52,13 +52,17 @@ export const ostreeDeploy = defineStage({
     const refspec = o.remote === null ? o.ref : `${o.remote}:${o.ref}`;
     await ctx.exec('ostree', ['refs', repo, `--create=${refspec}`, commit]);
     // Without CAP_SYS_ADMIN: as root, ostree freezes the file system the folder is on while it syncs (the host's).
-    await ctx.exec('setpriv', [
-      '--bounding-set=-sys_admin', '--inh-caps=-sys_admin',
-      'ostree', 'admin', 'deploy', `--sysroot=${sysroot}`, `--os=${o.osName}`, ...o.kargs.map((k) => `--karg=${k}`), refspec,
-    ]);
-    // OSTree makes each deployment immutable (chattr +i); the store must be able to remove this folder.
-    const deployments = join(sysroot, 'ostree/deploy', o.osName, 'deploy');
-    for (const d of await readdir(deployments)) if (!d.endsWith('.origin')) await ctx.exec('chattr', ['-i', join(deployments, d)]);
+    // --karg-append keeps a repeated key (console=tty0 and console=ttyS0); --karg would keep the last.
+    try {
+      await ctx.exec('setpriv', [
+        '--bounding-set=-sys_admin', '--inh-caps=-sys_admin',
+        'ostree', 'admin', 'deploy', `--sysroot=${sysroot}`, `--os=${o.osName}`, ...o.kargs.map((k) => `--karg-append=${k}`), refspec,
+      ]);
+    } finally {
+      // OSTree makes each deployment immutable (chattr +i): the store must be able to remove this
+      // folder, after a failure too. (mke2fs -d does not copy the flag onto the disk either way.)
+      await ctx.exec('sh', ['-c', 'chattr -R -i "$1" 2>/dev/null || true', 'chattr', join(sysroot, 'ostree/deploy')]);
+    }
 
     const entriesDir = join(sysroot, 'boot/loader/entries');
     const entries = await Promise.all((await readdir(entriesDir)).filter((f) => f.endsWith('.conf')).map(async (f) => parseBootEntry(f, await readFile(join(entriesDir, f), 'utf8'))));

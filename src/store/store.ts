@@ -212,7 +212,7 @@ export class Store {
  */
 async function seedDerived(built: string, records: readonly PathRecord[]): Promise<void> {
   // A path too long to be one file name is deep in a folder (a deployed sysroot), never an output.
-  const files = records.filter((r) => r.type === 'file' && r.sha256 && Buffer.byteLength(derivedName(`${r.path}.sha256`)) <= NAME_MAX);
+  const files = records.filter((r) => r.type === 'file' && r.sha256 && Buffer.byteLength(derivedName(`${r.path.slice('files/'.length)}.sha256`)) <= NAME_MAX);
   if (!files.length) return;
   await mkdir(join(built, 'derived'), { recursive: true });
   for (const r of files) await writeFile(join(built, 'derived', derivedName(`${r.path.slice('files/'.length)}.sha256`)), r.sha256 ?? '');
