@@ -68,10 +68,10 @@ export const ostreeDeploy = defineStage({
     const entries = await Promise.all((await readdir(entriesDir)).filter((f) => f.endsWith('.conf')).map(async (f) => parseBootEntry(f, await readFile(join(entriesDir, f), 'utf8'))));
     if (!entries.length) throw new BuildError(`ostree admin deploy wrote no boot entry into ${entriesDir}`);
     // GRUB's modules and early.cfg as the grub stage made them in the tree; the menu is the deployments'.
-    await cp(join(ctx.root, 'boot/grub'), join(sysroot, 'boot/grub'), { recursive: true, preserveTimestamps: true });
+    await cp(join(ctx.root, 'boot/grub'), join(sysroot, 'boot/grub'), { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
     const serial = o.kargs.some((k) => k.startsWith('console=ttyS'));
     await writeFile(join(sysroot, 'boot/grub/grub.cfg'), deploymentGrubCfg({ bootUuid: o.bootUuid, bootPath: o.bootPath, serial, entries }));
-    if (o.esp !== null) await cp(join(ctx.root, o.esp), join(sysroot, o.esp), { recursive: true, preserveTimestamps: true });
+    if (o.esp !== null) await cp(join(ctx.root, o.esp), join(sysroot, o.esp), { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
     ctx.log(`deployed ${refspec} (${commit}) for ${o.osName}: ${entries.map((e) => e.title).join(', ')}`);
   },
 });
