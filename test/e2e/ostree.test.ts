@@ -68,7 +68,8 @@ void test('ostree: v1 and v2 on one ref, with parent, metadata, layout, static d
   writeFileSync(join(dir, 'keys/guarded.asc'), gpg('--passphrase', 'secret', '--armor', '--export-secret-keys', 'guarded@example.org'));
   run('gpgconf', ['--homedir', gnupg, '--kill', 'gpg-agent']);
   const recipe = readFileSync(join(dir, 'edge.yaml'), 'utf8');
-  const signed = (key: string) => recipe.replace('version: "1"', `version: "2"\n  sign: { key: keys/${key} }`);
+  // v2 is a commit only: v1's disk is the one this file boots.
+  const signed = (key: string) => recipe.replace('version: "1"', `version: "2"\n  sign: { key: keys/${key} }`).replace(/^outputs: .*$/m, 'outputs: [ostree-repo]');
   writeFileSync(join(dir, 'edge.yaml'), signed('guarded.asc'));
   const guarded = await kiln(['build', join(dir, 'edge.yaml'), '-o', join(dir, 'v2')], { KILN_CACHE: cache });
   assert.equal(guarded.code, 2, guarded.stderr.slice(-3000));
