@@ -3,6 +3,7 @@
  * writes (Boot Loader Specification files in boot/loader/entries). Debian's GRUB has no blscfg
  * module to read them itself, so kiln turns each into a menu entry, the newest deployment first.
  */
+import { grubMenu } from './grub-menu.js';
 
 export interface BootEntry {
   title: string;
@@ -30,22 +31,10 @@ export function parseBootEntry(name: string, text: string): BootEntry {
 
 /** `bootPath`: where the entries' paths (relative to OSTree's /boot) start on the file system with that UUID. */
 export function deploymentGrubCfg(o: { bootUuid: string; bootPath: string; serial: boolean; entries: BootEntry[] }): string {
-  const entries = [...o.entries].sort((a, b) => b.version - a.version);
-  return [
-    '# Written by kiln from the boot entries of the OSTree deployments (loader/entries).',
-    ...(o.serial ? ['serial --unit=0 --speed=115200', 'terminal_input serial console', 'terminal_output serial console'] : []),
-    'set default=0',
-    'set timeout=0',
-    'insmod part_gpt',
-    'insmod part_msdos',
-    'insmod ext2',
-    `search --no-floppy --fs-uuid --set=root ${o.bootUuid}`,
-    ...entries.flatMap((e) => [
-      `menuentry '${e.title.replace(/'/g, '')}' {`,
-      `  linux ${o.bootPath}${e.linux} ${e.options}`,
-      `  initrd ${o.bootPath}${e.initrd}`,
-      '}',
-    ]),
-    '',
-  ].join('\n');
+  const newestFirst = [...o.entries].sort((a, b) => b.version - a.version);
+  return grubMenu(
+    'Written by kiln from the boot entries of the OSTree deployments (loader/entries).',
+    o,
+    newestFirst.map((e) => ({ title: e.title, linux: `${o.bootPath}${e.linux} ${e.options}`, initrd: `${o.bootPath}${e.initrd}` })),
+  );
 }

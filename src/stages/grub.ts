@@ -3,6 +3,7 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { BuildError } from '../errors.js';
+import { grubMenu } from '../outputs/grub-menu.js';
 import { defineStage } from './define.js';
 import { GRUB_PLATFORMS } from './grub-platforms.js';
 import type { KernelFacts } from './facts.js';
@@ -67,21 +68,9 @@ export const grub = defineStage({
 });
 
 function grubCfg(o: { bootUuid: string; bootPath: string; title: string; cmdline: string[] }, kernel: KernelFacts, serial: boolean): string {
-  return [
-    '# Written by kiln.',
-    ...(serial ? ['serial --unit=0 --speed=115200', 'terminal_input serial console', 'terminal_output serial console'] : []),
-    'set default=0',
-    'set timeout=0',
-    'insmod part_gpt',
-    'insmod part_msdos',
-    'insmod ext2',
-    `search --no-floppy --fs-uuid --set=root ${o.bootUuid}`,
-    `menuentry '${o.title.replace(/'/g, '')}' {`,
-    `  linux ${o.bootPath}/vmlinuz-${kernel.version} ${o.cmdline.join(' ')}`,
-    `  initrd ${o.bootPath}/initrd.img-${kernel.version}`,
-    '}',
-    '',
-  ].join('\n');
+  return grubMenu('Written by kiln.', { bootUuid: o.bootUuid, serial }, [
+    { title: o.title, linux: `${o.bootPath}/vmlinuz-${kernel.version} ${o.cmdline.join(' ')}`, initrd: `${o.bootPath}/initrd.img-${kernel.version}` },
+  ]);
 }
 
 /** Where Debian's signed boot chain puts its binaries in the image (shim-signed, grub-efi-amd64-signed). */
