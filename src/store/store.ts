@@ -211,11 +211,14 @@ export class Store {
  * manifest has just hashed them, so an unchanged output is never hashed a second time.
  */
 async function seedDerived(built: string, records: readonly PathRecord[]): Promise<void> {
-  // A path too long to be one file name is deep in a folder (a deployed sysroot), never an output.
-  const files = records.filter((r) => r.type === 'file' && r.sha256 && Buffer.byteLength(derivedName(`${r.path.slice('files/'.length)}.sha256`)) <= NAME_MAX);
+  const files = records
+    .filter((r) => r.type === 'file' && r.sha256)
+    .map((r) => ({ name: derivedName(`${r.path.slice('files/'.length)}.sha256`), sha256: r.sha256 ?? '' }))
+    // A path too long to be one file name is deep in a folder (a deployed sysroot), never an output.
+    .filter((f) => Buffer.byteLength(f.name) <= NAME_MAX);
   if (!files.length) return;
   await mkdir(join(built, 'derived'), { recursive: true });
-  for (const r of files) await writeFile(join(built, 'derived', derivedName(`${r.path.slice('files/'.length)}.sha256`)), r.sha256 ?? '');
+  for (const f of files) await writeFile(join(built, 'derived', f.name), f.sha256);
 }
 
 /** The longest file name Linux file systems take. */
