@@ -13,17 +13,14 @@
  *      cache; the overhead, and the time from POST /v1/builds to the first stage starting.
  *   node dist/bench/service.js [--seconds 60] [--clients 200] [--interval 1000] [--runs 3] [--skip-build] [--skip-api]
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startPostgres } from '../src/testing/postgres.js';
-import { freePort } from '../src/testing/free-port.js';
+import { kilnSync, repo, startServe, type Server } from './kiln-serve.js';
 
-const repo = fileURLToPath(new URL('../../', import.meta.url));
-const main = join(repo, 'dist/src/cli/main.js');
 const { values: flags } = parseArgs({
   options: {
     seconds: { type: 'string', default: '60' },
@@ -41,47 +38,6 @@ const INTERVAL = Number(flags.interval);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-
-interface Server {
-  url: string;
-  admin: string;
-  worker: string;
-  stop(): Promise<void>;
-}
-
-function kilnSync(args: string[], env: Record<string, string> = {}): string {
-  const r = spawnSync(process.execPath, [main, ...args], { cwd: repo, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env } });
-  if (r.status !== 0) throw new Error(`kiln ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout.trim();
-}
-
-async function startServe(data: string, database: string | undefined, workers: number, env: Record<string, string> = {}): Promise<Server> {
-  const db = database ? ['--database', database] : [];
-  const admin = kilnSync(['serve', 'token', 'create', '--data', data, ...db, '--scope', 'admin', '--name', 'bench', '--quiet']);
-  const worker = kilnSync(['serve', 'token', 'create', '--data', data, ...db, '--scope', 'worker', '--name', 'bench-workers', '--quiet']);
-  const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [main, 'serve', '--listen', `127.0.0.1:${port}`, '--data', data, ...db, '--workers', String(workers)], {
-    cwd: repo,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
-    if (i > 300 || child.exitCode !== null) throw new Error('kiln serve did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    url,
-    admin,
-    worker,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
 
 async function call<T>(s: Server, token: string, method: string, path: string, body?: unknown, type = 'application/json'): Promise<{ status: number; json: T }> {
   const r = await fetch(`${s.url}${path}`, {

@@ -44,3 +44,32 @@ export async function noErrorBox(page: Page): Promise<void> {
   const errors = await page.locator('.error').allInnerTexts();
   if (errors.length) throw new Error(`the page shows an error: ${errors.join(' | ')}`);
 }
+
+/** What one load of the page in a fresh browser context (an empty cache) cost. */
+export interface ColdLoad {
+  /** Bytes over the wire: the page and every resource it fetched. */
+  bytes: number;
+  /** When the app's first render mark fell, in ms after navigation started. */
+  render: number;
+  firstContentfulPaint: number;
+}
+
+export async function coldLoad(browser: Browser, url: string): Promise<ColdLoad> {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(url);
+    await page.waitForFunction(() => performance.getEntriesByName('kiln:first-render').length > 0);
+    return await page.evaluate(() => {
+      const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+      const resources = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
+      return {
+        bytes: nav.transferSize + resources.reduce((n, r) => n + r.transferSize, 0),
+        render: performance.getEntriesByName('kiln:first-render')[0]?.startTime ?? Infinity,
+        firstContentfulPaint: performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? Infinity,
+      };
+    });
+  } finally {
+    await context.close();
+  }
+}
