@@ -201,7 +201,7 @@ void test('the stage timeline and a 100,000-line log fill in live; following sto
   await page.getByText('1 of 1').waitFor();
   await page.locator('.line.current', { hasText: 'line 77778 ' }).waitFor();
   console.log(`search of 100,000 lines shown in ${Date.now() - searchStart} ms`);
-  // Scrolling stays responsive: a jump to the middle is drawn within a couple of frames.
+  // A jump to the middle is drawn (the time is logged, not asserted: it depends on the machine's load).
   const frameMs = await log.evaluate(async (el) => {
     const t = performance.now();
     el.scrollTop = 40_000 * 18;
@@ -209,8 +209,10 @@ void test('the stage timeline and a 100,000-line log fill in live; following sto
     return performance.now() - t;
   });
   await page.locator('.line', { hasText: /^line 40001 / }).waitFor();
-  console.log(`scroll to line 40,000 drawn in ${frameMs.toFixed(1)} ms`);
-  assert.ok(frameMs < 200, `${frameMs} ms`);
+  // What keeps scrolling fast whatever the machine's load: only the lines in view are in the page.
+  const drawn = await page.locator('.line').count();
+  console.log(`scroll to line 40,000 drawn in ${frameMs.toFixed(1)} ms; ${drawn} line elements`);
+  assert.ok(drawn > 0 && drawn < 200, `${drawn} line elements in the page for 100,000 lines`);
   await page.getByLabel('Search the log').fill('');
   await page.getByRole('checkbox', { name: 'Follow the end' }).check();
   await shoot(page, '06-build-running');
