@@ -19,6 +19,10 @@ const FACTS = {
   /** The packages apt installed only as dependencies (kiln.lock marks them). */
   autoInstalled: z.array(z.string()),
 
+  // packages
+  /** A package set asked for a new initramfs, which the kernel stage then makes (once, after every set). */
+  initramfsOutdated: z.boolean(),
+
   // kernel
   kernel: z.strictObject({ version: z.string(), vmlinuz: z.string(), initrd: z.string() }),
 

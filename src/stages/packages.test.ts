@@ -54,3 +54,27 @@ void test("packages: a pin apt cannot meet is named with the versions there are"
   r.write('var/lib/dpkg/status', STATUS);
   await assert.rejects(packages.run(r.ctx, packages.options.parse(OPTIONS)), /pinned versions are not in the repositories: fdisk=2\.41-5 \(the repositories have: 2\.41-4\)/);
 });
+
+void test('packages: an initramfs update a maintainer script asks for reaches the stub first in dpkg\'s PATH and becomes a fact, not an initramfs', async () => {
+  const run = async (asks: boolean, earlier?: boolean) => {
+    const r = stageRecorder((call) => {
+      if (call.command !== 'unshare') return;
+      const deferred = call.options?.env?.KILN_DEFERRED ?? '';
+      // The stub, as e2fsprogs' postinst would meet it inside the root (the folder is bind-mounted there).
+      const stub = readFileSync(join(deferred, 'bin/update-initramfs'), 'utf8');
+      assert.match(stub, /^#!\/bin\/sh\n/);
+      assert.match(stub, /^: > \/run\/kiln-packages\/initramfs-outdated$/m);
+      assert.match(call.args[call.args.indexOf('-c') + 1] ?? '', /mount --bind "\$KILN_DEFERRED" "\$r\/run\/kiln-packages"/);
+      assert.ok(call.args.includes('DPkg::Path=/run/kiln-packages/bin:/usr/sbin:/usr/bin:/sbin:/bin'));
+      if (asks) writeFileSync(join(deferred, 'initramfs-outdated'), '');
+    });
+    r.write('var/lib/dpkg/status', STATUS);
+    if (earlier !== undefined) r.ctx.facts = { initramfsOutdated: earlier };
+    return { made: await packages.run(r.ctx, packages.options.parse(OPTIONS)), logs: r.logs };
+  };
+  const asked = await run(true);
+  assert.equal(asked.made.initramfsOutdated, true);
+  assert.ok(asked.logs.some((l) => /the initramfs update it asked for is left to the kernel stage/.test(l)));
+  assert.equal((await run(false)).made.initramfsOutdated, false);
+  assert.equal((await run(false, true)).made.initramfsOutdated, true, 'an earlier set that asked is not forgotten');
+});

@@ -1,4 +1,5 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { API_MOUNTS } from '../host/chroot.js';
@@ -14,12 +15,17 @@ import { aptListsCache, keepLists, seedLists } from '../store/apt-lists.js';
  * bootstrap (its configuration, host keyrings, dpkg chrooted into the root, the API file
  * systems mounted in a private namespace), and the root is cleaned the way mmdebstrap cleans it,
  * so a set installed here leaves the same kind of tree the bootstrap would.
+ *
+ * A set that asks for a new initramfs (e2fsprogs, raspi-firmware and other packages with
+ * initramfs hooks do) does not get one here: under qemu-user each costs over a minute, and an
+ * image with two such sets made it three times. The set says so in a fact instead, and the kernel
+ * stage makes the initramfs once, after every package set (see DEFER_INITRAMFS).
  */
 export const packages = defineStage({
   name: 'packages',
-  version: 1,
+  version: 2,
   kind: 'tree',
-  summary: "Installs one package set (a layer's, or the recipe's own) in one apt transaction on top of the base system, taking .debs from the machine's package cache (checked against the signed index).",
+  summary: "Installs one package set (a layer's, or the recipe's own) in one apt transaction on top of the base system, taking .debs from the machine's package cache (checked against the signed index); an initramfs update it asks for is left to the kernel stage.",
   options: z.strictObject({
     /** Which set: "layer NAME" or "recipe"; kiln.lock records it for each package. */
     set: z.string(),
@@ -32,9 +38,10 @@ export const packages = defineStage({
     /** The set's name=version pins, checked after apt's update so a missing version is named with those there are. */
     pins: z.array(z.string()),
   }),
-  makes: ['debs', 'autoInstalled'],
+  makes: ['debs', 'autoInstalled', 'initramfsOutdated'],
   async run(ctx, o) {
     const env = { APT_CONFIG: await writeAptConfig(ctx, o.arch), DEBIAN_FRONTEND: 'noninteractive', INITRD: 'No' };
+    const deferred = await deferInitramfs(ctx);
     const before = await installedKeys(ctx.root);
     // The root is an overlay mount, so cached .debs cannot be hard-linked into it: apt's archive
     // folder is a scratch folder beside the cache, bind-mounted into the root while apt runs.
@@ -51,7 +58,7 @@ export const packages = defineStage({
       if (o.pins.length) await ctx.exec('/bin/sh', ['-c', pinCheckHook(o.pins, '"$APT_CONFIG"')], { env, label: 'the pin check' });
       await linkCachedDebs(ctx.exec, ctx.packageCache, archives, join(ctx.root, 'var/lib/apt/lists'));
       await ctx.exec('unshare', ['--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--', '/bin/sh', '-c', INSTALL_SCRIPT, 'kiln-apt', ctx.root, 'apt-get', ...INSTALL(ctx.root), ...o.packages], {
-        env: { ...env, KILN_ARCHIVES: archives },
+        env: { ...env, KILN_ARCHIVES: archives, KILN_DEFERRED: deferred },
         label: `apt-get install ${o.packages.join(' ')}`,
       });
       if (o.autoInstalled.length) await ctx.exec('apt-mark', ['auto', ...o.autoInstalled], { env });
@@ -64,12 +71,45 @@ export const packages = defineStage({
     const mib = (use.downloadedBytes / 2 ** 20).toFixed(1);
     ctx.log(`${o.set}: ${added.size} packages installed; ${use.reused} .debs from the package cache, ${use.downloaded} downloaded (${mib} MiB)`);
     await clean(ctx, env);
-    return { debs: [...(ctx.facts.debs ?? []), ...use.debs.map((d) => ({ ...d, set: o.set }))], autoInstalled: await autoInstalled(ctx.root) };
+    const outdated = existsSync(join(deferred, OUTDATED));
+    if (outdated) ctx.log(`${o.set}: the initramfs update it asked for is left to the kernel stage, which makes it once after every package set`);
+    return {
+      debs: [...(ctx.facts.debs ?? []), ...use.debs.map((d) => ({ ...d, set: o.set }))],
+      autoInstalled: await autoInstalled(ctx.root),
+      initramfsOutdated: (ctx.facts.initramfsOutdated ?? false) || outdated,
+    };
   },
 });
 
-/** The API file systems and the archive folder mounted into the root "$1", in a namespace that dies with apt. */
-const INSTALL_SCRIPT = [...API_MOUNTS, 'mount --bind "$KILN_ARCHIVES" "$r/var/cache/apt/archives"', 'exec "$@"'].join('\n');
+/** Where the deferral folder is inside the root while apt runs; its bin/ comes first in dpkg's PATH. */
+const DEFERRED_IN_ROOT = '/run/kiln-packages';
+const OUTDATED = 'initramfs-outdated';
+
+/**
+ * The API file systems, the archive folder and the deferral folder mounted into the root "$1", in a
+ * namespace that dies with apt (so /run, a tmpfs there, leaves nothing in the tree).
+ */
+const INSTALL_SCRIPT = [
+  ...API_MOUNTS,
+  'mount --bind "$KILN_ARCHIVES" "$r/var/cache/apt/archives"',
+  `mkdir "$r${DEFERRED_IN_ROOT}" && mount --bind "$KILN_DEFERRED" "$r${DEFERRED_IN_ROOT}"`,
+  'exec "$@"',
+].join('\n');
+
+/**
+ * Maintainer scripts and initramfs-tools' trigger call `update-initramfs` by name, so a stub of that
+ * name first in their PATH takes every call: it notes that the initramfs is out of date, in a scratch
+ * folder outside the tree. Nothing in the image changes (no diversion, no edited conffile), and an
+ * upgrade of initramfs-tools in the set is no different from any other package.
+ */
+async function deferInitramfs(ctx: StageContext): Promise<string> {
+  const folder = join(ctx.scratch, 'deferred');
+  await mkdir(join(folder, 'bin'), { recursive: true });
+  const stub = join(folder, 'bin/update-initramfs');
+  await writeFile(stub, `#!/bin/sh\n# kiln: the kernel stage makes the initramfs once, after every package set.\n: > ${DEFERRED_IN_ROOT}/${OUTDATED}\necho "update-initramfs $*: left to kiln's kernel stage"\n`);
+  await chmod(stub, 0o755);
+  return folder;
+}
 
 /**
  * mmdebstrap's install command: apt on the host, dpkg run inside the root (through env, which
@@ -78,7 +118,8 @@ const INSTALL_SCRIPT = [...API_MOUNTS, 'mount --bind "$KILN_ARCHIVES" "$r/var/ca
  */
 const INSTALL = (root: string) =>
   [
-    ...['Dir::Bin::dpkg=env', 'DPkg::Options::=--unset=TMPDIR', 'DPkg::Options::=--unset=APT_CONFIG', 'DPkg::Options::=dpkg', `DPkg::Chroot-Directory=${root}`].flatMap((option) => ['-o', option]),
+    // apt gives dpkg (and so every maintainer script) the PATH in DPkg::Path, the stub's folder first.
+    ...[`DPkg::Path=${DEFERRED_IN_ROOT}/bin:/usr/sbin:/usr/bin:/sbin:/bin`, 'Dir::Bin::dpkg=env', 'DPkg::Options::=--unset=TMPDIR', 'DPkg::Options::=--unset=APT_CONFIG', 'DPkg::Options::=dpkg', `DPkg::Chroot-Directory=${root}`].flatMap((option) => ['-o', option]),
     '--yes',
     'install',
   ];

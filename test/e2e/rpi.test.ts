@@ -5,6 +5,8 @@
  * prompt on the GPIO serial port (ttyS1), after growroot filled the (larger) SD card.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { bootCheck, Ext4, fatFile, kiln, partitions, run, scratch, sharedCache } from './kiln.js';
@@ -45,6 +47,21 @@ void test('rpi: firmware partition as Debian makes it, root by PARTUUID, boots u
   const defaults = new Ext4(image, root).cat('/etc/default/raspi-firmware');
   assert.match(defaults, new RegExp(`^ROOTPART=PARTUUID=${diskId}-02$`, 'm'));
   assert.match(defaults, /^CONSOLES="tty0 ttyS1,115200"$/m);
+
+  // The firmware packages' initramfs updates were left to the kernel stage, which made it once; its
+  // post-update hook copied that initramfs to the firmware partition, so both copies are the same.
+  const record = JSON.parse(readFileSync(join(out, 'build.json'), 'utf8')) as { stages: { name: string; cached: boolean }[] };
+  if (!record.stages.find((s) => s.name === 'kernel')?.cached) {
+    const log = readFileSync(join(out, 'build.log'), 'utf8');
+    assert.match(log, /layer raspberrypi: the initramfs update it asked for is left to the kernel stage/);
+    assert.match(log, /the initramfs: remade once for the package sets that asked for it/);
+  }
+  const initrd = /::\/(initrd\.img-\S+)/.exec(files)?.[1] ?? '';
+  const dir = scratch('rpi-initrd');
+  run('mcopy', ['-n', '-i', `${image}@@${firmware.start * 512}`, `::/${initrd}`, join(dir, 'firmware')]);
+  run('debugfs', ['-R', `dump /boot/${initrd} ${join(dir, 'root')}`, new Ext4(image, root).spec]);
+  const sha = (f: string) => createHash('sha256').update(readFileSync(join(dir, f))).digest('hex');
+  assert.equal(sha('firmware'), sha('root'), 'the firmware partition has the initramfs the kernel stage made');
 
   const console = await bootCheck(image);
   assert.match(console, /Machine model: Raspberry Pi 3 Model B/);
