@@ -19,7 +19,7 @@ import { aptListsCache, keepLists, seedLists } from '../store/apt-lists.js';
  * A set that asks for a new initramfs (e2fsprogs, raspi-firmware and other packages with
  * initramfs hooks do) does not get one here: under qemu-user each costs over a minute, and an
  * image with two such sets made it three times. The set says so in a fact instead, and the kernel
- * stage makes the initramfs once, after every package set (see DEFER_INITRAMFS).
+ * stage makes the initramfs once, after every package set (see deferInitramfs).
  */
 export const packages = defineStage({
   name: 'packages',
