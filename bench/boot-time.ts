@@ -15,13 +15,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Console } from '../test/e2e/console.js';
+import { median } from './median.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const runs = Number(process.argv[2] ?? 3);
 const recipe = process.argv[3] ?? 'examples/minimal.yaml';
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 /** systemd-analyze's phases, in seconds ("1min 2.5s", "830ms"). */
 const PHASES = ['firmware', 'loader', 'kernel', 'initrd', 'userspace'] as const;

@@ -18,6 +18,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startThrottledMirror } from './throttled-mirror.js';
+import { median } from './median.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const main = join(repo, 'dist/src/cli/main.js');
@@ -27,8 +28,6 @@ const linkMbit = linkAt >= 0 ? Number(args.splice(linkAt, 2)[1]) : undefined;
 const runs = Number(args[0] ?? 3);
 // A package per run that server.yaml does not have, so (e) always has something new to install.
 const EXTRA = ['less', 'file', 'bzip2', 'rsync', 'lsof'];
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 /** kiln's peak memory in each build (build.json). */
 const peakRss: number[] = [];

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { fileURLToPath } from 'node:url';
+import { median } from './median.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 // The kiln compiled beside this bench (dist/, or another --outDir).
@@ -28,8 +29,6 @@ function timed(command: string, args: string[], env: Record<string, string> = {}
   if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr.toString().slice(-2000)}`);
   return Number(process.hrtime.bigint() - t) / 1e9;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 const plan = JSON.parse(spawnSync(process.execPath, [main, 'plan', recipe], { cwd: repo, encoding: 'utf8' }).stdout) as {
   name: string;

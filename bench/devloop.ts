@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './median.js';
 
 const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const dir = process.argv[2];
@@ -21,7 +22,6 @@ function timed(args: string[], ok = [0]): number {
   return Number(process.hrtime.bigint() - t) / 1e9;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const repeat = (n: number, f: () => number) => Array.from({ length: n }, f);
 const show = (label: string, xs: number[]) => process.stdout.write(`${label.padEnd(44)} median ${median(xs).toFixed(2)} s  (${xs.map((x) => x.toFixed(2)).join(', ')})\n`);
 

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startPostgres } from '../src/testing/postgres.js';
 import { kilnSync, repo, startServe, type Server } from './kiln-serve.js';
+import { median } from './median.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -36,7 +37,6 @@ const CLIENTS = Number(flags.clients);
 const RUNS = Number(flags.runs);
 const INTERVAL = Number(flags.interval);
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 async function call<T>(s: Server, token: string, method: string, path: string, body?: unknown, type = 'application/json'): Promise<{ status: number; json: T }> {

@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { median } from './median.js';
 
 const runs = Number(process.argv[2] ?? 3);
 const given = process.argv[3];
@@ -135,7 +136,6 @@ function measure(s: Strategy, tree: string, dir: string): Sample {
   return { snapshot, restore, change: changed, first, added, safe };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const mib = (n: number) => (n / 2 ** 20).toFixed(2);
 
 mkdirSync(cache, { recursive: true });

@@ -8,20 +8,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { coldLoad, launch, type ColdLoad } from '../test/e2e/web/browser.js';
+import { coldLoad, launch, warmUp, type ColdLoad } from '../test/e2e/web/browser.js';
 import { startServe } from './kiln-serve.js';
+import { median } from './median.js';
 
 const RUNS = Number(process.argv[2] ?? 10);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 const data = mkdtempSync(join(tmpdir(), 'kiln-bench-web-'));
 const server = await startServe(data, undefined, 0);
 const browser = await launch();
 try {
-  const warm = await browser.newPage();
-  await warm.goto(server.url);
-  await warm.waitForSelector('h1');
-  await warm.close();
+  await warmUp(browser, server.url);
   const loads: ColdLoad[] = [];
   for (let i = 0; i < RUNS; i++) loads.push(await coldLoad(browser, server.url));
   const figure = (name: string, pick: (l: ColdLoad) => number, unit: string) => {

@@ -45,6 +45,14 @@ export async function noErrorBox(page: Page): Promise<void> {
   if (errors.length) throw new Error(`the page shows an error: ${errors.join(' | ')}`);
 }
 
+/** One load of the page, so the server has built and compressed its script before loads are measured. */
+export async function warmUp(browser: Browser, url: string): Promise<void> {
+  const page = await browser.newPage();
+  await page.goto(url);
+  await page.waitForSelector('h1');
+  await page.close();
+}
+
 /** What one load of the page in a fresh browser context (an empty cache) cost. */
 export interface ColdLoad {
   /** Bytes over the wire: the page and every resource it fetched. */

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { Build, Job } from '../../../src/service/protocol.js';
-import { coldLoad, DESKTOP, launch, noErrorBox, shoot, signIn } from './browser.js';
+import { coldLoad, DESKTOP, launch, noErrorBox, shoot, signIn, warmUp } from './browser.js';
 import { startKilnService, type KilnService } from './kiln-service.js';
 import { call, ScriptedWorker } from './scripted-worker.js';
 
@@ -62,10 +62,7 @@ after(async () => {
 // Only what does not depend on how busy the machine is: the bytes. How fast the first render is
 // gets measured by bench/web-first-load.ts (a timed assertion here failed while other tests built).
 void test('first load: under 200 KB transferred, and the app renders (warm server, cold browser cache)', async () => {
-  const warm = await browser.newPage();
-  await warm.goto(kiln.url);
-  await warm.waitForSelector('h1');
-  await warm.close();
+  await warmUp(browser, kiln.url);
   const load = await coldLoad(browser, kiln.url);
   console.log(`first load: ${load.bytes} bytes transferred; first render ${load.render.toFixed(0)} ms; load average ${loadavg()[0]?.toFixed(1)}`);
   assert.ok(load.bytes < 200_000, `${load.bytes} bytes`);
