@@ -75,7 +75,7 @@ void test('a Raspberry Pi recipe: MBR with a FAT firmware partition, non-free-fi
   const options = (stage: string) => m.stages.find((s) => s.stage === stage)?.options as Record<string, unknown>;
   assert.deepEqual(options('bootstrap').components, ['main', 'non-free-firmware']);
   assert.ok(plannedPackages(m.stages).includes('raspi-firmware'));
-  assert.ok((options('bootstrap').initramfsModules as string[]).includes('sdhci_iproc'));
+  assert.ok((options('kernel').initramfsModules as string[]).includes('sdhci_iproc'));
   const table = options('partition-table') as { table: string; diskId: string; partitions: { name: string; type: string; mount?: string; partUuid: string }[] };
   assert.equal(table.table, 'mbr');
   assert.deepEqual(table.partitions.map((p) => [p.name, p.type, p.mount]), [

@@ -118,7 +118,7 @@ const BUILTIN: [string, (m: Manifest) => void][] = [
     },
   ],
   ['serial-console', (m) => assert.deepEqual((options(m, 'systemd-boot').cmdline as string[]).slice(2), ['console=tty0', 'console=ttyS0,115200'])],
-  ['growroot', (m) => assert.ok(plannedPackages(m.stages).includes('cloud-guest-utils'))],
+  ['growroot', (m) => assert.ok(plannedPackages(m.stages).includes('fdisk') && !plannedPackages(m.stages).includes('cloud-guest-utils'))],
   ['cloud-init', (m) => assert.ok(JSON.stringify(options(m, 'files')).includes('datasource_list: [ NoCloud'))],
   ['devuser', (m) => assert.ok(m.provenance.operations.some((o) => o.op === 'create-user' && o.target === 'dev' && o.layers[0] === 'devuser'))],
   ['slim', (m) => assert.ok((options(m, 'bootstrap').dpkgExclude as string[]).includes('/usr/share/doc/*'))],
@@ -173,7 +173,7 @@ void test('package sets: the base system, then each layer that names packages, t
   // fdisk: growroot asked first; zstd: the base system has it; vm names no package, so no stage.
   assert.deepEqual(sets(checkedManifest(loaded)), [
     ['base', 'dbus libpam-systemd linux-image-amd64 systemd-sysv udev zstd'],
-    ['layer growroot', 'cloud-guest-utils e2fsprogs fdisk'],
+    ['layer growroot', 'e2fsprogs fdisk'],
     ['recipe', 'systemd-boot-efi vim'],
   ]);
   const deb = (name: string, set: string, auto?: true) => ({ name, version: '1', arch: 'amd64', sha256: 'a'.repeat(64), set, ...(auto ? { auto } : {}) });
@@ -186,7 +186,7 @@ void test('package sets: the base system, then each layer that names packages, t
   const locked = checkedManifest(loaded, lock);
   assert.deepEqual(sets(locked), [
     ['base', 'dbus libpam-systemd linux-image-amd64 systemd-sysv udev=1 zstd'],
-    ['layer growroot', 'cloud-guest-utils e2fsprogs fdisk=1 libfdisk1=1'],
+    ['layer growroot', 'e2fsprogs fdisk=1 libfdisk1=1'],
     ['recipe', 'gone=1 systemd-boot-efi vim=1'],
   ]);
   assert.deepEqual(locked.stages[1]?.options.autoInstalled, ['libfdisk1']);
@@ -228,7 +228,7 @@ void test('SOURCE_DATE_EPOCH must be whole seconds: anything else is exit 2 with
 });
 
 void test("a short initramfs always holds ext4, the root's file system; Debian's default is left alone", () => {
-  const modules = (text: string) => plan(text).stages.find((s) => s.stage === 'bootstrap')?.options.initramfsModules;
+  const modules = (text: string) => plan(text).stages.find((s) => s.stage === 'kernel')?.options.initramfsModules;
   assert.deepEqual(modules('name: a\n'), []);
   assert.deepEqual(modules('name: a\nkernel: { initramfs_modules: [virtio_blk] }\n'), ['virtio_blk', 'ext4']);
   assert.deepEqual(modules('name: a\nkernel: { initramfs_modules: [ext4, virtio_blk] }\n'), ['ext4', 'virtio_blk']);
@@ -238,13 +238,13 @@ void test('a live ISO: live-boot in the base set (one initramfs), isofs in a sho
   const m = plan('name: my-live\nkernel: { initramfs_modules: [virtio_blk] }\noutputs: [iso]\n');
   const bootstrap = m.stages.find((s) => s.stage === 'bootstrap')?.options;
   assert.ok((bootstrap?.packages as string[]).includes('live-boot'));
-  assert.deepEqual(bootstrap?.initramfsModules, ['virtio_blk', 'ext4', 'isofs']);
+  assert.deepEqual(m.stages.find((s) => s.stage === 'kernel')?.options.initramfsModules, ['virtio_blk', 'ext4', 'isofs']);
   // No disk: no partition table, file systems or disk boot loader.
   assert.deepEqual(m.stages.filter((s) => ['partition-table', 'filesystems', 'systemd-boot', 'fstab'].includes(s.stage)), []);
   const outputs = m.stages.find((s) => s.stage === 'outputs')?.options;
   assert.deepEqual(outputs?.live, { label: 'KILN_MY_LIVE', title: 'my-live', cmdline: ['console=tty0', 'console=ttyS0,115200'] });
   // Debian's default initramfs has isofs already; a recipe without iso is unchanged.
-  assert.deepEqual(plan('name: a\noutputs: [iso]\n').stages.find((s) => s.stage === 'bootstrap')?.options.initramfsModules, []);
+  assert.deepEqual(plan('name: a\noutputs: [iso]\n').stages.find((s) => s.stage === 'kernel')?.options.initramfsModules, []);
   assert.ok(!(plan('name: a\n').stages.find((s) => s.stage === 'bootstrap')?.options.packages as string[]).includes('live-boot'));
 });
 

@@ -103,9 +103,6 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
     sourceDateEpoch: epoch ?? null,
     // Pinned, every package would count as asked for; these are marked as dependencies again.
     autoInstalled: base.autoInstalled,
-    // dracut makes an OSTree image's initramfs (Debian's ostree-boot ships only a dracut module), with every driver.
-    initramfsModules: r.ostree ? [] : initramfsModules(r),
-    ...(r.ostree ? { dracutModules: ['ostree'] } : {}),
     ...bootstrapExtras(loaded, folders),
     ...(base.pins.length ? { pins: base.pins } : {}),
   });
@@ -132,7 +129,14 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
   if (r.ansible) add('ansible', ansibleOptions(r.ansible, origin(['ansible']), folders[origin(['ansible'])] ?? '', hostname(r)));
   add('customize-hooks', { scripts: hooks.customize, env });
   if (disk) add('fstab', { entries: fstabEntries(parts) });
-  if (r.kernel.package !== 'none') add('kernel', { package: r.kernel.package });
+  if (r.kernel.package !== 'none') {
+    add('kernel', {
+      package: r.kernel.package,
+      // dracut makes an OSTree image's initramfs (Debian's ostree-boot ships only a dracut module), with every driver.
+      initramfsModules: r.ostree ? [] : initramfsModules(r),
+      ...(r.ostree ? { dracutModules: ['ostree'] } : {}),
+    });
+  }
   const cmdline = rootPart ? [`root=PARTUUID=${rootPart.partUuid}`, 'rw', ...r.kernel.cmdline] : [];
   const efiArch = archInfo(r.arch).efi;
   if (disk && r.kernel.uki && esp && rootPart) {
@@ -262,7 +266,7 @@ function baseSystem(r: Recipe): string[] {
   // zstd: initramfs-tools compresses with it (and falls back to slower gzip without it).
   // D-Bus and logind's PAM module: without them a user's systemctl, loginctl, hostnamectl and
   // timedatectl say "Failed to connect to bus" (see the release table for the set).
-  // live-boot in the base set: its initramfs hook then joins the one initramfs the bootstrap makes.
+  // live-boot in the base set: its initramfs hook then joins the one initramfs the kernel stage makes.
   const live = liveOutput(r) ? ['live-boot'] : [];
   // dracut in the same transaction as the kernel, so apt never installs initramfs-tools (they conflict).
   const ostree = r.ostree ? ['dracut', 'ostree', 'ostree-boot'] : [];

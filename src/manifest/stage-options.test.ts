@@ -21,7 +21,6 @@ const BOOTSTRAP = {
   env: {},
   sourceDateEpoch: null,
   autoInstalled: [],
-  initramfsModules: [],
 };
 
 void test('add() takes exactly what the stage schema takes, and tsc rejects the rest', () => {

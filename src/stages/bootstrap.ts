@@ -8,48 +8,11 @@ import { command, hookLabel, HookScript, scriptFile } from './hook-scripts.js';
 import { quote } from '../host/shell.js';
 import { AptSource, explainApt, pinCheckHook, sourcesFile } from './apt-sources.js';
 
-/**
- * dpkg would build the initramfs twice (the kernel's postinst makes it, then the initramfs-tools
- * trigger remakes it: about 20 s each). With INITRD=No the kernel's postinst skips it, and this
- * hook makes it once, after every package is configured.
- */
-const INITRAMFS_ONCE = [
-  'for k in "$1"/boot/vmlinuz-*; do',
-  '  [ -e "$k" ] || continue; v="${k##*/vmlinuz-}"',
-  '  [ -e "$1/boot/initrd.img-$v" ] && continue',
-  '  if [ -x "$1/usr/sbin/update-initramfs" ]; then chroot "$1" update-initramfs -c -k "$v"',
-  '  elif [ -x "$1/usr/bin/dracut" ]; then chroot "$1" dracut --quiet --kver "$v" "/boot/initrd.img-$v"; fi',
-  'done',
-].join('\n');
-
-/**
- * dracut's settings for an image: no host-only initramfs (the build host's hardware is not the
- * machine's), with the recipe's modules (ostree: OSTree's prepare-root, which finds the deployment).
- */
-function dracutConf(modules: string[]): string {
-  return [
-    'mkdir -p "$1/etc/dracut.conf.d"',
-    `printf '# Written by kiln.\\nhostonly="no"\\nadd_dracutmodules+=" %s "\\n' ${quote(modules.join(' '))} > "$1/etc/dracut.conf.d/kiln.conf"`,
-  ].join(' && ');
-}
-
-/**
- * MODULES=list with the recipe's modules, kept in the image so later kernel updates make the same
- * small initramfs. Under qemu-user it is also the difference between about 25 s and 9 minutes.
- */
-function initramfsList(modules: string[]): string {
-  return [
-    'mkdir -p "$1/etc/initramfs-tools/conf.d"',
-    `printf '# Written by kiln from kernel.initramfs_modules in the recipe.\\nMODULES=list\\n' > "$1/etc/initramfs-tools/conf.d/kiln.conf"`,
-    `printf '%s\\n' ${modules.join(' ')} >> "$1/etc/initramfs-tools/modules"`,
-  ].join(' && ');
-}
-
 export const bootstrap = defineStage({
   name: 'bootstrap',
-  version: 6,
+  version: 7,
   kind: 'tree',
-  summary: "Creates the root file system from scratch with mmdebstrap: the base system (the variant, the kernel, systemd and udev) in one apt transaction, taking .debs from the machine's package cache (checked against the signed index), and its initramfs, built once. Layers' and the recipe's packages follow in packages stages.",
+  summary: "Creates the root file system from scratch with mmdebstrap: the base system (the variant, the kernel, systemd and udev) in one apt transaction, taking .debs from the machine's package cache (checked against the signed index), without an initramfs (the kernel stage makes it once, after every package set). Layers' and the recipe's packages follow in packages stages.",
   options: z.strictObject({
     release: z.string(),
     mirror: z.string(),
@@ -66,10 +29,6 @@ export const bootstrap = defineStage({
     sourceDateEpoch: z.number().int().nonnegative().nullable(),
     /** Packages to mark as installed only as dependencies (from the lock). */
     autoInstalled: z.array(z.string()),
-    /** The initramfs's modules (MODULES=list); empty: Debian's default, every storage driver (MODULES=most). */
-    initramfsModules: z.array(z.string()),
-    /** dracut makes the initramfs (in the base packages), with these dracut modules added. */
-    dracutModules: z.array(z.string()).default([]),
     /** Extra repositories (apt.sources), in place before apt's first update and kept in the image. */
     aptSources: z.array(AptSource).default([]),
     /** The recipe's name=version pins, checked before apt installs so a missing version is named with those there are. */
@@ -104,16 +63,16 @@ export const bootstrap = defineStage({
       ...packageCacheArgs(ctx.packageCache, o.arch, collected),
       // After the package cache's hook: its apt-get update gave apt-cache the repositories' lists.
       ...(o.pins.length ? [`--setup-hook=${pinCheckHook(o.pins, '"$MMDEBSTRAP_APT_CONFIG"')}`] : []),
-      ...(o.initramfsModules.length ? [`--customize-hook=${initramfsList(o.initramfsModules)}`] : []),
-      ...(o.dracutModules.length ? [`--customize-hook=${dracutConf(o.dracutModules)}`] : []),
-      `--customize-hook=${INITRAMFS_ONCE}`,
       ...(o.autoInstalled.length ? [`--customize-hook=chroot "$1" apt-mark auto ${o.autoInstalled.map(quote).join(' ')} >/dev/null`] : []),
       o.release,
       ctx.root,
       o.mirror,
     ];
     try {
-      // dpkg, maintainer scripts and mkinitramfs clamp what they write to it; mmdebstrap removes its logs.
+      // dpkg and maintainer scripts clamp what they write to it; mmdebstrap removes its logs.
+      // INITRD=No: the kernel's postinst makes no initramfs (initramfs-tools' trigger then has none to
+      // update). The kernel stage makes it once, after every package set, with the recipe's settings;
+      // so this stage is the same for recipes that differ only in their initramfs.
       await ctx.exec('mmdebstrap', args, { env: { INITRD: 'No', SOURCE_DATE_EPOCH: String(epoch) } });
     } catch (err) {
       throw explainApt(err, o.release);

@@ -115,7 +115,7 @@ void test('bootstrap: extra sources are in place before apt updates, pins are ch
   r.write('var/lib/dpkg/status', 'Package: hello\nStatus: install ok installed\nVersion: 2.10-5\nArchitecture: amd64\n');
   await bootstrap.run(r.ctx, bootstrap.options.parse({
     release: 'trixie', mirror: pathToFileURL(mirror).href, components: ['main'], variant: 'minbase', arch: 'amd64', packages: ['hello=2.10-5'],
-    dpkgExclude: [], dpkgInclude: [], setupHooks: [], env: {}, sourceDateEpoch: 1, autoInstalled: [], initramfsModules: [],
+    dpkgExclude: [], dpkgInclude: [], setupHooks: [], env: {}, sourceDateEpoch: 1, autoInstalled: [],
     aptSources: [{ name: 'extra', uris: ['https://r.example.org/debian'], suites: ['trixie'], components: ['main'], key, fingerprint: 'F0B4' }],
     pins: ['hello=2.10-5'],
   }));

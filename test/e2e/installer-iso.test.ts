@@ -56,6 +56,7 @@ void test('installer ISO: installs unattended under UEFI, checks and grows; the 
   );
   assert.match(installed, /kiln-installer: writing \d+% \(/);
   assert.match(installed, /kiln-installer: growing partition 2 to the end of \/dev\/vda/);
+  assert.match(installed, /kiln-growpart: partition 2 of \/dev\/vda grew from \d+ MiB to \d+ MiB/);
 
   // The root partition now ends at the disk's end (less GPT's backup), its file system with it.
   const root = partitions(disk)[1];

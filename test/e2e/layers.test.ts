@@ -56,6 +56,7 @@ void test('layers: a layered image with hooks in every phase grows its root and 
   const rootBefore = root.size * 512;
   run('qemu-img', ['resize', '-f', 'raw', image, '+1G']);
   const console = plain(await bootCheck(image));
+  assert.match(console, /kiln-growpart: partition 2 of \/dev\/vda grew from \d+ MiB to \d+ MiB/);
   const grew = /kiln-growroot: grew \/dev\/vda2 and its file system from (\d+)M to (\d+)M/.exec(console);
   assert.ok(grew, `the root file system grew on first boot:\n${console.slice(-3000)}`);
   assert.ok(Number(grew[2]) - Number(grew[1]) > 900, `grown by about 1 GiB (${grew[1]}M -> ${grew[2]}M, partition was ${rootBefore / 2 ** 20} MiB)`);

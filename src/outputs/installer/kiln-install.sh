@@ -2,8 +2,8 @@
 # kiln's installer, run by kiln-installer.service from an installer ISO: writes the raw disk image
 # the ISO carries onto a disk of this machine, checks what the disk returns against the block
 # map's sha256 sums, grows the last partition if the recipe asks, then powers off or reboots.
-# Everything it needs (bash, coreutils, util-linux; growpart and resize2fs with grow) is in the
-# image's own tree, which the ISO boots. Sourced (by kiln's tests), it only defines its functions.
+# Everything it needs (bash, coreutils, util-linux; with grow, the growroot layer's kiln-growpart
+# and resize2fs) is in the image's own tree, which the ISO boots. Sourced (by kiln's tests), it only defines its functions.
 set -euo pipefail
 
 DIR=${KILN_INSTALL_DIR:-/kiln-install}
@@ -149,7 +149,7 @@ grow() {
   [ -n "${GROW_PARTITION:-}" ] && [ -b "$TARGET" ] || return 0
   say "growing partition $GROW_PARTITION to the end of $TARGET"
   # Exit status 1 is "nothing to grow" (a disk exactly the image's size).
-  growpart "$TARGET" "$GROW_PARTITION" >&2 || [ $? -eq 1 ] || fail "growpart could not grow partition $GROW_PARTITION"
+  kiln-growpart "$TARGET" "$GROW_PARTITION" >&2 || [ $? -eq 1 ] || fail "kiln-growpart could not grow partition $GROW_PARTITION"
   partx -u "$TARGET" 2>/dev/null || true
   udevadm settle
   part=$(lsblk -nrp -o NAME,PARTN "$TARGET" | awk -v n="$GROW_PARTITION" '$2 == n { print $1 }')
