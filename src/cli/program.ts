@@ -234,12 +234,13 @@ program
 
 program
   .command('diff')
-  .description('what differs between two builds: packages, partition table, files (owner, mode, size, time, content) and the bytes of each disk region; exit 0 when identical, 1 when not')
-  .argument('<a>', 'build folder, raw or qcow2 image, or tar')
-  .argument('<b>', 'build folder, raw or qcow2 image, or tar')
+  .description('what differs between two builds: packages, partition table, files (owner, mode, size, time, content) and the bytes of each disk region; or between two OSTree commits (--ostree); exit 0 when identical, 1 when not')
+  .argument('<a>', 'build folder, raw or qcow2 image, or tar; with --ostree, a commit, ref or REF^')
+  .argument('<b>', 'build folder, raw or qcow2 image, or tar; with --ostree, a commit, ref or REF^')
+  .option('--ostree <repo>', 'A and B are commits of this OSTree repository: their packages and files')
   .option('--json', 'print the differences as JSON')
   .action(async (a, b, opts) => {
-    const { text, diff } = await diffCommand(a, b, opts.json ?? false);
+    const { text, diff } = await diffCommand(a, b, opts.json ?? false, opts.ostree);
     process.stdout.write(text);
     if (!diff.identical) process.exitCode = 1;
   });

@@ -162,7 +162,7 @@ function listed<T>(items: T[], show: (item: T) => string): string[] {
 
 /** The diff for people: counts first, then the first items of each kind. */
 export function formatDiff(d: Diff, names: [string, string]): string {
-  if (d.identical) return `${names[0]} and ${names[1]} are identical (every partition and every byte of the disk)\n`;
+  if (d.identical) return `${names[0]} and ${names[1]} are identical (${d.regions.length ? 'every partition and every byte of the disk' : 'every package and file'})\n`;
   const p = d.packages;
   const lines = [`packages: ${p.added.length} added, ${p.removed.length} removed, ${p.changed.length} changed`];
   lines.push(...listed(p.added, (x) => `+ ${x.name} ${x.version} (${x.arch})`));

@@ -179,6 +179,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
       remote: r.ostree.url === undefined ? null : { name: r.name, url: r.ostree.url },
       // The key's path relative to the recipe, and its content's hash: a new key is a new commit.
       sign: ostreeKey === undefined || r.ostree.sign === undefined ? null : { key: r.ostree.sign.key, sha256: hashFile(ostreeKey) },
+      grub: r.bootloader === 'grub-efi' ? { serial: r.kernel.cmdline.some((a) => a.startsWith('console=ttyS')) } : null,
     });
   }
   // An OSTree disk holds the commit deployed: its partitions are made from ostree-deploy's sysroot.
@@ -281,6 +282,8 @@ function implicitPackages(r: Recipe): string[] {
   if (r.secure_boot === 'debian') out.push(...release.signedChain);
   // "grub-efi" in the table stands for the architecture's own GRUB EFI package.
   for (const name of BOOTLOADERS[r.bootloader].packages) out.push(name === 'grub-efi' ? archInfo(r.arch).grubEfi.package : name);
+  // grub-mkconfig: OSTree's grub2 backend writes the device's next boot menu with it.
+  if (r.ostree && r.bootloader === 'grub-efi') out.push('grub2-common');
   if (!BUILTIN_LOCALES.includes(r.locale)) out.push('locales');
   if (r.ansible) out.push(...ANSIBLE_PACKAGES);
   out.push(...systemPackages(r));

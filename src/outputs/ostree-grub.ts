@@ -38,3 +38,44 @@ export function deploymentGrubCfg(o: { bootUuid: string; bootPath: string; seria
     newestFirst.map((e) => ({ title: e.title, linux: `${o.bootPath}${e.linux} ${e.options}`, initrd: `${o.bootPath}${e.initrd}` })),
   );
 }
+
+/**
+ * /boot/grub/grub.cfg of a deployed disk, which never changes: it reads the menu of the current
+ * boot configuration. OSTree swaps the `loader` link (to loader.0 or loader.1) at every deployment
+ * change, and on the device writes that folder's grub.cfg with grub-mkconfig (its grub2 backend);
+ * kiln writes the first one (deploymentGrubCfg) at build time, where grub-mkconfig has no devices.
+ */
+export function loaderGrubCfg(o: { bootPath: string }): string {
+  return [
+    '# Written by kiln. The menu is the current OSTree boot configuration\'s (loader links to',
+    '# loader.0 or loader.1); ostree admin upgrade writes the next one with grub-mkconfig.',
+    `source ${o.bootPath}/loader/grub.cfg`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * /etc/default/grub for grub-mkconfig on the device (kiln writes none elsewhere): the first entry,
+ * the newest deployment, boots at once; every kernel argument is in the deployments' own boot
+ * entries, so none are added here.
+ */
+export function grubDefaults(o: { serial: boolean }): string {
+  return [
+    '# Written by kiln: read by grub-mkconfig when OSTree rewrites the boot menu (ostree admin upgrade).',
+    'GRUB_DEFAULT=0',
+    'GRUB_TIMEOUT=0',
+    'GRUB_CMDLINE_LINUX_DEFAULT=""',
+    'GRUB_CMDLINE_LINUX=""',
+    'GRUB_DISABLE_OS_PROBER=true',
+    'GRUB_DISABLE_RECOVERY=true',
+    ...(o.serial ? ['GRUB_TERMINAL="serial console"', 'GRUB_SERIAL_COMMAND="serial --unit=0 --speed=115200"'] : []),
+    '',
+  ].join('\n');
+}
+
+/** An empty GRUB environment block (what grub-editenv create writes): 1024 bytes GRUB can rewrite in place. */
+export function grubEnvBlock(vars: Record<string, string> = {}): string {
+  const head = ['# GRUB Environment Block', ...Object.entries(vars).map(([k, v]) => `${k}=${v}`), ''].join('\n');
+  if (head.length > 1024) throw new Error('the GRUB environment block holds 1024 bytes');
+  return head.padEnd(1024, '#');
+}

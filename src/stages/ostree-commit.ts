@@ -10,6 +10,7 @@ import { dirname, join, relative } from 'node:path';
 import { z } from 'zod';
 import { BuildError } from '../errors.js';
 import { mountOverlay, unmount } from '../host/overlay.js';
+import { grubDefaults } from '../outputs/ostree-grub.js';
 import { ostreeLayout, type TreeEntry } from '../outputs/ostree-layout.js';
 import { defineStage, originFolder, sourceDateEpoch, type StageContext } from './define.js';
 import { openSigningKey, type SigningHome } from '../host/signing-key.js';
@@ -26,12 +27,14 @@ const Options = z.strictObject({
   remote: z.strictObject({ name: z.string(), url: z.string() }).nullable(),
   /** ostree.sign: the key file (relative to the recipe) and its sha256; null: unsigned. */
   sign: z.strictObject({ key: z.string(), sha256: z.string() }).nullable(),
+  /** GRUB boots the deployments (bootloader: grub-efi): /usr/etc/default/grub for the device's grub-mkconfig. */
+  grub: z.strictObject({ serial: z.boolean() }).nullable().default(null),
 });
 type Options = z.output<typeof Options>;
 
 export const ostreeCommit = defineStage({
   name: 'ostree-commit',
-  version: 3,
+  version: 4,
   kind: 'image',
   summary: "Commits the root tree to OSTree on the recipe's ref (the ref's last commit as parent) in OSTree's layout: /etc as /usr/etc, /var as a seed copied in where missing, the kernel and initramfs in /usr/lib/modules; writes the repository with that commit as <name>.ostree.tar.",
   options: Options,
@@ -70,6 +73,10 @@ async function commit(ctx: StageContext, o: Options, key: SigningHome | undefine
     // Signed: a device takes only commits and summaries signed by the key; unsigned, it could never pull with verification on.
     const verify = key ? 'gpg-verify=true\ngpg-verify-summary=true' : 'gpg-verify=false';
     await writeFile(join(overlay, `usr/etc/ostree/remotes.d/${o.remote.name}.conf`), `[remote "${o.remote.name}"]\nurl=${o.remote.url}\n${verify}\n`);
+  }
+  if (o.grub) {
+    await mkdir(join(overlay, 'usr/etc/default'), { recursive: true });
+    await writeFile(join(overlay, 'usr/etc/default/grub'), grubDefaults(o.grub));
   }
   // ostree refuses device nodes even where its skip list names them: the commit is made from an
   // overlayfs view instead, where a layer of whiteouts hides what the commit leaves out.

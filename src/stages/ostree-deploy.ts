@@ -8,15 +8,15 @@ import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { BuildError } from '../errors.js';
-import { deploymentGrubCfg, parseBootEntry } from '../outputs/ostree-grub.js';
+import { deploymentGrubCfg, grubEnvBlock, loaderGrubCfg, parseBootEntry } from '../outputs/ostree-grub.js';
 import { SYSROOT } from '../outputs/ostree-layout.js';
 import { defineStage } from './define.js';
 
 export const ostreeDeploy = defineStage({
   name: 'ostree-deploy',
-  version: 2,
+  version: 3,
   kind: 'image',
-  summary: "Deploys the commit into a sysroot folder as a device has it (the repository, the stateroot, one deployment whose origin is the recipe's remote), with GRUB's menu made from OSTree's boot entries and the ESP's files; the disk's file systems are made from it.",
+  summary: "Deploys the commit into a sysroot folder as a device has it (the repository, the stateroot, one deployment whose origin is the recipe's remote), with GRUB's first menu made from OSTree's boot entries (the device's ostree admin upgrade writes the next ones with grub-mkconfig) and the ESP's files; the disk's file systems are made from it.",
   options: z.strictObject({
     name: z.string(),
     /** The stateroot (ostree admin os-init): the deployment's /var lives under it. */
@@ -46,7 +46,7 @@ export const ostreeDeploy = defineStage({
     await mkdir(sysroot);
     await ctx.exec('ostree', ['admin', 'init-fs', sysroot]);
     await ctx.exec('ostree', ['admin', 'os-init', o.osName, `--sysroot=${sysroot}`]);
-    // GRUB's menu is kiln's to write: OSTree's grub2 backend runs grub-mkconfig, which needs the machine's devices.
+    // The first menu is kiln's to write: OSTree's grub2 backend runs grub-mkconfig, which needs the machine's devices.
     await ctx.exec('ostree', ['config', repo, 'set', 'sysroot.bootloader', 'none']);
     await ctx.exec('ostree', ['pull-local', repo, source, commit]);
     const refspec = o.remote === null ? o.ref : `${o.remote}:${o.ref}`;
@@ -67,10 +67,20 @@ export const ostreeDeploy = defineStage({
     const entriesDir = join(sysroot, 'boot/loader/entries');
     const entries = await Promise.all((await readdir(entriesDir)).filter((f) => f.endsWith('.conf')).map(async (f) => parseBootEntry(f, await readFile(join(entriesDir, f), 'utf8'))));
     if (!entries.length) throw new BuildError(`ostree admin deploy wrote no boot entry into ${entriesDir}`);
-    // GRUB's modules and early.cfg as the grub stage made them in the tree; the menu is the deployments'.
+    // GRUB's modules and early.cfg as the grub stage made them in the tree. Its grub.cfg reads the
+    // menu of the current boot configuration (boot/loader, a link OSTree swaps), whose first one is
+    // written here; an environment block lets GRUB keep state across boots (health checks' counter).
     await cp(join(ctx.root, 'boot/grub'), join(sysroot, 'boot/grub'), { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+    await writeFile(join(sysroot, 'boot/grub/grub.cfg'), loaderGrubCfg({ bootPath: o.bootPath }));
+    await writeFile(join(sysroot, 'boot/grub/grubenv'), grubEnvBlock());
     const serial = o.kargs.some((k) => k.startsWith('console=ttyS'));
-    await writeFile(join(sysroot, 'boot/grub/grub.cfg'), deploymentGrubCfg({ bootUuid: o.bootUuid, bootPath: o.bootPath, serial, entries }));
+    await writeFile(join(sysroot, 'boot/loader/grub.cfg'), deploymentGrubCfg({ bootUuid: o.bootUuid, bootPath: o.bootPath, serial, entries }));
+    // On the device, OSTree's grub2 backend writes each next menu with grub-mkconfig (the commit has
+    // it, /etc/default/grub and OSTree's /etc/grub.d/15_ostree). bootprefix: the entries' paths start
+    // at /boot when /boot is a folder of the root file system (trixie's ostree; bookworm's has no
+    // such key, and its device needs /boot as a partition of its own).
+    await ctx.exec('ostree', ['config', repo, 'set', 'sysroot.bootloader', 'grub2']);
+    if (o.bootPath === '/boot') await ctx.exec('ostree', ['config', repo, 'set', 'sysroot.bootprefix', 'true']);
     if (o.esp !== null) await cp(join(ctx.root, o.esp), join(sysroot, o.esp), { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
     ctx.log(`deployed ${refspec} (${commit}) for ${o.osName}: ${entries.map((e) => e.title).join(', ')}`);
   },

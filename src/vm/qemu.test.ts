@@ -43,6 +43,12 @@ void test('qemuArgs: TCG q35 machine, read-only firmware, throwaway snapshot of 
   assert.ok(!args.includes('-nographic'));
 });
 
+void test('qemuArgs: a persistent guest writes to its image and reboots instead of ending QEMU', () => {
+  const args = qemuArgs({ ...base, image: '/images/device.raw', format: 'raw', memoryMiB: 1024, interactive: false, persistent: true });
+  assert.ok(args.includes('if=virtio,format=raw,file=/images/device.raw'));
+  assert.ok(!args.includes('-no-reboot'));
+});
+
 void test('qemuArgs: interactive mode muxes console and monitor on stdio', () => {
   const plain = qemuArgs({ ...base, image: 'a.qcow2', format: 'qcow2', memoryMiB: 2048, interactive: true });
   assert.ok(plain.join(' ').includes('-nographic -serial mon:stdio'));

@@ -57,6 +57,11 @@ export interface QemuArgsOptions {
   interactive: boolean;
   /** Interactive only: QEMU itself tees the console here, since stdio belongs to the user. */
   logFile?: string;
+  /**
+   * The guest's writes go to the image itself and a guest reboot restarts it (a test of updates
+   * that boots a device several times). Default: writes are thrown away and a reboot ends QEMU.
+   */
+  persistent?: boolean;
 }
 
 const KILL_GRACE_MS = 5000;
@@ -143,11 +148,11 @@ export function qemuArgs(opts: QemuArgsOptions): string[] {
     ...(opts.media === 'cd'
       ? ['-device', 'virtio-scsi-pci,id=scsi', '-drive', `if=none,id=cd,media=cdrom,readonly=on,format=raw,file=${optValue(opts.image)}`, '-device', 'scsi-cd,drive=cd,bootindex=0']
       : // snapshot=on sends every guest write to a throwaway overlay: booting never alters the image.
-        ['-drive', `if=virtio,format=${opts.format},snapshot=on,file=${optValue(opts.image)}`]),
+        ['-drive', `if=virtio,format=${opts.format}${opts.persistent ? '' : ',snapshot=on'},file=${optValue(opts.image)}`]),
     ...(opts.disks ?? []).flatMap((disk) => ['-drive', `if=virtio,format=raw,file=${optValue(disk)}`]),
     '-nic', 'user,model=virtio-net-pci',
     // A guest reboot would loop forever in --check; ending QEMU turns it into a visible 'exited'.
-    '-no-reboot',
+    ...(opts.persistent ? [] : ['-no-reboot']),
   ];
   if (!opts.interactive) {
     args.push('-display', 'none', '-serial', 'stdio', '-monitor', 'none');

@@ -52,13 +52,16 @@ export class Console {
     child.stderr.on('data', (chunk: string) => (this.text += chunk));
   }
 
-  /** An ISO goes on a CD drive; `disks` are raw files attached after it, written to. */
-  static start(image: string, secureBoot?: FirmwareVars, disks: string[] = []): Console {
+  /**
+   * An ISO goes on a CD drive; `disks` are raw files attached after it, written to. `persistent`:
+   * the image keeps the guest's writes and a reboot restarts the guest (as a device does).
+   */
+  static start(image: string, secureBoot?: FirmwareVars, disks: string[] = [], persistent = false): Console {
     const tmp = mkdtempSync(join(tmpdir(), 'kiln-console-'));
     const firmware = secureBoot ? findSecureBootOvmf('amd64', secureBoot) : findOvmf('amd64');
     const varsCopy = join(tmp, 'vars.fd');
     copyFileSync(firmware.vars, varsCopy);
-    const args = qemuArgs({ image, format: 'raw', media: isIso(image) ? 'cd' : 'disk', disks, ovmf: { code: firmware.code, varsCopy }, ...(secureBoot ? { secureBoot: true } : {}), memoryMiB: 1024, interactive: false });
+    const args = qemuArgs({ image, format: 'raw', media: isIso(image) ? 'cd' : 'disk', disks, ovmf: { code: firmware.code, varsCopy }, ...(secureBoot ? { secureBoot: true } : {}), memoryMiB: 1024, interactive: false, persistent });
     const child = spawn('qemu-system-x86_64', args, { stdio: ['pipe', 'pipe', 'pipe'] });
     return new Console(child, tmp, `${image}.console.log`);
   }

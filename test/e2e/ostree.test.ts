@@ -3,17 +3,22 @@
  * repository. The commit has OSTree's layout and metadata, v2's parent is v1, a static delta leads
  * from v1 to v2, the summary names v2; v2 and the summary are signed, a client trusting the image's
  * own keyring pulls it; a key with a passphrase is refused; and the commit deploys into a folder.
- * v1's deployed disk (edge-raw-image) boots in QEMU into its deployment.
+ * v1's deployed disk (edge-raw-image) boots in QEMU into its deployment, pulls v2 with `ostree
+ * admin upgrade` from `kiln serve-repo`, and boots v2 from the menu the device wrote itself.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Console, withConsole } from './console.js';
-import { buildRecord, kiln, REPO, run, scratch, sharedCache } from './kiln.js';
+import { buildRecord, kiln, MAIN, REPO, run, scratch, sharedCache } from './kiln.js';
+import { freePort } from '../../src/testing/free-port.js';
 
 const REF = 'debian/trixie/amd64/edge';
 const dir = scratch('ostree');
+/** Where the device pulls from: kiln serve-repo on the host's loopback, 10.0.2.2 to a QEMU guest. */
+const PORT = await freePort();
 
 function ostree(repo: string, ...args: string[]): string {
   return run('ostree', [...args, `--repo=${repo}`]);
@@ -21,7 +26,7 @@ function ostree(repo: string, ...args: string[]): string {
 
 void test('ostree: v1 and v2 on one ref, with parent, metadata, layout, static delta and summary; v2 signed and pulled with verification; v2 deploys', async (t) => {
   // The repository beside the test's recipe, not beside the examples.
-  writeFileSync(join(dir, 'edge.yaml'), readFileSync(join(REPO, 'examples/edge.yaml'), 'utf8').replace(/^ {2}repo: .*$/m, '  repo: ./repo'));
+  writeFileSync(join(dir, 'edge.yaml'), readFileSync(join(REPO, 'examples/edge.yaml'), 'utf8').replace(/^ {2}repo: .*$/m, '  repo: ./repo').replace('10.0.2.2:8000', `10.0.2.2:${PORT}`));
   const repo = join(dir, 'repo');
   const cache = sharedCache('ostree');
 
@@ -44,7 +49,10 @@ void test('ostree: v1 and v2 on one ref, with parent, metadata, layout, static d
   assert.equal(ostree(repo, 'ls', v1, '/var').trim().split('\n').length, 1, '/var is empty in the commit');
   assert.equal(ostree(repo, 'ls', v1, '/dev').trim().split('\n').length, 1, '/dev is empty in the commit');
   assert.equal(ostree(repo, 'cat', v1, '/usr/etc/hostname').trim(), 'edge');
-  assert.match(ostree(repo, 'cat', v1, '/usr/etc/ostree/remotes.d/edge.conf'), /^url=http:\/\/10\.0\.2\.2:8000\/repo$/m);
+  assert.match(ostree(repo, 'cat', v1, '/usr/etc/ostree/remotes.d/edge.conf'), new RegExp(`^url=http://10\\.0\\.2\\.2:${PORT}/repo$`, 'm'));
+  // grub-mkconfig and its settings, for the menus the device writes at each update.
+  assert.match(ostree(repo, 'cat', v1, '/usr/etc/default/grub'), /^GRUB_TERMINAL="serial console"$/m);
+  assert.match(ostree(repo, 'ls', v1, '/usr/sbin/grub-mkconfig'), /grub-mkconfig/);
   assert.match(ostree(repo, 'cat', v1, '/usr/lib/tmpfiles.d/kiln-ostree-var.conf'), /^C \/var\/lib\/dpkg - - - - \/usr\/share\/kiln\/var\/lib\/dpkg$/m);
   const modules = ostree(repo, 'ls', '-R', v1, '/usr/lib/modules');
   assert.match(modules, /\/usr\/lib\/modules\/[^/]+\/vmlinuz\n/);
@@ -77,13 +85,23 @@ void test('ostree: v1 and v2 on one ref, with parent, metadata, layout, static d
   assert.equal(ostree(repo, 'rev-parse', REF).trim(), v1, 'the refused build left the ref alone');
 
   // v2: one package more (a new packages stage: the bootstrap is reused), on top of v1, signed.
-  writeFileSync(join(dir, 'edge.yaml'), `${signed('edge.asc')}packages: [less]\n`);
+  // hello: nothing in the initramfs uses it (dracut copies less into its rescue shell, so adding
+  // less would change the initramfs, a 38 MB object, and the update with it).
+  writeFileSync(join(dir, 'edge.yaml'), `${signed('edge.asc')}packages: [hello]\n`);
   const second = await kiln(['build', join(dir, 'edge.yaml'), '-o', join(dir, 'v2')], { KILN_CACHE: cache });
   assert.equal(second.code, 0, second.stderr.slice(-3000));
   const v2 = ostree(repo, 'rev-parse', REF).trim();
   assert.notEqual(v2, v1);
   assert.equal(ostree(repo, 'rev-parse', `${REF}^`).trim(), v1, "v2's parent is v1");
-  assert.match(ostree(repo, 'diff', v1, v2), /^A\s+\/usr\/bin\/less$/m);
+  assert.match(ostree(repo, 'diff', v1, v2), /^A\s+\/usr\/bin\/hello$/m);
+  // kiln diff of the two commits: the package and its files, read from the repository.
+  const diff = await kiln(['diff', '--json', '--ostree', repo, `${REF}^`, REF]);
+  assert.equal(diff.code, 1, diff.stderr);
+  const changes = JSON.parse(diff.stdout) as { packages: { added: { name: string }[]; removed: unknown[] }; files: { added: string[]; removed: string[] } };
+  assert.deepEqual(changes.packages.added.map((p) => p.name), ['hello']);
+  assert.deepEqual(changes.packages.removed, []);
+  assert.ok(changes.files.added.includes('/usr/bin/hello'));
+  assert.deepEqual(changes.files.removed, []);
   assert.match(ostree(repo, 'static-delta', 'list'), new RegExp(`${v1}-${v2}`));
   assert.match(ostree(repo, 'summary', '--view'), new RegExp(`\\* ${REF.replace(/\//g, '\\/')}\\n\\s+Latest Commit \\([^)]*\\):\\n\\s+${v2}`));
   const deltaBytes = Number(run('du', ['-sb', join(repo, 'deltas')]).split('\t')[0]);
@@ -125,22 +143,66 @@ void test('ostree: v1 and v2 on one ref, with parent, metadata, layout, static d
   }
 });
 
-void test('ostree: the deployed disk of v1 boots into its deployment, whose origin follows the recipe\'s remote', async () => {
-  const v1 = (buildRecord(join(dir, 'v1')) as ReturnType<typeof buildRecord> & { ostree?: { commit: string } }).ostree?.commit ?? '';
+void test("ostree: v1's deployed disk boots into its deployment, pulls v2 from kiln serve-repo with ostree admin upgrade, and boots v2", async (t) => {
+  type OstreeRecord = ReturnType<typeof buildRecord> & { ostree?: { commit: string } };
+  const v1 = (buildRecord(join(dir, 'v1')) as OstreeRecord).ostree?.commit ?? '';
+  const v2 = (buildRecord(join(dir, 'v2')) as OstreeRecord).ostree?.commit ?? '';
   assert.match(v1, /^[0-9a-f]{64}$/);
-  await withConsole(() => Console.start(join(dir, 'v1', 'edge.raw')), async (vm) => {
-    await vm.login('root', 'root');
-    process.stderr.write(`QEMU login prompt after ${vm.seconds} s\n`);
-    const status = await vm.run('ostree admin status');
-    assert.equal(status.status, 0);
-    assert.match(status.out, new RegExp(`^\\* debian ${v1}\\.0\\n\\s+Version: 1\\n\\s+origin refspec: edge:${REF}$`));
-    assert.deepEqual(await vm.run('ostree remote show-url edge'), { out: 'http://10.0.2.2:8000/repo', status: 0 });
-    assert.match((await vm.run('cat /proc/cmdline')).out, new RegExp(`ostree=/ostree/boot\\.\\d/debian/[0-9a-f]{64}/0`));
-    // /usr is the deployment's, read-only; /etc is its own copy, with the recipe's hostname.
-    assert.match((await vm.run('touch /usr/kiln-probe')).out, /Read-only file system/);
-    assert.deepEqual(await vm.run('cat /etc/hostname'), { out: 'edge', status: 0 });
-    // /var seeded on the first boot (tmpfiles), the ESP mounted, and nothing failed on the way.
-    assert.deepEqual(await vm.run('test -f /var/lib/dpkg/status && findmnt -n -o FSTYPE /boot/efi'), { out: 'vfat', status: 0 });
-    assert.deepEqual(await vm.run('systemctl --failed --plain --no-legend'), { out: '', status: 0 });
-  });
+  assert.match(v2, /^[0-9a-f]{64}$/);
+  // The device's own disk: it keeps what the guest writes across reboots.
+  const device = join(dir, 'device.raw');
+  run('cp', ['--sparse=always', join(dir, 'v1', 'edge.raw'), device]);
+  const server = spawn(process.execPath, [MAIN, 'serve-repo', join(dir, 'repo'), '--listen', `127.0.0.1:${PORT}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  server.stdout.setEncoding('utf8').on('data', (d: string) => (log += d));
+  server.stderr.setEncoding('utf8').on('data', (d: string) => (log += d));
+  try {
+    for (let i = 0; !log.includes('serving '); i++) {
+      assert.ok(i < 100 && server.exitCode === null, `kiln serve-repo did not start: ${log}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await withConsole(() => Console.start(device, undefined, [], true), async (vm) => {
+      await vm.login('root', 'root');
+      process.stderr.write(`QEMU login prompt after ${vm.seconds} s\n`);
+      const status = await vm.run('ostree admin status');
+      assert.equal(status.status, 0);
+      assert.match(status.out, new RegExp(`^\\* debian ${v1}\\.0\\n\\s+Version: 1\\n\\s+origin refspec: edge:${REF}$`));
+      assert.deepEqual(await vm.run('ostree remote show-url edge'), { out: `http://10.0.2.2:${PORT}/repo`, status: 0 });
+      assert.match((await vm.run('cat /proc/cmdline')).out, new RegExp(`ostree=/ostree/boot\\.\\d/debian/[0-9a-f]{64}/0`));
+      // /usr is the deployment's, read-only; /etc is its own copy, with the recipe's hostname.
+      assert.match((await vm.run('touch /usr/kiln-probe')).out, /Read-only file system/);
+      assert.deepEqual(await vm.run('cat /etc/hostname'), { out: 'edge', status: 0 });
+      // /var seeded on the first boot (tmpfiles), the ESP mounted, and nothing failed on the way.
+      assert.deepEqual(await vm.run('test -f /var/lib/dpkg/status && findmnt -n -o FSTYPE /boot/efi'), { out: 'vfat', status: 0 });
+      assert.deepEqual(await vm.run('systemctl --failed --plain --no-legend'), { out: '', status: 0 });
+
+      // The update: v2 (one package more) pulled over HTTP, deployed beside v1, in a menu the device
+      // wrote itself (OSTree's grub2 backend and grub-mkconfig), which boots it.
+      const before = log.length;
+      const asked = vm.seconds;
+      const upgrade = await vm.run('ostree admin upgrade', 900);
+      assert.equal(upgrade.status, 0, upgrade.out);
+      const pending = (await vm.run('ostree admin status')).out;
+      assert.equal(/debian ([0-9a-f]{64})\.\d/.exec(pending)?.[1], v2, `v2 is the first deployment:\n${pending}`);
+      assert.match((await vm.run('head -n 6 /boot/loader/grub.cfg')).out, /generated by grub-mkconfig/);
+      assert.equal((await vm.run(`grep -c "^menuentry .*ostree" /boot/loader/grub.cfg`)).out, '2', 'v2 and v1 in the menu');
+      vm.send('systemctl reboot');
+      await vm.login('root', 'root');
+      const upgraded = vm.seconds - asked;
+      const booted = (await vm.run('ostree admin status')).out;
+      assert.match(booted, new RegExp(`^\\* debian ${v2}\\.0\\n\\s+Version: 2\\n`), booted);
+      assert.match(booted, new RegExp(`debian ${v1}\\.0 \\(rollback\\)`), 'v1 is kept to fall back to');
+      assert.equal((await vm.run('hello')).out, 'Hello, world!');
+      assert.deepEqual(await vm.run('systemctl --failed --plain --no-legend'), { out: '', status: 0 });
+      // What the update cost on the wire: the server logs every response's bytes.
+      const lines = log.slice(before).split('\n');
+      const pulled = lines.map((l) => /^GET \S+ 2\d\d (\d+)$/.exec(l)).filter((m) => m !== null);
+      const bytes = pulled.reduce((sum, m) => sum + Number(m[1]), 0);
+      const image = Number(run('du', ['-B1', device]).split('\t')[0]);
+      t.diagnostic(`v1 -> v2 (one package): ${bytes} bytes in ${pulled.length} requests, against ${(image / 2 ** 20).toFixed(0)} MiB allocated by the disk image; ${upgraded.toFixed(0)} s from ostree admin upgrade to v2's login prompt`);
+      assert.ok(bytes > 0 && bytes < image / 20, `an update of one package pulls a small part of the image (${bytes} bytes):\n${lines.join('\n')}`);
+    });
+  } finally {
+    server.kill('SIGTERM');
+  }
 });
