@@ -30,6 +30,11 @@ const CASES: [string, string, string][] = [
     'name: a\nostree: { ref: os/edge }\nbootloader: grub-efi\noutputs: [ostree-repo, raw]\ndisk:\n  partitions:\n    - { name: esp, type: esp, size: 256M, fs: vfat, mount: /boot/efi }\n    - { name: boot, type: linux, size: 512M, fs: vfat, mount: /boot }\n    - { name: root, type: root, size: 2G, fs: ext4, mount: / }\n    - { name: home, type: linux, size: rest, fs: ext4, mount: /home }\n',
     'r.yaml:8:50 disk.partitions[1].fs: "vfat" cannot hold OSTree\'s kernels and boot entries (with the loader symlink); use fs: ext4 (or ext2)\nr.yaml:10:63 disk.partitions[3].mount: "/home": a deployed OSTree disk has a root (/), an optional /boot and the ESP (/boot/efi or /efi) only; keep data under /var, which every deployment shares, or remove this partition',
   ],
+  [
+    'a bookworm disk with /boot on the root',
+    'name: a\ndistro: { release: bookworm }\nostree: { ref: os/edge }\nbootloader: grub-efi\noutputs: [ostree-repo, raw]\n',
+    "r.yaml:1:1 disk: a deployed OSTree disk of bookworm needs /boot as a partition of its own: bookworm's ostree writes boot entries relative to it, and with /boot on the root GRUB would find no kernel after the first update; add a partition { name: boot, type: linux, size: 1G, fs: ext4, mount: /boot } before the root",
+  ],
   ['a ref with a space', `${OK}ostree: { ref: "os/my edge" }\n`, 'r.yaml:3:16 ostree.ref: "os/my edge" is not a valid OSTree ref: it has the component "my edge", which has a character OSTree does not allow (letters, digits, "_", "-" and "." only) (e.g. debian/trixie/amd64/edge)'],
   ['a ref that climbs', `${OK}ostree: { ref: os/../x }\n`, 'r.yaml:3:16 ostree.ref: "os/../x" is not a valid OSTree ref: it has the component "..", which does not start with a letter, digit or "_" (e.g. debian/trixie/amd64/edge)'],
   ['a ref part that starts with a dash', `${OK}ostree: { ref: os/-edge }\n`, 'r.yaml:3:16 ostree.ref: "os/-edge" is not a valid OSTree ref: it has the component "-edge", which does not start with a letter, digit or "_" (e.g. debian/trixie/amd64/edge)'],
@@ -60,4 +65,5 @@ void test('valid: a new, an empty and an archive repository; a remote; a version
   assert.equal(errorOf(deployed), 'no error', 'a deployed disk, compressed');
   const boot = '\ndisk:\n  partitions:\n    - { name: esp, type: esp, size: 256M, fs: vfat, mount: /boot/efi }\n    - { name: boot, type: linux, size: 512M, fs: ext4, mount: /boot }\n    - { name: root, type: root, size: rest, fs: ext4, mount: / }\n';
   assert.equal(errorOf(`${deployed}${boot}`), 'no error', 'with /boot on its own partition');
+  assert.equal(errorOf(`${deployed}distro: { release: bookworm }${boot}`), 'no error', 'bookworm, with /boot on its own partition');
 });

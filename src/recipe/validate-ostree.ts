@@ -4,6 +4,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
+import { releaseInfo } from '../distro/releases.js';
 import { ostreeRefProblem } from '../outputs/ostree-layout.js';
 import type { OutputName } from './allowed.js';
 import { resolveInside } from './files.js';
@@ -61,6 +62,13 @@ function validateDeployedDisk(recipe: Recipe, fail: Fail): void {
     fail(['bootloader'], `${show(recipe.bootloader)}: kiln boots OSTree deployments on UEFI machines only so far; use bootloader: grub-efi`);
   } else if (recipe.bootloader !== 'grub-efi') {
     fail(['bootloader'], `${show(recipe.bootloader)} cannot boot an OSTree deployment: kiln boots deployments with GRUB from ext4, where OSTree keeps kernels and boot entries; use bootloader: grub-efi`);
+  }
+  // The device writes its next menu from OSTree's boot entries. trixie's ostree starts their paths
+  // at /boot (sysroot.bootprefix); bookworm's (2022.7) has no such key and writes them relative to
+  // the file system holding /boot, so on a root file system GRUB would find no kernel after an update.
+  const version = Number(releaseInfo(recipe.distro.release)?.version ?? Infinity);
+  if (version < 13 && !recipe.disk.partitions.some((p) => p.mount === '/boot')) {
+    fail(['disk'], `a deployed OSTree disk of ${recipe.distro.release} needs /boot as a partition of its own: ${recipe.distro.release}'s ostree writes boot entries relative to it, and with /boot on the root GRUB would find no kernel after the first update; add a partition { name: boot, type: linux, size: 1G, fs: ext4, mount: /boot } before the root`);
   }
   recipe.disk.partitions.forEach((part, i) => {
     const at = (key: string): KeyPath => ['disk', 'partitions', i, key];
