@@ -1,14 +1,15 @@
 /**
  * The build service's commands: `kiln serve` (with `token create` and `copy-db`), `kiln remote`
- * and `kiln worker`; and `kiln serve-repo`, which serves an OSTree repository with the same HTTP server. main.ts loads this module only when the command line may name one of them,
- * since what they import (fastify, the database drivers, the API's schemas) costs every other
- * command about a second of start-up here.
+ * and `kiln worker`; and `kiln serve-repo`, which serves an OSTree repository with the same HTTP
+ * server. main.ts loads this module only when the command line may name one of them, since what
+ * they import (fastify, the database drivers, the API's schemas) costs every other command about a
+ * second of start-up here.
  */
 import { Option, type Command } from '@commander-js/extra-typings';
 import { UserError } from '../errors.js';
 import { registerRemoteCommands } from './remote.js';
 import { registerWorkerCommand } from './remote-worker.js';
-import { copyServiceDatabase, createServeToken, DEFAULT_DATA, serve } from './serve.js';
+import { copyServiceDatabase, createServeToken, DEFAULT_DATA, parseListen, serve } from './serve.js';
 import { serveRepo } from './serve-repo.js';
 
 export interface ServiceCommandHelpers {
@@ -87,9 +88,7 @@ export function registerServiceCommands(program: Command, { version, interruptib
     .option('--listen <host:port>', 'address to listen on (0.0.0.0:8000 serves other machines; a QEMU guest reaches 127.0.0.1 as 10.0.2.2)', '127.0.0.1:8000')
     .option('--path <path>', 'the URL path the repository is served at (as in ostree.url)', '/repo')
     .action(async (dir, opts) => {
-      const m = /^(.+):(\d+)$/.exec(opts.listen);
-      if (!m?.[1] || !m[2] || Number(m[2]) > 65535) throw new UserError(`--listen ${opts.listen}: expected HOST:PORT, e.g. 127.0.0.1:8000`);
-      await serveRepo({ dir, host: m[1], port: Number(m[2]), path: opts.path }, interruptible());
+      await serveRepo({ dir, ...parseListen(opts.listen), path: opts.path }, interruptible());
     });
   registerRemoteCommands(program);
   registerWorkerCommand(program, { version });
