@@ -31,10 +31,13 @@ export interface RepoServer {
 
 export async function startRepoServer(o: RepoServerOptions): Promise<RepoServer> {
   const dir = resolve(o.dir);
-  const problem = existsSync(dir) ? repositoryProblem(dir) : 'does not exist';
-  if (problem !== undefined || !existsSync(resolve(dir, 'config'))) {
-    throw new UserError(`serve-repo ${o.dir}: ${problem ?? 'is not an OSTree repository (it has no config file)'}; give the folder a recipe's ostree.repo names, after a build`);
+  // An empty folder is fine to commit into, not to serve: only a folder with a config is a repository.
+  if (!existsSync(resolve(dir, 'config'))) {
+    const what = existsSync(dir) ? 'is not an OSTree repository (it has no config file)' : 'does not exist';
+    throw new UserError(`serve-repo ${o.dir}: ${what}; give the folder a recipe's ostree.repo names, after a build`);
   }
+  const problem = repositoryProblem(dir);
+  if (problem !== undefined) throw new UserError(`serve-repo ${o.dir}: ${problem}`);
   if (!/^\/[\w.-]*(\/[\w.-]+)*$/.test(o.path)) throw new UserError(`--path ${o.path}: expected a URL path such as /repo`);
   const app = Fastify({ logger: false });
   let total = 0;
@@ -53,8 +56,8 @@ export async function startRepoServer(o: RepoServerOptions): Promise<RepoServer>
 /** The command: serves until the signal, then prints the bytes sent. */
 export async function serveRepo(o: Omit<RepoServerOptions, 'log'>, signal: AbortSignal): Promise<void> {
   const server = await startRepoServer({ ...o, log: (line) => process.stdout.write(`${line}\n`) });
-  const port = new URL(server.url).port;
-  process.stdout.write(`serving ${resolve(o.dir)} at ${server.url} (a guest of kiln boot reaches it as http://10.0.2.2:${port}${new URL(server.url).pathname})\n`);
+  const url = new URL(server.url);
+  process.stdout.write(`serving ${resolve(o.dir)} at ${server.url} (a guest of kiln boot reaches it as http://10.0.2.2:${url.port}${url.pathname})\n`);
   await new Promise<void>((done) => signal.addEventListener('abort', () => done(), { once: true }));
   await server.close();
   process.stdout.write(`served ${server.bytes()} bytes\n`);
