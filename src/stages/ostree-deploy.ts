@@ -69,7 +69,7 @@ export const ostreeDeploy = defineStage({
     if (!entries.length) throw new BuildError(`ostree admin deploy wrote no boot entry into ${entriesDir}`);
     // GRUB's modules and early.cfg as the grub stage made them in the tree. Its grub.cfg reads the
     // menu of the current boot configuration (boot/loader, a link OSTree swaps), whose first one is
-    // written here; an environment block lets GRUB keep state across boots (health checks' counter).
+    // written here; an environment block is there for state GRUB keeps across boots (save_env).
     await cp(join(ctx.root, 'boot/grub'), join(sysroot, 'boot/grub'), { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
     await writeFile(join(sysroot, 'boot/grub/grub.cfg'), loaderGrubCfg({ bootPath: o.bootPath }));
     await writeFile(join(sysroot, 'boot/grub/grubenv'), grubEnvBlock());
