@@ -14,7 +14,7 @@ const ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]/g;
 // The guest is gone for good: waiting for anything else only burns the test's budget.
 const GUEST_FAILED = /Kernel panic - not syncing|Oops: |emergency mode|Give root password for maintenance/;
 
-/** A VM run cut short by software emulation on a busy host, not by the image (EMULATION_FLAKES). */
+/** A VM run cut short by software emulation on a busy host, not by the image (EMULATION_FLAKES, a frozen guest). */
 export class EmulationFlake extends Error {}
 
 /**
@@ -76,9 +76,14 @@ export class Console {
     return plain(this.text);
   }
 
-  /** Waits for `pattern` in output printed after the last match; returns that output. */
-  async waitFor(pattern: RegExp, timeoutSeconds: number): Promise<string> {
+  /**
+   * Waits for `pattern` in output printed after the last match; returns that output. With
+   * `silentSeconds`, a console that prints nothing for that long counts as an emulation flake.
+   */
+  async waitFor(pattern: RegExp, timeoutSeconds: number, silentSeconds?: number): Promise<string> {
     const until = Date.now() + timeoutSeconds * 1000;
+    let length = this.text.length;
+    let grew = Date.now();
     for (;;) {
       const rest = plain(this.text.slice(this.seen));
       const m = pattern.exec(rest);
@@ -88,12 +93,14 @@ export class Console {
         this.seen = at >= 0 ? at + m[0].length : this.text.length;
         return rest.slice(0, m.index + m[0].length);
       }
+      if (this.text.length !== length) [length, grew] = [this.text.length, Date.now()];
+      const silent = silentSeconds !== undefined && Date.now() - grew > silentSeconds * 1000;
       const failed = GUEST_FAILED.exec(this.output);
-      if (failed || Date.now() > until || this.child.exitCode !== null) {
+      if (failed || silent || Date.now() > until || this.child.exitCode !== null) {
         this.save();
-        const why = failed ? `the guest failed ("${failed[0]}")` : `no ${pattern} after ${timeoutSeconds} s`;
+        const why = failed ? `the guest failed ("${failed[0]}")` : silent ? `silent for ${silentSeconds} s, waiting for ${pattern}` : `no ${pattern} after ${timeoutSeconds} s`;
         const message = `console: ${why} (log: ${this.logFile}); last output:\n${rest.slice(-2000)}`;
-        throw EMULATION_FLAKES.some((p) => p.test(this.output)) ? new EmulationFlake(message) : new Error(message);
+        throw silent || EMULATION_FLAKES.some((p) => p.test(this.output)) ? new EmulationFlake(message) : new Error(message);
       }
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -121,7 +128,9 @@ export class Console {
   async login(user: string, password: string, timeoutSeconds = 900): Promise<number> {
     // "HOST login: " at the start of a line, not at its end: on a busy host a kernel message can
     // land right after the prompt, on the same line.
-    await this.waitFor(/^(?!Last )\S+ login: /m, timeoutSeconds);
+    // A booting system prints its progress; minutes of silence on a busy host under TCG have
+    // been a frozen guest (a live ISO once stopped for 14 minutes after its frame buffer came up).
+    await this.waitFor(/^(?!Last )\S+ login: /m, timeoutSeconds, 300);
     const prompt = this.seconds;
     // getty may print its prompt again while the system settles; a short pause avoids typing into a reset line.
     await new Promise((r) => setTimeout(r, 3000));

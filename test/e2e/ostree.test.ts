@@ -149,9 +149,13 @@ void test("ostree: v1's deployed disk boots into its deployment, pulls v2 from k
   const v2 = (buildRecord(join(dir, 'v2')) as OstreeRecord).ostree?.commit ?? '';
   assert.match(v1, /^[0-9a-f]{64}$/);
   assert.match(v2, /^[0-9a-f]{64}$/);
-  // The device's own disk: it keeps what the guest writes across reboots.
+  // The device's own disk: it keeps what the guest writes across reboots (a fresh copy of v1's
+  // when an emulation flake starts the VM over).
   const device = join(dir, 'device.raw');
-  run('cp', ['--sparse=always', join(dir, 'v1', 'edge.raw'), device]);
+  const startDevice = () => {
+    run('cp', ['--sparse=always', join(dir, 'v1', 'edge.raw'), device]);
+    return Console.start(device, undefined, [], true);
+  };
   const server = spawn(process.execPath, [MAIN, 'serve-repo', join(dir, 'repo'), '--listen', `127.0.0.1:${PORT}`], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   server.stdout.setEncoding('utf8').on('data', (d: string) => (log += d));
@@ -161,7 +165,7 @@ void test("ostree: v1's deployed disk boots into its deployment, pulls v2 from k
       assert.ok(i < 100 && server.exitCode === null, `kiln serve-repo did not start: ${log}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    await withConsole(() => Console.start(device, undefined, [], true), async (vm) => {
+    await withConsole(startDevice, async (vm) => {
       await vm.login('root', 'root');
       process.stderr.write(`QEMU login prompt after ${vm.seconds} s\n`);
       const status = await vm.run('ostree admin status');
