@@ -73,7 +73,12 @@ void test('a Raspberry Pi recipe: MBR with a FAT firmware partition, non-free-fi
   const folder = mkdtempSync(join(tmpdir(), 'kiln-rpi-'));
   const m = checkedManifest(parseRecipe(join(folder, 'r.yaml'), 'name: pi\narch: arm64\nlayers: [raspberrypi]\n', folder, { env: {} }));
   const options = (stage: string) => m.stages.find((s) => s.stage === stage)?.options as Record<string, unknown>;
-  assert.deepEqual(options('bootstrap').components, ['main', 'non-free-firmware']);
+  // The first package set adds non-free-firmware: the bootstrap is any arm64 recipe's.
+  assert.deepEqual(options('bootstrap').components, ['main']);
+  const sets = m.stages.filter((s) => s.stage === 'packages').map((s) => s.options as { components?: string[] });
+  assert.deepEqual(sets.map((s) => s.components), [['non-free-firmware'], ...sets.slice(1).map(() => undefined)]);
+  const vm = checkedManifest(parseRecipe(join(folder, 'r.yaml'), 'name: vm\narch: arm64\n', folder, { env: {} }));
+  assert.equal(vm.stages[0]?.id, m.stages[0]?.id);
   assert.ok(plannedPackages(m.stages).includes('raspi-firmware'));
   assert.ok((options('kernel').initramfsModules as string[]).includes('sdhci_iproc'));
   const table = options('partition-table') as { table: string; diskId: string; partitions: { name: string; type: string; mount?: string; partUuid: string }[] };

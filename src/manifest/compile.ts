@@ -90,8 +90,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
   add('bootstrap', {
     release: r.distro.release,
     mirror: r.distro.mirror ?? DEFAULT_MIRROR[r.distro.name] ?? '',
-    // Debian ships the Raspberry Pi firmware in non-free-firmware.
-    components: r.bootloader === 'rpi-firmware' && !r.distro.components.includes('non-free-firmware') ? [...r.distro.components, 'non-free-firmware'] : r.distro.components,
+    components: r.distro.components,
     variant: r.distro.variant,
     arch: r.arch,
     packages: base.packages,
@@ -106,7 +105,10 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
     ...bootstrapExtras(loaded, folders),
     ...(base.pins.length ? { pins: base.pins } : {}),
   });
-  for (const s of later) add('packages', { release: r.distro.release, arch: r.arch, ...s });
+  // Debian ships the Raspberry Pi firmware in non-free-firmware. The first set after the bootstrap
+  // adds it, so the bootstrap is the one every arm64 recipe shares (the firmware is in a later set).
+  const firmware = r.bootloader === 'rpi-firmware' && !r.distro.components.includes('non-free-firmware') ? { components: ['non-free-firmware'] } : {};
+  for (const [i, s] of later.entries()) add('packages', { release: r.distro.release, arch: r.arch, ...s, ...(i === 0 ? firmware : {}) });
   add('system', { hostname: hostname(r), timezone: r.timezone, locale: r.locale, ...systemExtras(r) });
   add('users', {
     rootPasswordHash: r.root_password_hash ?? (r.root_password === undefined ? null : hash(r.name, 'root', r.root_password)),

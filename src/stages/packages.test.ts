@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { BuildError } from '../errors.js';
 import { stageRecorder } from '../testing/stage-recorder.js';
-import { packages } from './packages.js';
+import { packages, withComponents } from './packages.js';
 
 const STATUS = 'Package: udev\nStatus: install ok installed\nVersion: 257-1\nArchitecture: amd64\n\n';
 const OPTIONS = { set: 'layer growroot', release: 'trixie', arch: 'amd64', packages: ['fdisk=2.41-5', 'hello'], autoInstalled: ['libfdisk1'], pins: ['fdisk=2.41-5'] };
@@ -77,4 +77,30 @@ void test('packages: an initramfs update a maintainer script asks for reaches th
   assert.ok(asked.logs.some((l) => /the initramfs update it asked for is left to the kernel stage/.test(l)));
   assert.equal((await run(false)).made.initramfsOutdated, false);
   assert.equal((await run(false, true)).made.initramfsOutdated, true, 'an earlier set that asked is not forgotten');
+});
+
+void test('packages: components a set adds go on the mirror lines of sources.list before apt reads it, once', async () => {
+  const r = stageRecorder(() => undefined);
+  r.write('var/lib/dpkg/status', STATUS);
+  r.write('etc/apt/sources.list', 'deb http://deb.debian.org/debian trixie main\n');
+  let seen = '';
+  const recorded = stageRecorder((call, root) => {
+    if (call.command === 'apt-get' && call.args.includes('update') && !seen) seen = readFileSync(join(root, 'etc/apt/sources.list'), 'utf8');
+  });
+  recorded.write('var/lib/dpkg/status', STATUS);
+  recorded.write('etc/apt/sources.list', 'deb http://deb.debian.org/debian trixie main\n');
+  await packages.run(recorded.ctx, packages.options.parse({ ...OPTIONS, pins: [], components: ['non-free-firmware'] }));
+  assert.equal(seen, 'deb http://deb.debian.org/debian trixie main non-free-firmware\n');
+  assert.equal(readFileSync(join(recorded.ctx.root, 'etc/apt/sources.list'), 'utf8'), seen);
+  // Without the option the file is not touched.
+  await packages.run(r.ctx, packages.options.parse({ ...OPTIONS, pins: [] }));
+  assert.equal(readFileSync(join(r.ctx.root, 'etc/apt/sources.list'), 'utf8'), 'deb http://deb.debian.org/debian trixie main\n');
+});
+
+void test('withComponents: deb lines only, each component once, comments and deb-src untouched', () => {
+  const text = '# mirror\ndeb [arch=arm64] http://m/debian trixie main contrib\ndeb-src http://m/debian trixie main\ndeb http://m/debian trixie main non-free-firmware \n';
+  assert.equal(
+    withComponents(text, ['non-free-firmware']),
+    '# mirror\ndeb [arch=arm64] http://m/debian trixie main contrib non-free-firmware\ndeb-src http://m/debian trixie main\ndeb http://m/debian trixie main non-free-firmware \n',
+  );
 });

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { API_MOUNTS } from '../host/chroot.js';
@@ -37,6 +37,12 @@ export const packages = defineStage({
     autoInstalled: z.array(z.string()),
     /** The set's name=version pins, checked after apt's update so a missing version is named with those there are. */
     pins: z.array(z.string()),
+    /**
+     * Components this set adds to the mirror's lines in the image's sources.list, kept there (the
+     * Raspberry Pi firmware is in non-free-firmware). Added here, not by the bootstrap, so the
+     * bootstrap stays the one every recipe of that release and architecture shares.
+     */
+    components: z.array(z.string()).optional(),
   }),
   makes: ['debs', 'autoInstalled', 'initramfsOutdated'],
   async run(ctx, o) {
@@ -50,6 +56,7 @@ export const packages = defineStage({
     await mkdir(join(ctx.root, 'var/cache/apt/archives'), { recursive: true });
     await mkdir(ctx.packageCache, { recursive: true });
     try {
+      if (o.components?.length) await addComponents(ctx, o.components);
       // The lists kept from earlier builds: apt then fetches no index that still matches InRelease.
       const lists = aptListsCache(ctx.packageCache);
       await seedLists(lists, o.arch, ctx.root);
@@ -80,6 +87,29 @@ export const packages = defineStage({
     };
   },
 });
+
+/** Adds `components` to every `deb` line of the root's sources.list (mmdebstrap's mirror lines). */
+async function addComponents(ctx: StageContext, components: string[]): Promise<void> {
+  const file = join(ctx.root, 'etc/apt/sources.list');
+  const before = await readFile(file, 'utf8').catch(() => '');
+  const after = withComponents(before, components);
+  if (after === before) return;
+  await writeFile(file, after);
+  ctx.log(`apt sources: component${components.length > 1 ? 's' : ''} ${components.join(', ')} added to the mirror's lines`);
+}
+
+/** One-line sources with `components` appended to each `deb` line that lacks them. */
+export function withComponents(text: string, components: string[]): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      const words = line.trim().split(/\s+/);
+      if (words[0] !== 'deb') return line;
+      const missing = components.filter((c) => !words.slice(3).includes(c));
+      return missing.length ? `${line.trimEnd()} ${missing.join(' ')}` : line;
+    })
+    .join('\n');
+}
 
 /** Where the deferral folder is inside the root while apt runs; its bin/ comes first in dpkg's PATH. */
 const DEFERRED_IN_ROOT = '/run/kiln-packages';
