@@ -182,6 +182,9 @@ void test("ostree: v1's deployed disk boots into its deployment, pulls v2 from k
       assert.deepEqual(await vm.run('test -f /var/lib/dpkg/status && findmnt -n -o FSTYPE /boot/efi'), { out: 'vfat', status: 0 });
       assert.deepEqual(await vm.run('systemctl --failed --plain --no-legend'), { out: '', status: 0 });
 
+      // The health layer's checks passed (and are done: the trial the update starts is v2's alone).
+      assert.match((await vm.run('systemctl is-system-running --wait; journalctl -b -u kiln-health -o cat', 300)).out, /^kiln-health: healthy$/m);
+
       // The update: v2 (one package more) pulled over HTTP, deployed beside v1, in a menu the device
       // wrote itself (OSTree's grub2 backend and grub-mkconfig), which boots it.
       const before = log.length;
