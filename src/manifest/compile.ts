@@ -7,7 +7,8 @@ import { refHead } from '../outputs/ostree-ref.js';
 import { encrypt } from 'unixcrypt';
 import { resolveGptType } from '../disk/guid.js';
 import { BOOTLOADERS, DEFAULT_MIRROR, HOOK_PHASES, LIVE_FORMATS, imageHostname, type HookPhase, type LoadedRecipe, type Recipe } from '../recipe/index.js';
-import { InstallerSchema } from '../recipe/schema.js';
+import { HEALTH_KINDS, InstallerSchema } from '../recipe/schema.js';
+import { healthPath } from '../recipe/validate-health.js';
 import { BUILTIN_LOCALES } from '../stages/locales.js';
 import type { OptionsOf, StageName } from '../stages/registry.js';
 import { canonicalJson, idOf, sha256 } from '../host/canonical.js';
@@ -125,7 +126,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
   });
   // Before files, so a file can go into a folder made for it (with the folder's owner kept).
   if (r.directories.length) add('directories', directoriesOptions(r));
-  add('files', { items: r.files.map((f, i) => fileItem(folders, origin(['files', i]), f)) });
+  add('files', { items: [...r.files.map((f, i) => fileItem(folders, origin(['files', i]), f)), ...healthFiles(r, folders, origin)] });
   add('services', { enable: r.services.enable, disable: r.services.disable, ...maskOption(r) });
   if (r.firewall) add('firewall', firewallOptions(r));
   if (r.ansible) add('ansible', ansibleOptions(r.ansible, origin(['ansible']), folders[origin(['ansible'])] ?? '', hostname(r)));
@@ -339,6 +340,18 @@ function fileItem(folders: Record<string, string>, from: string, f: Recipe['file
   return found.kind === 'dir'
     ? { ...base, kind: 'tree', src: f.src, sha256: hashTree(found.path) }
     : { ...base, kind: 'file', src: f.src, sha256: hashFile(found.path) };
+}
+
+/**
+ * The health checks as files: each script at /etc/kiln-health/<kind>.d/ (executable), and
+ * boot_tries in /etc/default/kiln-health, which the health layer's scripts read.
+ */
+function healthFiles(r: Recipe, folders: Record<string, string>, origin: (path: (string | number)[]) => string): OptionsOf<'files'>['items'] {
+  const health = r.health;
+  if (!health) return [];
+  const scripts = HEALTH_KINDS.flatMap((kind) => (health[kind] ?? []).map((src, i) => fileItem(folders, origin(['health', kind, i]), { src, dst: healthPath(kind, src), mode: '0755' })));
+  const tries = health.boot_tries === undefined ? [] : [fileItem(folders, origin(['health', 'boot_tries']), { dst: '/etc/default/kiln-health', content: `BOOT_TRIES=${health.boot_tries}\n` })];
+  return [...scripts, ...tries];
 }
 
 /**

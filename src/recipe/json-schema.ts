@@ -39,6 +39,7 @@ const KEY_DOCS: Record<string, string> = {
   secure_boot: 'Secure Boot: debian (shim and signed GRUB, with grub-efi) or { key, cert } (PEM files beside the recipe; signs systemd-boot and the UKI).',
   outputs: 'Files to write: disk images (raw, qcow2, ...), tree archives (tar, oci), a live ISO (iso) and an installer ISO (installer-iso).',
   installer: 'With installer-iso: target (auto or a device such as /dev/sda), confirm (ask on the console first), poweroff (else reboot).',
+  health: 'Health checks at every boot (scripts: required, wanted, green, red) and boot_tries, the boots a new OSTree deployment gets before it is rolled back.',
   compress: 'Compression of raw and tar outputs.',
   sbom: 'SBOM formats written beside the outputs.',
   variables: 'Defaults for ${NAME} references; --set and KILN_VAR_NAME override them.',

@@ -133,7 +133,7 @@ const ERRORS: [string, Record<string, string>, string, (folder: string) => strin
     'a key layers do not have',
     { 'layers/a/layer.yaml': 'disk: { size: 2G }\n' },
     'name: x\nlayers: [a]\n',
-    (f) => `${f}/layers/a/layer.yaml:1:1 disk: unknown key (valid keys: description, depends, packages, exclude, include, hostname, timezone, locale, keyboard, ntp, root_password, root_password_hash, groups, users, services, firewall, directories, files, apt, hooks, ansible, kernel, bootloader, compress, sbom, variables)`,
+    (f) => `${f}/layers/a/layer.yaml:1:1 disk: unknown key (valid keys: description, depends, packages, exclude, include, hostname, timezone, locale, keyboard, ntp, root_password, root_password_hash, groups, users, services, firewall, directories, files, apt, hooks, ansible, health, kernel, bootloader, compress, sbom, variables)`,
   ],
   [
     'a value that does not match its pattern',

@@ -27,7 +27,7 @@ function errorOf(text: string, options: Parameters<typeof parseRecipe>[3] = {}):
 const CASES: [string, string, string][] = [
   ['unknown key, near a valid one', 'name: a\nhostnme: x\n', 'r.yaml:2:1 hostnme: unknown key (did you mean "hostname"?)'],
   ['unknown nested key', 'name: a\ndistro:\n  relase: trixie\n', 'r.yaml:3:3 distro.relase: unknown key (did you mean "release"?)'],
-  ['unknown key, nothing near', 'name: a\nzzzzzzzz: 1\n', 'r.yaml:2:1 zzzzzzzz: unknown key (valid keys: name, distro, arch, layers, packages, exclude, include, hostname, timezone, locale, keyboard, ntp, root_password, root_password_hash, groups, users, services, firewall, directories, files, apt, hooks, ansible, kernel, disk, bootloader, secure_boot, outputs, installer, ostree, compress, sbom, variables)'],
+  ['unknown key, nothing near', 'name: a\nzzzzzzzz: 1\n', 'r.yaml:2:1 zzzzzzzz: unknown key (valid keys: name, distro, arch, layers, packages, exclude, include, hostname, timezone, locale, keyboard, ntp, root_password, root_password_hash, groups, users, services, firewall, directories, files, apt, hooks, ansible, kernel, disk, bootloader, secure_boot, outputs, installer, ostree, health, compress, sbom, variables)'],
   ['missing name', 'hostname: x\n', 'r.yaml:1:1 name: is required'],
   ['wrong type', 'name: a\npackages: vim\n', 'r.yaml:2:11 packages: expected a list, got "vim"'],
   ['bad name', 'name: My Image\n', 'r.yaml:1:7 name: "My Image" is not a valid name (lowercase letters, digits, ".", "_" and "-", starting with a letter or digit)'],

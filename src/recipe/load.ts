@@ -10,7 +10,7 @@ import { findLayer, LAYER_NAME, listLayers, loadLayer, RESERVED, searchPath, typ
 import { mergeLayers, type Part } from './merge.js';
 import type { Origins } from './origins.js';
 import { resolveOrder } from './resolve.js';
-import { HOOK_PHASES, RecipeSchema, type HookPhase, type Recipe, type RecipeInput } from './schema.js';
+import { HOOK_PHASES, RecipeSchema, type HookPhase, type LayerInput, type Recipe, type RecipeInput } from './schema.js';
 import { readSourceText } from './read-text.js';
 import { SourceFile } from './source.js';
 import { validate } from './validate.js';
@@ -149,17 +149,19 @@ function archDefaults(input: unknown): void {
 
 /**
  * The recipe's layers in the order they apply. A partition with `grow: true` brings in the
- * growroot layer, which is what grows it.
+ * growroot layer, which is what grows it; `health` (in the recipe or a layer) the health layer,
+ * which runs the checks.
  */
 function resolveLayers(source: SourceFile, recipe: RecipeInput, folder: string, set: Record<string, string>, env: Record<string, string | undefined>): LayerDef[] {
   const path = searchPath(folder, env);
   const roots = [...recipe.layers];
   if (recipe.disk.partitions.some((p) => p.grow) && !roots.includes('growroot')) roots.push('growroot');
+  if (recipe.health && !roots.includes('health')) roots.push('health');
   const recipeVariables = Object.fromEntries(Object.entries(recipe.variables).map(([k, v]) => [k, String(v)]));
   const loaded = new Map<string, LayerDef>();
   const dependsOf = (name: string) => {
     const known = loaded.get(name);
-    if (known) return known.layer.depends ?? [];
+    if (known) return dependsOn(known.layer);
     const found = RESERVED.includes(name) ? undefined : findLayer(name, path);
     if (!found) return undefined;
     if (found.startsWith(`${join(folder, 'layers')}/`)) {
@@ -174,7 +176,7 @@ function resolveLayers(source: SourceFile, recipe: RecipeInput, folder: string, 
     const result = loadLayer(name, found, set, env, recipeVariables);
     if ('errors' in result) throw UserError.of(result.errors);
     loaded.set(name, result.layer);
-    return result.layer.layer.depends ?? [];
+    return dependsOn(result.layer.layer);
   };
   const order = resolveOrder(roots, dependsOf, (name) => nearestAll(name, layerNames(path)));
   if (!Array.isArray(order)) {
@@ -182,6 +184,12 @@ function resolveLayers(source: SourceFile, recipe: RecipeInput, folder: string, 
     throw UserError.of([where.diagnostic({ path: order.path, message: order.message })]);
   }
   return order.map((name) => loaded.get(name)).filter((l): l is LayerDef => l !== undefined);
+}
+
+/** A layer's `depends`, and the health layer for a layer with health checks. */
+function dependsOn(layer: LayerInput): string[] {
+  const depends = layer.depends ?? [];
+  return layer.health && !depends.includes('health') ? [...depends, 'health'] : depends;
 }
 
 /** The recipe's own lists, in the shape layers have. */
@@ -200,6 +208,7 @@ function ownLists(r: RecipeInput): Part['data'] {
     apt: r.apt,
     kernel: r.kernel,
     sbom: r.sbom,
+    health: r.health,
   };
 }
 

@@ -3,7 +3,7 @@
  * last); lists of names keep each name once, at its last place. A scalar the recipe sets wins; one
  * that layers set must be set alike by all of them, or the recipe must choose.
  */
-import { HOOK_PHASES, type HookPhase, type Keyboard, type LayerInput, type Recipe, type RecipeInput } from './schema.js';
+import { HEALTH_KINDS, HOOK_PHASES, type HookPhase, type Keyboard, type LayerInput, type Recipe, type RecipeInput } from './schema.js';
 import { ARCH_NAMES } from '../arch/table.js';
 import type { Diagnostic } from '../diagnostics.js';
 import { Origins, type Origin } from './origins.js';
@@ -139,6 +139,15 @@ export function mergeLayers(recipe: RecipeInput, own: Part, layers: readonly Par
   // One value, compared whole: two layers asking for different keyboards must be settled by the recipe.
   const keyboard = optional(['keyboard'], (d) => keyboardText(d.keyboard), keyboardText(recipe.keyboard));
   merged.keyboard = keyboard === undefined ? undefined : (JSON.parse(keyboard) as Keyboard);
+  // Present when any part sets it: each part's scripts, and the recipe's boot_tries over a layer's.
+  if (parts.some((p) => p.data.health !== undefined)) {
+    merged.health = Object.fromEntries(HEALTH_KINDS.map((kind) => [kind, list(['health', kind], plain(['health', kind], (d) => d.health?.[kind]))]));
+    const tries = [...parts].reverse().find((p) => p.data.health?.boot_tries !== undefined);
+    if (tries) {
+      merged.health.boot_tries = tries.data.health?.boot_tries;
+      origins.set(['health', 'boot_tries'], originOf(tries, ['health', 'boot_tries']));
+    }
+  }
   mergeAnsible(merged, layers, fail, originOf, origins);
   return { recipe: merged, origins, errors };
 }

@@ -57,6 +57,19 @@ const OwnerSchema = z
   .transform(String);
 const ModeSchema = str.regex(/^0?[0-7]{3,4}$/, 'is not an octal file mode (e.g. "0644", quoted)');
 
+/**
+ * Health checks (the health layer, greenboot's model): scripts next to the recipe or layer, run at
+ * every boot from /etc/kiln-health/<kind>.d; `boot_tries`: boots a new OSTree deployment gets.
+ */
+export const HealthSchema = z.strictObject({
+  required: list(str, LIMITS.files).optional(),
+  wanted: list(str, LIMITS.files).optional(),
+  green: list(str, LIMITS.files).optional(),
+  red: list(str, LIMITS.files).optional(),
+  boot_tries: z.number().int().min(1).max(9).optional(),
+});
+export const HEALTH_KINDS = ['required', 'wanted', 'green', 'red'] as const;
+
 /** A folder made in the image, with its parents (which stay root's, 0755). */
 export const DirectorySchema = z.strictObject({ path: str, mode: ModeSchema.optional(), owner: OwnerSchema.optional() });
 
@@ -237,6 +250,7 @@ export const RecipeSchema = z.strictObject({
   outputs: list(oneOf('output')).default(['raw']),
   installer: InstallerSchema.optional(),
   ostree: OstreeSchema.optional(),
+  health: HealthSchema.optional(),
   compress: oneOf('compress').default('none'),
   sbom: list(oneOf('sbom')).default(['spdx', 'cyclonedx']),
   variables: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
@@ -276,6 +290,7 @@ export const LayerSchema = z.strictObject({
   apt: z.strictObject({ sources: list(AptSourceSchema, LIMITS.layers).optional() }).optional(),
   hooks: z.strictObject({ setup: hookList.optional(), customize: hookList.optional(), cleanup: hookList.optional(), image: hookList.optional() }).optional(),
   ansible: AnsibleSchema.optional(),
+  health: HealthSchema.optional(),
   kernel: z.strictObject({ package: str.optional(), cmdline: strList.optional(), initramfs_modules: strList.optional() }).optional(),
   bootloader: oneOf('bootloader').optional(),
   compress: oneOf('compress').optional(),

@@ -17,6 +17,7 @@ import { show, type Issue, type KeyPath } from './source.js';
 import { validateInstaller, validateLiveIso, validateRelease, validateSecureBoot, validateUki } from './validate-boot.js';
 import { validateSystem } from './validate-system.js';
 import { validateAnsible } from './validate-ansible.js';
+import { validateHealth } from './validate-health.js';
 import { validateOstree } from './validate-ostree.js';
 
 const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
@@ -85,6 +86,7 @@ export function validate(recipe: Recipe, originOf: (path: KeyPath) => Origin, se
   validateLiveIso(recipe, fail);
   validateInstaller(recipe, fail);
   validateOstree(recipe, originOf(['ostree']), service, fail);
+  validateHealth(recipe, originOf, fail);
   const imageSources = recipe.files.flatMap((f, i) => {
     const found = f.src === undefined ? undefined : inside(originOf(['files', i]), f.src);
     return found && 'path' in found ? [found.path] : [];

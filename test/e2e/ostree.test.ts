@@ -29,7 +29,7 @@ void test('ostree: v1 and v2 on one ref, with parent, metadata, layout, static d
   // The repository beside the test's recipe, not beside the examples.
   // One boot for a new deployment to prove itself (the health layer's default is three).
   const example = readFileSync(join(REPO, 'examples/edge.yaml'), 'utf8').replace(/^ {2}repo: .*$/m, '  repo: ./repo').replace('10.0.2.2:8000', `10.0.2.2:${PORT}`);
-  writeFileSync(join(dir, 'edge.yaml'), `${example}files:\n  - { dst: /etc/default/kiln-health, content: "BOOT_TRIES=1\\n" }\n`);
+  writeFileSync(join(dir, 'edge.yaml'), `${example}health:\n  boot_tries: 1\n`);
   const repo = join(dir, 'repo');
 
   const first = await kiln(['build', join(dir, 'edge.yaml'), '-o', join(dir, 'v1')], { KILN_CACHE: cache });
@@ -197,7 +197,7 @@ void test("ostree: v1's deployed disk boots into its deployment, pulls v2 from k
       assert.equal((await vm.run(`grep -c "^menuentry .*ostree" /boot/loader/grub.cfg`)).out, '2', 'v2 and v1 in the menu');
       // The health layer's boot counting comes before the entries, and the new menu started v2's trial.
       const menu = (await vm.run('cat /boot/loader/grub.cfg')).out;
-      assert.ok(menu.indexOf('# kiln health: a new deployment gets 1 boot(s)') > 0 && menu.indexOf('# kiln health') < menu.indexOf('menuentry'), menu);
+      assert.ok(menu.indexOf('# kiln health: a new deployment gets 1 boot(s)') > 0 && menu.indexOf('# kiln health') < menu.indexOf('\nmenuentry '), menu);
       assert.match((await vm.run('grub-editenv /boot/grub/grubenv list')).out, /^boot_counter=1\nboot_success=0$|^boot_success=0\nboot_counter=1$/);
       vm.send('systemctl reboot');
       await vm.login('root', 'root');
@@ -220,8 +220,9 @@ void test("ostree: v1's deployed disk boots into its deployment, pulls v2 from k
 
       // v3 fails a required check. Its one boot is unhealthy, so the device reboots, GRUB boots
       // the previous deployment (v2) and kiln-health there removes v3.
-      const broken = '  - { dst: /etc/kiln-health/required.d/50-broken, mode: "0755", content: "#!/bin/sh\\necho v3 is broken on purpose\\nexit 1\\n" }\n';
-      writeFileSync(join(dir, 'edge.yaml'), readFileSync(join(dir, 'edge.yaml'), 'utf8').replace('version: "2"', 'version: "3"').replace('files:\n', `files:\n${broken}`));
+      run('mkdir', ['-p', join(dir, 'checks')]);
+      writeFileSync(join(dir, 'checks/50-broken'), '#!/bin/sh\necho v3 is broken on purpose\nexit 1\n');
+      writeFileSync(join(dir, 'edge.yaml'), readFileSync(join(dir, 'edge.yaml'), 'utf8').replace('version: "2"', 'version: "3"').replace('health:\n', 'health:\n  required: [checks/50-broken]\n'));
       const third = await kiln(['build', join(dir, 'edge.yaml'), '-o', join(dir, 'v3')], { KILN_CACHE: cache });
       assert.equal(third.code, 0, third.stderr.slice(-3000));
       const v3 = (buildRecord(join(dir, 'v3')) as OstreeRecord).ostree?.commit ?? '';
@@ -236,6 +237,11 @@ void test("ostree: v1's deployed disk boots into its deployment, pulls v2 from k
       const health = (await vm.run('systemctl is-system-running --wait; journalctl -b -u kiln-health -o cat', 300)).out;
       assert.match(health, new RegExp(`^kiln-health: rolled back: debian ${v3}\\.0 removed`, 'm'), health);
       assert.match(health, /^kiln-health: healthy$/m);
+      // v2 reports the failed update.
+      const report = (await vm.run('kiln-health status')).out;
+      assert.match(report, /^last boot: \S+ healthy$/m, report);
+      assert.match(report, /^trial: none/m, report);
+      assert.match(report, new RegExp(`^rollbacks:\\n  \\S+ rolled back: debian ${v3}\\.0$`, 'm'), report);
       const after = (await vm.run('ostree admin status')).out;
       assert.match(after, new RegExp(`^\\* debian ${v2}\\.0\\n\\s+Version: 2\\n`), after);
       assert.doesNotMatch(after, new RegExp(v3));
