@@ -227,7 +227,7 @@ void test("ostree: v1's deployed disk boots into its deployment, pulls v2 from k
       assert.equal(third.code, 0, third.stderr.slice(-3000));
       const v3 = (buildRecord(join(dir, 'v3')) as OstreeRecord).ostree?.commit ?? '';
       assert.equal((await vm.run('ostree admin upgrade', 900)).status, 0);
-      assert.match((await vm.run('ostree admin status')).out, new RegExp(`^  debian ${v3}\\.0\\n\\s+Version: 3\\n`, 'm'));
+      assert.match((await vm.run('ostree admin status')).out, new RegExp(`^  debian ${v3}\\.0 \\(pending\\)\\n\\s+Version: 3\\n`, 'm'));
       vm.send('systemctl reboot');
       await vm.waitFor(/kiln-health: required\.d\/50-broken FAILED \(exit 1\): v3 is broken on purpose/, 900);
       await vm.waitFor(/kiln-health: rebooting: GRUB boots the previous deployment next/, 300);
