@@ -139,14 +139,11 @@ export function mergeLayers(recipe: RecipeInput, own: Part, layers: readonly Par
   // One value, compared whole: two layers asking for different keyboards must be settled by the recipe.
   const keyboard = optional(['keyboard'], (d) => keyboardText(d.keyboard), keyboardText(recipe.keyboard));
   merged.keyboard = keyboard === undefined ? undefined : (JSON.parse(keyboard) as Keyboard);
-  // Present when any part sets it: each part's scripts, and the recipe's boot_tries over a layer's.
+  // Present when any part sets it: each part's scripts; boot_tries is a scalar like the others.
   if (parts.some((p) => p.data.health !== undefined)) {
     merged.health = Object.fromEntries(HEALTH_KINDS.map((kind) => [kind, list(['health', kind], plain(['health', kind], (d) => d.health?.[kind]))]));
-    const tries = [...parts].reverse().find((p) => p.data.health?.boot_tries !== undefined);
-    if (tries) {
-      merged.health.boot_tries = tries.data.health?.boot_tries;
-      origins.set(['health', 'boot_tries'], originOf(tries, ['health', 'boot_tries']));
-    }
+    const tries = optional(['health', 'boot_tries'], (d) => d.health?.boot_tries?.toString(), recipe.health?.boot_tries?.toString());
+    if (tries !== undefined) merged.health.boot_tries = Number(tries);
   }
   mergeAnsible(merged, layers, fail, originOf, origins);
   return { recipe: merged, origins, errors };

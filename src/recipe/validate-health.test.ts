@@ -12,6 +12,7 @@ const folder = mkdtempSync(join(tmpdir(), 'kiln-health-'));
 mkdirSync(join(folder, 'checks/more'), { recursive: true });
 for (const name of ['ping', 'ping~', 'disk', 'more/ping']) writeFileSync(join(folder, 'checks', name), '#!/bin/sh\nexit 0\n');
 mkdirSync(join(folder, 'layers/fleet/checks'), { recursive: true });
+mkdirSync(join(folder, 'layers/other'));
 writeFileSync(join(folder, 'layers/fleet/layer.yaml'), 'description: reports to the fleet\nhealth:\n  green: [checks/report]\n  boot_tries: 5\n');
 writeFileSync(join(folder, 'layers/fleet/checks/report'), '#!/bin/sh\nexit 0\n');
 chmodSync(join(folder, 'checks/ping'), 0o644);
@@ -54,8 +55,10 @@ void test("health: a layer's scripts are its own folder's, and the layer brings 
     ['/etc/default/kiln-health', 'fleet', 'BOOT_TRIES=5\n'],
   ]);
   assert.ok((m.stages.find((s) => s.stage === 'services')?.options as { enable: string[] }).enable.includes('kiln-health'));
-  // The recipe's boot_tries wins over the layer's.
-  const own = checkedManifest(parseRecipe(join(folder, 'r.yaml'), 'name: a\nlayers: [fleet]\nhealth: { boot_tries: 1 }\n', folder, { env: {} }));
+  // Two layers that disagree are refused; the recipe's boot_tries settles it.
+  writeFileSync(join(folder, 'layers/other/layer.yaml'), 'health:\n  boot_tries: 2\n');
+  assert.match(recipeError(folder, 'name: a\nlayers: [fleet, other]\n'), /layers\/other\/layer\.yaml:2:15 health\.boot_tries: "2" conflicts with "5" from layer "fleet" \(.*layers\/fleet\/layer\.yaml:4:15\); set health\.boot_tries in the recipe to choose/);
+  const own = checkedManifest(parseRecipe(join(folder, 'r.yaml'), 'name: a\nlayers: [fleet, other]\nhealth: { boot_tries: 1 }\n', folder, { env: {} }));
   const tries = (own.stages.find((s) => s.stage === 'files')?.options as { items: { dst: string; content?: string }[] }).items.filter((i) => i.dst === '/etc/default/kiln-health');
   assert.deepEqual(tries.map((i) => i.content), ['BOOT_TRIES=1\n']);
 });
