@@ -3,6 +3,7 @@
  * name that may run (never an editor or dpkg backup); two scripts of one kind cannot share a name,
  * since both would land at the same path in the image.
  */
+import { basename } from 'node:path';
 import { resolveInside } from './files.js';
 import { hookNameProblem } from './hook-names.js';
 import type { Origin } from './origins.js';
@@ -13,7 +14,7 @@ type Fail = (path: KeyPath, message: string) => void;
 
 /** Where a check runs from in the image: /etc/kiln-health/<kind>.d/<its file name>. */
 export function healthPath(kind: (typeof HEALTH_KINDS)[number], script: string): string {
-  return `/etc/kiln-health/${kind}.d/${script.slice(script.lastIndexOf('/') + 1)}`;
+  return `/etc/kiln-health/${kind}.d/${basename(script)}`;
 }
 
 export function validateHealth(recipe: Recipe, originOf: (path: KeyPath) => Origin, fail: Fail): void {
@@ -23,8 +24,8 @@ export function validateHealth(recipe: Recipe, originOf: (path: KeyPath) => Orig
     const seen = new Map<string, number>();
     (health[kind] ?? []).forEach((script, i) => {
       const path: KeyPath = ['health', kind, i];
+      const name = basename(script);
       const dst = healthPath(kind, script);
-      const name = dst.slice(dst.lastIndexOf('/') + 1);
       const problem = hookNameProblem(name);
       if (problem) return fail(path, `${show(script)}: the file name ${problem}, so it would never run; rename the file`);
       const earlier = seen.get(name);
