@@ -270,3 +270,10 @@ void test('an OSTree disk: the commit is deployed, and the disk is made from the
   const plain = plan('name: p\nbootloader: grub-efi\n');
   assert.equal(options(plain, 'filesystems').from, undefined, "a plain disk's stage id is what it was");
 });
+
+void test("an OSTree container: made from the commit, for the recipe's release and architecture; no outputs stage without a disk", () => {
+  const m = plan('name: e\narch: arm64\ndistro: { release: bookworm }\nostree: { ref: os/edge }\noutputs: [ostree-repo, ostree-container]\n');
+  assert.deepEqual(m.stages.map((s) => s.stage).slice(-2), ['ostree-commit', 'ostree-container']);
+  assert.deepEqual(options(m, 'ostree-container'), { name: 'e', release: 'bookworm', mirror: 'http://deb.debian.org/debian', arch: 'arm64', sign: null });
+  assert.ok(!plan('name: e\nostree: { ref: os/edge }\noutputs: [ostree-repo]\n').stages.some((s) => s.stage === 'ostree-container'));
+});

@@ -184,6 +184,15 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
       sign: ostreeKey === undefined || r.ostree.sign === undefined ? null : { key: r.ostree.sign.key, sha256: hashFile(ostreeKey) },
       grub: r.bootloader === 'grub-efi' ? { serial: r.kernel.cmdline.some((a) => a.startsWith('console=ttyS')) } : null,
     });
+    if (r.outputs.includes('ostree-container')) {
+      add('ostree-container', {
+        name: r.name,
+        release: r.distro.release,
+        mirror: r.distro.mirror ?? DEFAULT_MIRROR[r.distro.name] ?? '',
+        arch: r.arch,
+        sign: ostreeKey === undefined || r.ostree.sign === undefined ? null : { key: r.ostree.sign.key, sha256: hashFile(ostreeKey) },
+      });
+    }
   }
   // An OSTree disk holds the commit deployed: its partitions are made from ostree-deploy's sysroot.
   const deployed = disk && r.ostree ? { from: SYSROOT } : {};
@@ -214,7 +223,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
   }
   if (disk && r.hooks.image.length) add('image-hooks', { scripts: hooks.image, env });
   // Without it the disk image is the one output, published with its block map (with a commit, there are two).
-  if (r.outputs.some((f) => f !== 'raw' && f !== 'ostree-repo') || r.compress !== 'none' || (disk && r.ostree)) {
+  if (r.outputs.some((f) => f !== 'raw' && f !== 'ostree-repo' && f !== 'ostree-container') || r.compress !== 'none' || (disk && r.ostree)) {
     add('outputs', {
       name: r.name,
       arch: r.arch,

@@ -61,7 +61,7 @@ export async function publishCommit(exec: Exec, o: { tar: string; repo: string; 
 }
 
 /** A new summary, signed with the key that signed the commit: a device that verifies summaries reads refs only from a signed one. */
-async function updateSummary(exec: Exec, repo: string, keyFile: string | undefined): Promise<void> {
+export async function updateSummary(exec: Exec, repo: string, keyFile: string | undefined): Promise<void> {
   const key = keyFile === undefined ? undefined : openSigningKey(keyFile);
   if (key && 'problem' in key) throw new BuildError(`ostree.sign.key ${keyFile ?? ''} ${key.problem}`, 'publish');
   try {

@@ -42,6 +42,8 @@ export const OUTPUTS = {
   'installer-iso': { disk: true },
   /** The tree as an OSTree commit (with `ostree`): an archive repository holding it, as a tar. */
   'ostree-repo': { disk: false },
+  /** The commit as an OCI image that serves its repository over HTTP (with `ostree`). */
+  'ostree-container': { disk: false },
 } as const;
 export type OutputName = keyof typeof OUTPUTS;
 /** Outputs that are disk images; a recipe with none of them (only tar/oci/iso) makes no disk. */
@@ -64,7 +66,7 @@ export const ALLOWED = {
   variant: { values: ['minbase', 'essential', 'important', 'standard', 'required', 'buildd'] },
   arch: { values: ARCH_NAMES },
   bootloader: { values: keys(BOOTLOADERS) },
-  output: { values: keys(OUTPUTS), later: ['ostree-container'] },
+  output: { values: keys(OUTPUTS) },
   compress: { values: ['none', 'zstd', 'xz', 'gzip'] },
   table: { values: ['gpt', 'mbr'] },
   fs: {

@@ -58,7 +58,7 @@ const CASES: [string, string, string][] = [
   ['a line break in a name', 'name: x\nusers: [{name: "a\\nb"}]\n', 'r.yaml:2:16 "a\\nb" contains U+000A (a line break), a control character: outside content and descriptions, values are one line of printable text; remove it'],
   ['a NUL escape', 'name: "a\\0b"\n', 'r.yaml:1:7 "a\\u0000b" contains U+0000 (NUL), a control character: outside content and descriptions, values are one line of printable text; remove it'],
   ['a name that makes a bad hostname', 'name: web-\n', 'r.yaml:1:7 name: gives the image the hostname "web-", which is not valid (letters, digits and "-", not first or last, at most 63 per dot-separated label); set hostname: or change the name'],
-  ['a value not yet supported', 'name: x\noutputs: [ostree-container]\n', 'r.yaml:2:11 outputs[0]: "ostree-container" is not yet supported (supported: raw, qcow2, vmdk, vhdx, vdi, tar, oci, iso, installer-iso, ostree-repo)'],
+  ['a container of a commit without ostree', 'name: x\noutputs: [ostree-container]\n', 'r.yaml:2:11 outputs[0]: serves an OSTree commit, which needs ostree: { ref: ... } (e.g. ref: debian/trixie/amd64/edge, repo: ./repo) and the ostree-repo output'],
 ];
 
 for (const [name, text, expected] of CASES) {

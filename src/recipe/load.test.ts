@@ -90,9 +90,9 @@ const CASES: [string, string, string][] = [
   ],
   ['a bad disk id', 'name: a\nbootloader: grub-bios\ndisk: { table: mbr, id: xyz, partitions: [{ name: root, size: rest, fs: ext4, mount: / }] }\n', 'r.yaml:3:25 disk.id: "xyz" is not an MBR disk id (8 hex digits, e.g. 4b494c4e)'],
   ['unknown partition table', 'name: a\ndisk: { table: apm }\n', 'r.yaml:2:16 disk.table: "apm" is not valid (supported: gpt, mbr)'],
-  ['unknown output', 'name: a\noutputs: [floppy]\n', 'r.yaml:2:11 outputs[0]: "floppy" is not valid (supported: raw, qcow2, vmdk, vhdx, vdi, tar, oci, iso, installer-iso, ostree-repo)'],
+  ['unknown output', 'name: a\noutputs: [floppy]\n', 'r.yaml:2:11 outputs[0]: "floppy" is not valid (supported: raw, qcow2, vmdk, vhdx, vdi, tar, oci, iso, installer-iso, ostree-repo, ostree-container)'],
   ['output twice', 'name: a\noutputs: [raw, qcow2, raw]\n', 'r.yaml:2:23 outputs[2]: "raw" is listed twice'],
-  ['no outputs', 'name: a\noutputs: []\n', 'r.yaml:2:10 outputs: is empty; give at least one (raw, qcow2, vmdk, vhdx, vdi, tar, oci, iso, installer-iso, ostree-repo)'],
+  ['no outputs', 'name: a\noutputs: []\n', 'r.yaml:2:10 outputs: is empty; give at least one (raw, qcow2, vmdk, vhdx, vdi, tar, oci, iso, installer-iso, ostree-repo, ostree-container)'],
   ['unknown compression', 'name: a\ncompress: bzip2\n', 'r.yaml:2:11 compress: "bzip2" is not valid (supported: none, zstd, xz, gzip)'],
   [
     'image hooks without a disk',

@@ -23,7 +23,7 @@ const OK = 'name: a\noutputs: [ostree-repo]\n';
 
 const CASES: [string, string, string][] = [
   ['the output without ostree', 'name: a\noutputs: [ostree-repo]\n', 'r.yaml:2:11 outputs[0]: commits the image to OSTree, which needs ostree: { ref: ... } (e.g. ref: debian/trixie/amd64/edge, repo: ./repo)'],
-  ['ostree without its output', 'name: a\nostree: { ref: os/edge }\nbootloader: grub-efi\noutputs: [raw, tar]\n', 'r.yaml:2:9 ostree: makes a commit only with the ostree-repo output; add ostree-repo to outputs\nr.yaml:4:16 outputs[1]: "tar" cannot go with ostree yet: an OSTree recipe makes its commit (ostree-repo) and, if asked, a disk with the commit deployed (raw, qcow2, vmdk, vhdx, vdi)'],
+  ['ostree without its output', 'name: a\nostree: { ref: os/edge }\nbootloader: grub-efi\noutputs: [raw, tar]\n', 'r.yaml:2:9 ostree: makes a commit only with the ostree-repo output; add ostree-repo to outputs\nr.yaml:4:16 outputs[1]: "tar" cannot go with ostree yet: an OSTree recipe makes its commit (ostree-repo), if asked a container serving it (ostree-container) and a disk with the commit deployed (raw, qcow2, vmdk, vhdx, vdi)'],
   ['a deployed disk booted by systemd-boot', 'name: a\nostree: { ref: os/edge }\noutputs: [ostree-repo, qcow2]\n', 'r.yaml:1:1 bootloader: "systemd-boot" cannot boot an OSTree deployment: kiln boots deployments with GRUB from ext4, where OSTree keeps kernels and boot entries; use bootloader: grub-efi'],
   [
     'a deployed disk with a FAT /boot and a /home partition',

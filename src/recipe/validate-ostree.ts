@@ -17,13 +17,15 @@ type Fail = (path: KeyPath, message: string) => void;
 export function validateOstree(recipe: Recipe, origin: Origin, service: boolean, fail: Fail): void {
   const at = recipe.outputs.indexOf('ostree-repo');
   const ostree = recipe.ostree;
+  const container = recipe.outputs.indexOf('ostree-container');
   if (!ostree) {
     if (at >= 0) fail(['outputs', at], 'commits the image to OSTree, which needs ostree: { ref: ... } (e.g. ref: debian/trixie/amd64/edge, repo: ./repo)');
+    if (container >= 0) fail(['outputs', container], 'serves an OSTree commit, which needs ostree: { ref: ... } (e.g. ref: debian/trixie/amd64/edge, repo: ./repo) and the ostree-repo output');
     return;
   }
   if (at < 0) fail(['ostree'], 'makes a commit only with the ostree-repo output; add ostree-repo to outputs');
   recipe.outputs.forEach((o, i) => {
-    if (o !== 'ostree-repo' && !DEPLOYED_FORMATS.includes(o)) fail(['outputs', i], `${show(o)} cannot go with ostree yet: an OSTree recipe makes its commit (ostree-repo) and, if asked, a disk with the commit deployed (${DEPLOYED_FORMATS.join(', ')})`);
+    if (o !== 'ostree-repo' && o !== 'ostree-container' && !DEPLOYED_FORMATS.includes(o)) fail(['outputs', i], `${show(o)} cannot go with ostree yet: an OSTree recipe makes its commit (ostree-repo), if asked a container serving it (ostree-container) and a disk with the commit deployed (${DEPLOYED_FORMATS.join(', ')})`);
   });
   if (recipe.outputs.some((o) => DEPLOYED_FORMATS.includes(o))) validateDeployedDisk(recipe, fail);
   const problem = ostreeRefProblem(ostree.ref);

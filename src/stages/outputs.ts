@@ -120,9 +120,9 @@ async function containerImages(ctx: StageContext, o: z.output<typeof Options>): 
   const layer = join(ctx.scratch, 'layer.tar');
   await rootTar(ctx, layer);
   const oci = `${o.name}.oci`;
-  const digests = await writeOciLayout(join(ctx.work, oci), layer, { name: o.name, arch: o.arch, created: new Date((sourceDateEpoch(ctx) ?? 0) * 1000).toISOString().replace(/\.000Z$/, 'Z') });
+  const digests = await writeOciLayout(join(ctx.work, oci), [layer], { name: o.name, arch: o.arch, created: new Date((sourceDateEpoch(ctx) ?? 0) * 1000).toISOString().replace(/\.000Z$/, 'Z') });
   const tree = join(ctx.scratch, 'docker-archive');
-  const members = await writeDockerArchiveTree(tree, layer, o.name, digests);
+  const members = await writeDockerArchiveTree(tree, [layer], o.name, digests);
   const archive = `${o.name}.docker.tar`;
   await ctx.exec('tar', ['--create', '--file', join(ctx.work, archive), '--directory', tree, '--format=posix', '--numeric-owner', '--owner=0', '--group=0', '--mtime=@0', ...members]);
   return [

@@ -20,6 +20,7 @@ import { grubBiosInstall } from './grub-bios-install.js';
 import { kernel } from './kernel.js';
 import { outputs } from './outputs.js';
 import { ostreeCommit } from './ostree-commit.js';
+import { ostreeContainer } from './ostree-container.js';
 import { ostreeDeploy } from './ostree-deploy.js';
 import { packages } from './packages.js';
 import { rpiFirmware } from './rpi-firmware.js';
@@ -57,6 +58,7 @@ export const STAGES = [
   grubBiosInstall,
   imageHooks,
   ostreeCommit,
+  ostreeContainer,
   ostreeDeploy,
   outputs,
 ] as const;

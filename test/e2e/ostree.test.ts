@@ -80,8 +80,8 @@ void test('ostree: v1 and v2 on one ref, with parent, metadata, layout, static d
   writeFileSync(join(dir, 'keys/guarded.asc'), gpg('--passphrase', 'secret', '--armor', '--export-secret-keys', 'guarded@example.org'));
   run('gpgconf', ['--homedir', gnupg, '--kill', 'gpg-agent']);
   const recipe = readFileSync(join(dir, 'edge.yaml'), 'utf8');
-  // v2 is a commit only: v1's disk is the one this file boots.
-  const signed = (key: string) => recipe.replace('version: "1"', `version: "2"\n  sign: { key: keys/${key} }`).replace(/^outputs: .*$/m, 'outputs: [ostree-repo]');
+  // v2 is a commit only, and a container serving it: v1's disk is the one this file boots.
+  const signed = (key: string) => recipe.replace('version: "1"', `version: "2"\n  sign: { key: keys/${key} }`).replace(/^outputs: .*$/m, 'outputs: [ostree-repo, ostree-container]');
   writeFileSync(join(dir, 'edge.yaml'), signed('guarded.asc'));
   const guarded = await kiln(['build', join(dir, 'edge.yaml'), '-o', join(dir, 'v2')], { KILN_CACHE: cache });
   assert.equal(guarded.code, 2, guarded.stderr.slice(-3000));
@@ -126,6 +126,23 @@ void test('ostree: v1 and v2 on one ref, with parent, metadata, layout, static d
   assert.match(ostree(repo, 'show', `--gpg-homedir=${trusted}`, v2), /Good signature from "edge updates <edge@example\.org>"/);
   assert.match(JSON.stringify(buildRecord(join(dir, 'v2'))), /"signedBy":"[0-9A-F]{40}"/);
 
+  // The container (edge-container) serves v2 over HTTP: its own command, run from its layers, and
+  // a client that verifies signatures pulls v2's metadata and a file from it.
+  const oci = join(dir, 'v2', 'edge-repo.oci');
+  assert.match(run('skopeo', ['inspect', '--config', `oci:${oci}:latest`]), /"Entrypoint": \[\s*"\/usr\/bin\/busybox",\s*"httpd"/);
+  const served = await serveContainer(oci, join(dir, 'container'));
+  try {
+    const viaHttp = join(dir, 'client-http');
+    run('ostree', ['init', `--repo=${viaHttp}`, '--mode=archive']);
+    run('ostree', ['remote', 'add', `--repo=${viaHttp}`, '--set=gpg-verify=true', '--set=gpg-verify-summary=true', `--gpg-import=${trusted}/edge.gpg`, 'edge', `${served.url}/repo`]);
+    assert.match(run('ostree', ['remote', 'refs', `--repo=${viaHttp}`, 'edge']), new RegExp(`^edge:${REF}$`, 'm'));
+    run('ostree', ['pull', `--repo=${viaHttp}`, '--subpath=/usr/bin/hello', `edge:${REF}`]);
+    assert.equal(ostree(viaHttp, 'rev-parse', REF).trim(), v2);
+    assert.match(ostree(viaHttp, 'ls', v2, '/usr/bin/hello'), /\/usr\/bin\/hello$/m);
+  } finally {
+    served.stop();
+  }
+
   // ostree admin deploys v2 into a folder: the kernel is found, /etc is made from /usr/etc. Without
   // CAP_SYS_ADMIN, or ostree freezes the host's file system while it syncs.
   const sysroot = join(dir, 'sysroot');
@@ -146,6 +163,32 @@ void test('ostree: v1 and v2 on one ref, with parent, metadata, layout, static d
     if (existsSync(join(sysroot, 'ostree/deploy'))) run('sh', ['-c', `chattr -R -i '${sysroot}/ostree/deploy' 2>/dev/null || true`]);
   }
 });
+
+/**
+ * Runs a container of kiln's like a runtime would, without one: its layers unpacked in order into
+ * `into`, its Entrypoint in a chroot there with the Cmd replaced to listen on a free loopback port.
+ */
+async function serveContainer(oci: string, into: string): Promise<{ url: string; stop: () => void }> {
+  const blob = (digest: string) => join(oci, 'blobs', digest.replace(':', '/'));
+  const index = JSON.parse(readFileSync(join(oci, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+  const manifest = JSON.parse(readFileSync(blob(index.manifests[0]?.digest ?? ''), 'utf8')) as { config: { digest: string }; layers: { digest: string }[] };
+  const config = JSON.parse(readFileSync(blob(manifest.config.digest), 'utf8')) as { config: { Entrypoint: string[]; Cmd: string[]; ExposedPorts: Record<string, object> } };
+  assert.deepEqual(config.config.Cmd, ['-p', '8080']);
+  assert.deepEqual(Object.keys(config.config.ExposedPorts), ['8080/tcp']);
+  assert.equal(manifest.layers.length, 2, 'the server and the repository');
+  run('mkdir', ['-p', into]);
+  for (const layer of manifest.layers) run('tar', ['--extract', '--file', blob(layer.digest), '--directory', into]);
+  const port = await freePort();
+  const server = spawn('chroot', [into, ...config.config.Entrypoint, '-p', `127.0.0.1:${port}`], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    const ok = await fetch(`${url}/repo/config`).then((r) => r.ok, () => false);
+    if (ok) break;
+    assert.ok(i < 100 && server.exitCode === null, `the container's httpd did not start (exit ${server.exitCode})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { url, stop: () => server.kill() };
+}
 
 void test("ostree: v1's deployed disk boots into its deployment, pulls v2 from kiln serve-repo with ostree admin upgrade, and boots v2; v3 fails its health check and is rolled back to v2", async (t) => {
   type OstreeRecord = ReturnType<typeof buildRecord> & { ostree?: { commit: string } };
