@@ -7,7 +7,7 @@ import { UserError } from '../errors.js';
 import { searchPath } from '../recipe/layers.js';
 import { layersTable, showLayer } from './layers.js';
 
-const BUILTIN = ['base', 'cloud-init', 'container-host', 'devuser', 'emulated', 'growroot', 'health', 'kiosk', 'raspberrypi', 'serial-console', 'slim', 'ssh-server', 'systemd-networkd', 'vm'];
+const BUILTIN = ['ab', 'base', 'cloud-init', 'container-host', 'devuser', 'emulated', 'growroot', 'health', 'kiosk', 'raspberrypi', 'serial-console', 'slim', 'ssh-server', 'systemd-networkd', 'vm'];
 
 void test('kiln layers list shows every built-in layer with its description, and a project layer hiding one', () => {
   const project = mkdtempSync(join(tmpdir(), 'kiln-cli-layers-'));

@@ -131,7 +131,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
   if (r.firewall) add('firewall', firewallOptions(r));
   if (r.ansible) add('ansible', ansibleOptions(r.ansible, origin(['ansible']), folders[origin(['ansible'])] ?? '', hostname(r)));
   add('customize-hooks', { scripts: hooks.customize, env });
-  if (disk) add('fstab', { entries: fstabEntries(parts) });
+  if (disk) add('fstab', { entries: fstabEntries(parts, r.disk.layout) });
   if (r.kernel.package !== 'none') {
     add('kernel', {
       package: r.kernel.package,
@@ -164,6 +164,8 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
       title: r.name,
       cmdline,
       signed: r.secure_boot === 'debian',
+      // An A/B menu names the root per slot (root=PARTLABEL=system_<slot>).
+      ...(r.disk.layout === 'ab' && esp ? { cmdline: cmdline.filter((a) => !a.startsWith('root=')), ab: { espUuid: esp.uuid } } : {}),
     });
   }
   if (r.hooks.cleanup.length) add('cleanup-hooks', { scripts: hooks.cleanup, env });
@@ -223,7 +225,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
   }
   if (disk && r.hooks.image.length) add('image-hooks', { scripts: hooks.image, env });
   // Without it the disk image is the one output, published with its block map (with a commit, there are two).
-  if (r.outputs.some((f) => f !== 'raw' && f !== 'ostree-repo' && f !== 'ostree-container') || r.compress !== 'none' || (disk && r.ostree)) {
+  if (r.outputs.some((f) => f !== 'raw' && f !== 'ostree-repo' && f !== 'ostree-container') || r.compress !== 'none' || (disk && r.ostree) || (disk && r.disk.layout === 'ab')) {
     add('outputs', {
       name: r.name,
       arch: r.arch,
@@ -232,6 +234,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
       compress: r.compress,
       live: liveOutput(r) ? { label: liveLabel(r.name), title: r.name, cmdline: r.kernel.cmdline } : null,
       installer: r.outputs.includes('installer-iso') ? installerOptions(r) : null,
+      ...(r.disk.layout === 'ab' && rootPart ? { slot: rootPart.name } : {}),
     });
   }
 

@@ -7,6 +7,7 @@ import { archInfo } from '../arch/table.js';
 import { resolveMbrType } from '../disk/mbr.js';
 import { BOOTLOADERS, DISK_FORMATS, type BootloaderName, type Recipe } from '../recipe/index.js';
 import { isGrubPlatform, type GrubPlatform } from '../stages/grub-platforms.js';
+import { withSlots } from '../disk/slots.js';
 
 export function hasDisk(r: Recipe): boolean {
   return r.outputs.some((f) => (DISK_FORMATS as readonly string[]).includes(f));
@@ -14,10 +15,14 @@ export function hasDisk(r: Recipe): boolean {
 
 const READ_ONLY = ['squashfs', 'erofs'];
 
-/** Mounts parents first (sorted by path), then swap. squashfs has no UUID, so it goes by PARTUUID. */
-export function fstabEntries(parts: ReturnType<typeof partitions>) {
+/**
+ * Mounts parents first (sorted by path), then swap. squashfs has no UUID, so it goes by PARTUUID.
+ * On an A/B disk "/" is left out: the slot an update fills carries the same fstab into either slot,
+ * and the kernel mounts the root it was told (root=PARTLABEL=system_<slot>, rw).
+ */
+export function fstabEntries(parts: ReturnType<typeof partitions>, layout = 'plain') {
   const mounted = parts
-    .filter((p) => p.mount && p.fs)
+    .filter((p) => p.mount && p.fs && !(layout === 'ab' && p.mount === '/'))
     .sort((a, b) => (a.mount ?? '').localeCompare(b.mount ?? ''))
     .map((p) => ({
       source: p.fs === 'squashfs' ? `PARTUUID=${p.partUuid}` : `UUID=${p.uuid}`,
@@ -52,9 +57,10 @@ export function diskId(r: Recipe): string {
  */
 export function partitions(r: Recipe) {
   const mbr = r.disk.table === 'mbr';
-  const rootIndex = r.disk.partitions.findIndex((p) => p.mount === '/boot') >= 0 ? r.disk.partitions.findIndex((p) => p.mount === '/boot') : r.disk.partitions.findIndex((p) => p.mount === '/');
-  const anyBootable = r.disk.partitions.some((p) => p.bootable);
-  return r.disk.partitions.map((p, i) => {
+  const list = withSlots(r.disk.partitions, r.disk.layout);
+  const rootIndex = list.findIndex((p) => p.mount === '/boot') >= 0 ? list.findIndex((p) => p.mount === '/boot') : list.findIndex((p) => p.mount === '/');
+  const anyBootable = list.some((p) => p.bootable);
+  return list.map((p, i) => {
     const typeByte = resolveMbrType(p.type);
     const typeId = mbr ? (typeByte ?? 0).toString(16).padStart(2, '0') : (resolveGptType(p.type) ?? '');
     return {

@@ -69,6 +69,8 @@ export const ALLOWED = {
   output: { values: keys(OUTPUTS) },
   compress: { values: ['none', 'zstd', 'xz', 'gzip'] },
   table: { values: ['gpt', 'mbr'] },
+  /** plain: one root file system; ab: two root slots, one running and one to update (A/B). */
+  layout: { values: ['plain', 'ab'] },
   fs: {
     values: ['ext4', 'ext2', 'vfat', 'btrfs', 'squashfs', 'erofs', 'swap'],
     refused: {

@@ -10,7 +10,7 @@ import { findLayer, LAYER_NAME, listLayers, loadLayer, RESERVED, searchPath, typ
 import { mergeLayers, type Part } from './merge.js';
 import type { Origins } from './origins.js';
 import { resolveOrder } from './resolve.js';
-import { HOOK_PHASES, RecipeSchema, type HookPhase, type LayerInput, type Recipe, type RecipeInput } from './schema.js';
+import { AB_PARTITIONS, HOOK_PHASES, RecipeSchema, type HookPhase, type LayerInput, type Recipe, type RecipeInput } from './schema.js';
 import { readSourceText } from './read-text.js';
 import { SourceFile } from './source.js';
 import { validate } from './validate.js';
@@ -81,6 +81,7 @@ export function parseRecipe(file: string, text: string, folder: string, options:
   // What the recipe itself says, before the architecture's defaults fill in the kernel.
   const given = structuredClone(input);
   archDefaults(input);
+  abDefaults(input);
   const parsed = RecipeSchema.safeParse(input);
   if (!parsed.success) {
     if (input === null || typeof input !== 'object' || Array.isArray(input)) {
@@ -118,6 +119,7 @@ function checkExtraLayers(names: readonly string[], path: readonly string[]): vo
 /** The Raspberry Pi's disk: an MBR with the FAT partition its firmware boots from, and root. */
 const RPI_DISK: Recipe['disk'] = {
   table: 'mbr',
+  layout: 'plain',
   size: 'auto',
   partitions: [
     { name: 'firmware', type: 'fat32', size: '512M', fs: 'vfat', mount: '/boot/firmware', grow: false },
@@ -137,6 +139,15 @@ function machineDefaults(recipe: Recipe, hasDisk: boolean): void {
 }
 
 /** The kernel package of the recipe's architecture, where the recipe names none. */
+/** An A/B disk without partitions gets the ESP, a 2G slot and a data partition, not one root that takes the rest. */
+function abDefaults(input: unknown): void {
+  if (!input || typeof input !== 'object' || Array.isArray(input)) return;
+  const disk = (input as Record<string, unknown>).disk;
+  if (!disk || typeof disk !== 'object' || Array.isArray(disk)) return;
+  const d = disk as Record<string, unknown>;
+  if (d.layout === 'ab' && d.partitions === undefined) d.partitions = AB_PARTITIONS.map((p) => ({ ...p }));
+}
+
 function archDefaults(input: unknown): void {
   if (!input || typeof input !== 'object' || Array.isArray(input)) return;
   const recipe = input as Record<string, unknown>;
@@ -150,13 +161,14 @@ function archDefaults(input: unknown): void {
 /**
  * The recipe's layers in the order they apply. A partition with `grow: true` brings in the
  * growroot layer, which is what grows it; `health` (in the recipe or a layer) the health layer,
- * which runs the checks.
+ * which runs the checks; `disk.layout: ab` the ab layer, which installs updates into the other slot.
  */
 function resolveLayers(source: SourceFile, recipe: RecipeInput, folder: string, set: Record<string, string>, env: Record<string, string | undefined>): LayerDef[] {
   const path = searchPath(folder, env);
   const roots = [...recipe.layers];
   if (recipe.disk.partitions.some((p) => p.grow) && !roots.includes('growroot')) roots.push('growroot');
   if (recipe.health && !roots.includes('health')) roots.push('health');
+  if (recipe.disk.layout === 'ab' && !roots.includes('ab')) roots.push('ab');
   const recipeVariables = Object.fromEntries(Object.entries(recipe.variables).map(([k, v]) => [k, String(v)]));
   const loaded = new Map<string, LayerDef>();
   const dependsOf = (name: string) => {

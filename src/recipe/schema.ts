@@ -130,8 +130,17 @@ const DEFAULT_PARTITIONS: z.output<typeof PartitionSchema>[] = [
   { name: 'root', type: 'root', size: 'rest', fs: 'ext4', mount: '/', grow: false },
 ];
 
+/** disk.layout ab without partitions: the ESP, the slot (system_a; kiln adds system_b after it) and persistent data. */
+export const AB_PARTITIONS: z.input<typeof PartitionSchema>[] = [
+  { name: 'esp', type: 'esp', size: '256M', fs: 'vfat', mount: '/boot/efi' },
+  { name: 'system', type: 'root', size: '2G', fs: 'ext4', mount: '/' },
+  { name: 'data', type: 'linux', size: '512M', fs: 'ext4', mount: '/data' },
+];
+
 export const DiskSchema = z.strictObject({
   table: oneOf('table').default('gpt'),
+  /** ab: the root partition is slot A, and kiln adds slot B (system_b) of the same size after it. */
+  layout: oneOf('layout').default('plain'),
   /** The disk GUID (GPT) or 8-hex-digit disk signature (MBR); derived from the recipe when absent. */
   id: str.optional(),
   size: str.default('auto'),
@@ -243,7 +252,7 @@ export const RecipeSchema = z.strictObject({
       uki: z.boolean().default(false),
     })
     .default({ package: 'linux-image-amd64', cmdline: [], initramfs_modules: [], uki: false }),
-  disk: DiskSchema.default({ table: 'gpt', size: 'auto', partitions: DEFAULT_PARTITIONS }),
+  disk: DiskSchema.default({ table: 'gpt', layout: 'plain', size: 'auto', partitions: DEFAULT_PARTITIONS }),
   bootloader: oneOf('bootloader').default('systemd-boot'),
   /** Secure Boot: Debian's signed chain (shim, signed GRUB, signed kernel), or the recipe's own key pair. */
   secure_boot: SecureBootSchema.optional(),

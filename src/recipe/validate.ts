@@ -17,7 +17,9 @@ import { show, type Issue, type KeyPath } from './source.js';
 import { validateInstaller, validateLiveIso, validateRelease, validateSecureBoot, validateUki } from './validate-boot.js';
 import { validateSystem } from './validate-system.js';
 import { validateAnsible } from './validate-ansible.js';
+import { validateAb } from './validate-ab.js';
 import { validateHealth } from './validate-health.js';
+import { withSlots } from '../disk/slots.js';
 import { validateOstree } from './validate-ostree.js';
 
 const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
@@ -92,8 +94,14 @@ export function validate(recipe: Recipe, originOf: (path: KeyPath) => Origin, se
     return found && 'path' in found ? [found.path] : [];
   });
   if (recipe.secure_boot !== undefined) validateSecureBoot(recipe, originOf(['secure_boot']), imageSources, fail);
-  if (disk) validateDisk(recipe, fail);
-  else if (recipe.hooks.image.length) fail(['hooks', 'image'], `image hooks work on the disk image, and outputs ${recipe.outputs.join(', ')} make none (add raw or qcow2, or use a cleanup hook)`);
+  if (disk) {
+    validateDisk(recipe, fail);
+    validateAb(recipe, fail);
+  } else {
+    const none = `outputs ${recipe.outputs.join(', ')} make none`;
+    if (recipe.hooks.image.length) fail(['hooks', 'image'], `image hooks work on the disk image, and ${none} (add raw or qcow2, or use a cleanup hook)`);
+    if (recipe.disk.layout === 'ab') fail(['disk', 'layout'], `lays out a disk, and ${none} (add raw or qcow2)`);
+  }
   return issues;
 }
 
@@ -221,14 +229,19 @@ function validateDisk(recipe: Recipe, fail: Fail): void {
   }
 
   if (!sizesOk || diskSize === undefined) return;
+  // An A/B disk holds slot B after the root: sized with it, reported at the root's entry.
+  const ab = disk.layout === 'ab' && root !== undefined;
+  const slotSize = ab ? parseSize(disk.partitions[root]?.size ?? '') : undefined;
+  if (ab && (slotSize === 'rest' || (slotSize !== undefined && 'percent' in slotSize))) return;
   try {
     resolveLayout({
       diskSize,
-      partitions: disk.partitions.map((p) => ({ name: p.name, size: parseSize(p.size) ?? 'rest', minBytes: MiB, ...startOf(p.start) })),
+      partitions: withSlots(disk.partitions, disk.layout).map((p) => ({ name: p.name, size: parseSize(p.size) ?? 'rest', minBytes: MiB, ...startOf(p.start) })),
     });
   } catch (err) {
     if (!(err instanceof LayoutError)) throw err;
-    const path: KeyPath = err.partition === undefined ? ['disk', 'size'] : ['disk', 'partitions', err.partition, err.key ?? 'size'];
+    const index = ab && err.partition !== undefined && err.partition > root ? err.partition - 1 : err.partition;
+    const path: KeyPath = index === undefined ? ['disk', 'size'] : ['disk', 'partitions', index, err.key ?? 'size'];
     fail(path, err.message);
   }
 }

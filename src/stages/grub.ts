@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { BuildError } from '../errors.js';
+import { AB_PREFIX, abMenu, grubEnvBlock } from '../outputs/ab-menu.js';
 import { grubMenu } from '../outputs/grub-menu.js';
 import { defineStage } from './define.js';
 import { GRUB_PLATFORMS } from './grub-platforms.js';
@@ -38,6 +39,11 @@ export const grub = defineStage({
      * a core image made here (which no firmware would trust).
      */
     signed: z.boolean(),
+    /**
+     * disk.layout ab: GRUB lives on the ESP (its modules, an A/B grub.cfg and grubenv in /EFI/kiln,
+     * found by the ESP's UUID), shared by both slots; each slot's /boot has vmlinuz and initrd.img links.
+     */
+    ab: z.strictObject({ espUuid: z.string() }).nullable().default(null),
   }),
   async run(ctx, o) {
     const { kernel } = ctx.facts;
@@ -46,9 +52,23 @@ export const grub = defineStage({
     await mkdir(grubDir, { recursive: true });
     // GRUB's own serial terminal is the PC's COM1: on ARM the firmware's console already is serial.
     const serial = o.cmdline.some((a) => a.startsWith('console=ttyS')) && o.platforms.some((p) => p === 'i386-pc' || p === 'x86_64-efi' || p === 'i386-efi');
-    await writeFile(join(grubDir, 'grub.cfg'), grubCfg(o, kernel, serial));
-    // Run from the core image before grub.cfg: find the file system with /boot and set the prefix there.
-    await writeFile(join(grubDir, 'early.cfg'), `search --no-floppy --fs-uuid --set=root ${o.bootUuid}\nset prefix=($root)${o.bootPath}/grub\n`);
+    const esp = o.esp ?? '/boot/efi';
+    // Where grub.cfg and the modules are: /boot/grub, or the ESP's /EFI/kiln on an A/B disk.
+    const prefix = o.ab ? AB_PREFIX : `${o.bootPath}/grub`;
+    const prefixDir = o.ab ? join(ctx.root, esp, AB_PREFIX) : grubDir;
+    await mkdir(prefixDir, { recursive: true });
+    if (o.ab) {
+      await writeFile(join(prefixDir, 'grub.cfg'), abMenu({ title: o.title, serial, cmdline: o.cmdline }));
+      await writeFile(join(prefixDir, 'grubenv'), grubEnvBlock({ kiln_slot: 'a' }));
+      // The menu boots whichever kernel the slot has: an update may bring another version.
+      await symlink(`vmlinuz-${kernel.version}`, join(ctx.root, 'boot/vmlinuz'));
+      await symlink(`initrd.img-${kernel.version}`, join(ctx.root, 'boot/initrd.img'));
+    } else {
+      await writeFile(join(grubDir, 'grub.cfg'), grubCfg(o, kernel, serial));
+    }
+    // Run from the core image before grub.cfg: find the file system with the prefix and set it.
+    const prefixUuid = o.ab ? o.ab.espUuid : o.bootUuid;
+    await writeFile(join(grubDir, 'early.cfg'), `search --no-floppy --fs-uuid --set=root ${prefixUuid}\nset prefix=($root)${prefix}\n`);
     for (const platform of o.platforms) {
       if (o.signed && platform === 'x86_64-efi') {
         await signedChain(ctx.root, o.esp ?? '/boot/efi', o.bootUuid, o.bootPath);
@@ -57,13 +77,14 @@ export const grub = defineStage({
       }
       const modules = join(ctx.root, 'usr/lib/grub', platform);
       if (!existsSync(modules)) throw new BuildError(`GRUB for ${platform} is not in the image (the ${PACKAGE[platform] ?? 'grub'} package provides it)`);
-      await ctx.exec('cp', ['-a', `${modules}/.`, join(grubDir, platform)]);
-      const output = platform === 'i386-pc' ? '/boot/grub/i386-pc/core.img' : `${o.esp ?? '/boot/efi'}/EFI/BOOT/BOOT${o.efiArch.toUpperCase()}.EFI`;
-      if (platform !== 'i386-pc') await mkdir(join(ctx.root, o.esp ?? '/boot/efi', 'EFI/BOOT'), { recursive: true });
-      await ctx.chroot('grub-mkimage', ['-O', platform, '-d', `/usr/lib/grub/${platform}`, '-c', '/boot/grub/early.cfg', '-p', `${o.bootPath}/grub`, '-o', output, ...modulesOf(platform)]);
+      // FAT keeps no owners or modes: copied plainly onto the ESP.
+      await ctx.exec('cp', [o.ab ? '-r' : '-a', `${modules}/.`, join(prefixDir, platform)]);
+      const output = platform === 'i386-pc' ? '/boot/grub/i386-pc/core.img' : `${esp}/EFI/BOOT/BOOT${o.efiArch.toUpperCase()}.EFI`;
+      if (platform !== 'i386-pc') await mkdir(join(ctx.root, esp, 'EFI/BOOT'), { recursive: true });
+      await ctx.chroot('grub-mkimage', ['-O', platform, '-d', `/usr/lib/grub/${platform}`, '-c', '/boot/grub/early.cfg', '-p', prefix, '-o', output, ...modulesOf(platform)]);
       ctx.log(`${platform}: ${output}`);
     }
-    ctx.log(`grub.cfg: linux ${o.bootPath}/vmlinuz-${kernel.version} ${o.cmdline.join(' ')}`);
+    ctx.log(o.ab ? `grub.cfg (A/B, on the ESP's ${AB_PREFIX}): linux /boot/vmlinuz root=PARTLABEL=system_<slot> kiln.slot=<slot> ${o.cmdline.join(' ')}` : `grub.cfg: linux ${o.bootPath}/vmlinuz-${kernel.version} ${o.cmdline.join(' ')}`);
   },
 });
 

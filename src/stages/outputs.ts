@@ -6,7 +6,7 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { digestFile } from '../host/sparse-hash.js';
+import { digestFile, sha256File } from '../host/sparse-hash.js';
 import { DISK_FORMATS } from '../recipe/schema.js';
 import { bmapXml } from '../outputs/bmap.js';
 import { writeDockerArchiveTree, writeOciLayout } from '../outputs/oci.js';
@@ -43,6 +43,8 @@ const Options = z.strictObject({
       script: z.string(),
     })
     .nullable(),
+  /** disk.layout ab: the partition whose file system is the update image (NAME.slot.img) for either slot. */
+  slot: z.string().nullable().default(null),
 });
 
 export const outputs = defineStage({
@@ -57,6 +59,8 @@ export const outputs = defineStage({
     const made = new Map<string, OutputFile[]>();
     // One pass over the image gives the block map and the installer's checksums.
     const digest = raw && (o.formats.includes('raw') || o.installer) ? await digestFile(raw) : undefined;
+    // First, while the raw image is whole: the slot image is cut out of it.
+    const slot = raw && o.slot !== null ? await slotImage(ctx, raw, o.name, o.slot) : [];
     // The raw image last: the conversions read it before it may be compressed.
     for (const format of [...o.formats.filter((f) => f !== 'raw'), ...o.formats.filter((f) => f === 'raw')]) {
       if (format === 'raw' && raw && o.image && digest) {
@@ -85,7 +89,7 @@ export const outputs = defineStage({
     // A raw image nobody asked for (only the source of conversions) is not an output.
     if (raw && !o.formats.includes('raw')) await rm(raw);
     // After any an earlier stage made (ostree-commit's repository).
-    const outputs = [...(ctx.facts.outputs ?? []), ...o.formats.flatMap((f) => made.get(f) ?? [])];
+    const outputs = [...(ctx.facts.outputs ?? []), ...o.formats.flatMap((f) => made.get(f) ?? []), ...slot];
     for (const m of outputs) ctx.log(`${m.format}: ${m.file}`);
     return { outputs };
   },
@@ -128,5 +132,23 @@ async function containerImages(ctx: StageContext, o: z.output<typeof Options>): 
   return [
     { file: oci, format: 'oci' },
     { file: archive, format: 'docker-archive' },
+  ];
+}
+
+/**
+ * The update image of an A/B disk: the slot's file system, cut out of the disk image (sparse), and
+ * its sha256 in NAME.slot.img.sha256 (sha256sum's format), which kiln-ab checks after writing it.
+ */
+async function slotImage(ctx: StageContext, raw: string, name: string, partition: string): Promise<OutputFile[]> {
+  const part = ctx.facts.layout?.partitions.find((p) => p.name === partition);
+  if (!part) throw new Error(`outputs: the disk has no partition ${partition}`);
+  const file = `${name}.slot.img`;
+  const MiB = 2 ** 20;
+  await ctx.exec('dd', [`if=${raw}`, `of=${join(ctx.work, file)}`, `bs=${MiB}`, `skip=${part.offset / MiB}`, `count=${part.size / MiB}`, 'conv=sparse', 'status=none']);
+  await writeFile(join(ctx.work, `${file}.sha256`), `${await sha256File(join(ctx.work, file))}  ${file}\n`);
+  ctx.log(`ab-slot: ${file} (${partition}, ${part.size / MiB} MiB)`);
+  return [
+    { file, format: 'ab-slot' },
+    { file: `${file}.sha256`, format: 'sha256' },
   ];
 }
