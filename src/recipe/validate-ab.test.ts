@@ -23,6 +23,7 @@ const CASES: [string, string, string][] = [
   ['a slot with a label', `${AB}${parts('{ name: root, type: root, size: 1G, fs: ext4, mount: /, label: mine }')}`, "r.yaml:7:70 disk.partitions[1].label: is set by kiln on an A/B disk (system_a, system_b: GRUB finds each slot by it); remove label"],
   ['a /boot partition', `${AB}${parts('{ name: boot, type: linux, size: 512M, fs: ext4, mount: /boot }', '    - { name: root, type: root, size: 1G, fs: ext4, mount: / }\n')}`, "r.yaml:7:63 disk.partitions[1].mount: \"/boot\" cannot be a partition of its own on an A/B disk: each slot carries its own kernel in its /boot; remove this partition"],
   ['a partition named like slot B', `${AB}${parts('{ name: root, type: root, size: 1G, fs: ext4, mount: / }', '    - { name: system_b, type: linux, size: 1G, fs: ext4, mount: /srv }\n')}`, "r.yaml:8:15 disk.partitions[2].name: \"system_b\" is the name kiln gives a slot; name this partition otherwise"],
+  ['Secure Boot', `${AB}disk: { layout: ab }\nsecure_boot: debian\n`, "r.yaml:4:14 secure_boot: cannot go with disk.layout: ab yet: the signed boot chain reads its grub.cfg from the root file system, and an A/B disk keeps GRUB on the ESP; remove secure_boot"],
   ['no disk', `${AB}disk: { layout: ab }\noutputs: [tar]\n`, "r.yaml:3:17 disk.layout: lays out a disk, and outputs tar make none (add raw or qcow2)"],
   ['a value that is not a layout', `${AB}disk: { layout: abc }\n`, "r.yaml:3:17 disk.layout: \"abc\" is not valid (supported: plain, ab)"],
 ];

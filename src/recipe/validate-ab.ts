@@ -16,6 +16,7 @@ export function validateAb(recipe: Recipe, fail: Fail): void {
   if (recipe.bootloader !== 'grub-efi') fail(['bootloader'], `${show(recipe.bootloader)} cannot switch slots: an A/B disk boots with GRUB, which counts a new slot's boots in its environment block on the ESP; use bootloader: grub-efi`);
   if (recipe.disk.table !== 'gpt') fail(['disk', 'table'], 'an A/B disk needs table: gpt (the kernel finds a slot by its GPT partition name)');
   if (recipe.ostree) fail(['ostree'], 'cannot go with disk.layout: ab: OSTree updates a device by deployments in one root file system; choose one of them');
+  if (recipe.secure_boot !== undefined) fail(['secure_boot'], 'cannot go with disk.layout: ab yet: the signed boot chain reads its grub.cfg from the root file system, and an A/B disk keeps GRUB on the ESP; remove secure_boot');
   const root = parts.findIndex((p) => p.mount === '/');
   const rootPart = parts[root];
   if (rootPart) {

@@ -23,7 +23,7 @@ export const grub = defineStage({
   version: 3,
   kind: 'tree',
   summary:
-    "Sets GRUB up from the image's own grub-pc-bin / grub-efi-<arch>-bin: modules in /boot/grub/<platform>, a grub.cfg that finds /boot by file-system UUID, a BIOS core image (written into the disk by grub-bios-install) and/or EFI/BOOT/BOOT<ARCH>.EFI (X64, AA64, ARM, IA32) on the ESP. Made with grub-mkimage in the image root; no grub-install, no devices.",
+    "Sets GRUB up from the image's own grub-pc-bin / grub-efi-<arch>-bin: modules in /boot/grub/<platform>, a grub.cfg that finds /boot by file-system UUID, a BIOS core image (written into the disk by grub-bios-install) and/or EFI/BOOT/BOOT<ARCH>.EFI (X64, AA64, ARM, IA32) on the ESP; on an A/B disk, GRUB's modules, a grub.cfg that picks the slot from grubenv and grubenv itself in the ESP's /EFI/kiln. Made with grub-mkimage in the image root; no grub-install, no devices.",
   options: z.strictObject({
     platforms: z.array(z.enum(GRUB_PLATFORMS)),
     efiArch: z.string(),
