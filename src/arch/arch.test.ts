@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -33,7 +33,7 @@ void test('the architecture table is complete for every architecture', () => {
   assert.deepEqual(ARCH_NAMES.filter((a) => ARCHES[a].binfmt), ['arm64', 'armhf', 'i386']);
 });
 
-void test('the probe programs are ELF files of the right class and machine; the native one exits 42', () => {
+void test('the probe programs are ELF files of the right class and machine; the native one exits 42', (t) => {
   const expect = { amd64: [2, 62], arm64: [2, 183], armhf: [1, 40], i386: [1, 3] } as const;
   for (const arch of ARCH_NAMES) {
     const elf = probeElf(arch);
@@ -42,14 +42,17 @@ void test('the probe programs are ELF files of the right class and machine; the 
     assert.equal(elf.readUInt16LE(18), expect[arch][1], `${arch} machine`);
     assert.ok(elf.length < 200, `${arch} probe is ${elf.length} bytes`);
   }
-  const file = join(mkdtempSync(join(tmpdir(), 'kiln-probe-test-')), 'probe');
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-probe-test-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'probe');
   writeFileSync(file, probeElf('amd64'));
   chmodSync(file, 0o755);
   assert.equal(spawnSync(file).status, PROBE_EXIT);
 });
 
-void test('an arm64 recipe gets its kernel, console, EFI names and GRUB platform from the table', () => {
+void test('an arm64 recipe gets its kernel, console, EFI names and GRUB platform from the table', (t) => {
   const folder = mkdtempSync(join(tmpdir(), 'kiln-arch-'));
+  t.after(() => rmSync(folder, { recursive: true, force: true }));
   const plan = (text: string) => checkedManifest(parseRecipe(join(folder, 'r.yaml'), text, folder, { env: {} }));
   const options = (m: ReturnType<typeof plan>, stage: string) => m.stages.find((s) => s.stage === stage)?.options as Record<string, unknown>;
   const m = plan('name: a\narch: arm64\n');
@@ -69,8 +72,9 @@ void test('an arm64 recipe gets its kernel, console, EFI names and GRUB platform
   assert.ok(plannedPackages(amd.stages).includes('linux-image-armmp-lpae'));
 });
 
-void test('a Raspberry Pi recipe: MBR with a FAT firmware partition, non-free-firmware, raspi-firmware, root by PARTUUID, ttyS1', () => {
+void test('a Raspberry Pi recipe: MBR with a FAT firmware partition, non-free-firmware, raspi-firmware, root by PARTUUID, ttyS1', (t) => {
   const folder = mkdtempSync(join(tmpdir(), 'kiln-rpi-'));
+  t.after(() => rmSync(folder, { recursive: true, force: true }));
   const m = checkedManifest(parseRecipe(join(folder, 'r.yaml'), 'name: pi\narch: arm64\nlayers: [raspberrypi]\n', folder, { env: {} }));
   const options = (stage: string) => m.stages.find((s) => s.stage === stage)?.options as Record<string, unknown>;
   // The first package set adds non-free-firmware: the bootstrap is any arm64 recipe's.
@@ -95,8 +99,9 @@ void test('a Raspberry Pi recipe: MBR with a FAT firmware partition, non-free-fi
   assert.ok((options('services').enable as string[]).includes('kiln-growroot'));
 });
 
-void test('the default consoles apply only when nobody names a console', () => {
+void test('the default consoles apply only when nobody names a console', (t) => {
   const folder = mkdtempSync(join(tmpdir(), 'kiln-console-'));
+  t.after(() => rmSync(folder, { recursive: true, force: true }));
   const cmdline = (text: string) => {
     const m = checkedManifest(parseRecipe(join(folder, 'r.yaml'), text, folder, { env: {} }));
     return (m.stages.find((s) => s.stage === 'systemd-boot')?.options as { cmdline: string[] }).cmdline.slice(2);
@@ -106,8 +111,9 @@ void test('the default consoles apply only when nobody names a console', () => {
   assert.deepEqual(cmdline('name: a\nkernel: { cmdline: ["console=ttyS1,9600"] }\n'), ['console=ttyS1,9600']);
 });
 
-void test('armhf and i386 recipes plan with their own kernel, EFI names and GRUB', () => {
+void test('armhf and i386 recipes plan with their own kernel, EFI names and GRUB', (t) => {
   const folder = mkdtempSync(join(tmpdir(), 'kiln-arch32-'));
+  t.after(() => rmSync(folder, { recursive: true, force: true }));
   const plan = (text: string) => checkedManifest(parseRecipe(join(folder, 'r.yaml'), text, folder, { env: {} }));
   const options = (m: ReturnType<typeof plan>, stage: string) => m.stages.find((s) => s.stage === stage)?.options as Record<string, unknown>;
   const armhf = plan('name: a\narch: armhf\nbootloader: grub-efi\n');

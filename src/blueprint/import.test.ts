@@ -4,7 +4,7 @@
  * recipe loader says about the translation points at the blueprint's lines.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -24,8 +24,9 @@ void test('kiln import writes the commented recipe of a full blueprint (golden)'
   assert.deepEqual(warnings, []);
 });
 
-void test('kiln import -o writes the file; it refuses a file that is no blueprint and to overwrite the blueprint', () => {
+void test('kiln import -o writes the file; it refuses a file that is no blueprint and to overwrite the blueprint', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-import-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const out = join(dir, 'recipe.yaml');
   assert.deepEqual(importCommand(FULL, { output: out, type: 'qcow2' }), { warnings: [] });
   assert.match(readFileSync(out, 'utf8'), /^outputs:\n {2}- qcow2\n/m);
@@ -50,8 +51,9 @@ void test("the recipe loader's messages about a translated blueprint point at th
   });
 });
 
-void test('--type and --lenient are for blueprints only', () => {
+void test('--type and --lenient are for blueprints only', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-import-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'r.yaml'), 'name: r\n');
   assert.throws(() => loadAnyRecipe(join(dir, 'r.yaml'), { type: 'qcow2' }), { message: '--type qcow2: image types are for blueprints (*.toml); a recipe names its formats in outputs:' });
   assert.throws(() => loadAnyRecipe(join(dir, 'r.yaml'), { lenient: true }), /--lenient is for blueprints/);

@@ -5,14 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 const folder = mkdtempSync(join(tmpdir(), 'kiln-cli-hostile-'));
+after(() => rmSync(folder, { recursive: true, force: true }));
 
 function plan(file: string): { status: number | null; stderr: string } {
   const result = spawnSync(process.execPath, [MAIN, 'plan', file], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -9,8 +9,9 @@ import { layersTable, showLayer } from './layers.js';
 
 const BUILTIN = ['ab', 'base', 'cloud-init', 'container-host', 'devuser', 'emulated', 'growroot', 'health', 'kiosk', 'raspberrypi', 'serial-console', 'slim', 'ssh-server', 'systemd-networkd', 'vm'];
 
-void test('kiln layers list shows every built-in layer with its description, and a project layer hiding one', () => {
+void test('kiln layers list shows every built-in layer with its description, and a project layer hiding one', (t) => {
   const project = mkdtempSync(join(tmpdir(), 'kiln-cli-layers-'));
+  t.after(() => rmSync(project, { recursive: true, force: true }));
   mkdirSync(join(project, 'layers/base'), { recursive: true });
   writeFileSync(join(project, 'layers/base/layer.yaml'), 'description: our own base\n');
   const lines = layersTable(searchPath(project, {})).trimEnd().split('\n');

@@ -1,14 +1,15 @@
 /** kiln serve-repo's server: an archive repository's files over HTTP with their bytes logged, nothing else. */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { UserError } from '../errors.js';
 import { startRepoServer } from './serve-repo.js';
 
 function repo(): string {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-serve-repo-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'config'), '[core]\nrepo_version=1\nmode=archive-z2\n');
   mkdirSync(join(dir, 'objects/ab'), { recursive: true });
   writeFileSync(join(dir, 'objects/ab/cdef.filez'), 'x'.repeat(1000));
@@ -41,8 +42,9 @@ void test('serve-repo: the repository under /repo, each request logged with its 
   }
 });
 
-void test('serve-repo: a folder that is not an archive repository, or a bad path, is refused with the fix', async () => {
+void test('serve-repo: a folder that is not an archive repository, or a bad path, is refused with the fix', async (t) => {
   const empty = mkdtempSync(join(tmpdir(), 'kiln-serve-repo-'));
+  t.after(() => rmSync(empty, { recursive: true, force: true }));
   const bare = repo();
   writeFileSync(join(bare, 'config'), '[core]\nmode=bare\n');
   for (const [dir, path, message] of [

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { UserError } from '../errors.js';
 import { readBuildRecord } from './build-record.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-record-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const CORE = {
   name: 'demo',
   kiln: '0.1.0',

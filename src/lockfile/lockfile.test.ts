@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -25,8 +25,10 @@ void test('a .deb file name gives name, version (epoch colon restored) and arch'
   assert.equal(debOfFileName('partial.deb'), undefined);
 });
 
-void test('the lock is written sorted and read back', () => {
-  const file = join(mkdtempSync(join(tmpdir(), 'kiln-lock-')), 'kiln.lock');
+void test('the lock is written sorted and read back', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-lock-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'kiln.lock');
   writeFileSync(file, lockText(LOCK));
   const back = readLock(file);
   assert.deepEqual(back.packages.map((p) => p.name), ['systemd', 'zstd']);
@@ -34,8 +36,9 @@ void test('the lock is written sorted and read back', () => {
   assert.deepEqual({ ...back, packages: [] }, { ...LOCK, packages: [] });
 });
 
-void test('a file that is not a lock is exit 2 with what is wrong', () => {
+void test('a file that is not a lock is exit 2 with what is wrong', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-lock-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'bad.lock'), '{ "kilnLock": 1, "arch": "amd64" }');
   assert.throws(() => readLock(join(dir, 'bad.lock')), (e) => e instanceof UserError && /--lock .*bad\.lock: distro: .*; give the kiln\.lock a build wrote/.test(e.message));
   writeFileSync(join(dir, 'text.lock'), 'hello');

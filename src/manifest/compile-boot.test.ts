@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { createPrivateKey } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { checkedManifest } from '../engine/plan.js';
 import { canonicalJson } from '../host/canonical.js';
 import { parseRecipe } from '../recipe/index.js';
@@ -15,6 +15,7 @@ import type { Manifest } from './compile.js';
 import { plannedPackages } from './package-sets.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'kiln-manifest-boot-'));
+after(() => rmSync(folder, { recursive: true, force: true }));
 mkdirSync(join(folder, 'keys'));
 const keyPem = createPrivateKey({ key: readFileSync('/usr/share/ovmf/PkKek-1-snakeoil.key'), passphrase: 'snakeoil' }).export({ type: 'pkcs8', format: 'pem' }).toString();
 writeFileSync(join(folder, 'keys/db.key'), keyPem);

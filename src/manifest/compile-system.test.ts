@@ -1,16 +1,17 @@
 /** What the system keys compile to: which stages, in which order, with which options; nothing for recipes without them. */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { checkedManifest } from '../engine/plan.js';
 import { parseRecipe } from '../recipe/index.js';
 import type { Manifest } from './compile.js';
 import { plannedPackages } from './package-sets.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'kiln-compile-system-'));
+after(() => rmSync(folder, { recursive: true, force: true }));
 mkdirSync(join(folder, 'keys'));
 copyFileSync(fileURLToPath(new URL('../../../src/recipe/testdata/repo-key.asc', import.meta.url)), join(folder, 'keys/repo.asc'));
 

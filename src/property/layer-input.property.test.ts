@@ -3,10 +3,10 @@
  * of every built-in layer and the test fixture's, used by a recipe, plan or fail with a positioned
  * UserError, never anything else, and plan deterministically.
  */
-import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { propertyParameters } from '../testing/property.js';
@@ -17,6 +17,7 @@ import { stringify } from 'yaml';
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 // A recipe folder holding copies of every layer, so a mutated copy shadows the built-in.
 const folder = mkdtempSync(join(tmpdir(), 'kiln-layer-props-'));
+after(() => rmSync(folder, { recursive: true, force: true }));
 cpSync(join(REPO, 'layers'), join(folder, 'layers'), { recursive: true });
 cpSync(join(REPO, 'test/e2e/fixtures/layered/layers'), join(folder, 'layers'), { recursive: true });
 const LAYERS = readdirSync(join(folder, 'layers')).map((name) => ({ name, text: readFileSync(join(folder, 'layers', name, 'layer.yaml'), 'utf8') }));

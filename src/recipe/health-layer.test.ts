@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,24 +16,28 @@ const GENERATOR = join(LAYER, 'etc/grub.d/08_kiln_health');
 /** Runs the generator as grub-mkconfig would, with grub-mkrelpath and grub-editenv stubbed. */
 function generate(bootVersion?: string, entries = 0) {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-health-grub-'));
-  const bin = join(dir, 'bin');
-  const boot = join(dir, 'boot');
-  mkdirSync(bin);
-  mkdirSync(join(boot, `loader.${bootVersion ?? 0}/entries`), { recursive: true });
-  for (let i = 0; i < entries; i++) writeFileSync(join(boot, `loader.${bootVersion ?? 0}/entries/ostree-${i}.conf`), '');
-  writeFileSync(join(bin, 'grub-mkrelpath'), '#!/bin/sh\necho /boot/grub/grubenv\n');
-  writeFileSync(join(bin, 'grub-editenv'), `#!/bin/sh\necho "$*" >> '${dir}/editenv'\n`);
-  for (const f of ['grub-mkrelpath', 'grub-editenv']) chmodSync(join(bin, f), 0o755);
-  const env = { PATH: `${bin}:${process.env.PATH ?? ''}`, KILN_HEALTH_BOOT: boot, ...(bootVersion === undefined ? {} : { _OSTREE_GRUB2_BOOTVERSION: bootVersion }) };
-  const run = spawnSync('sh', [GENERATOR], { encoding: 'utf8', env });
-  assert.equal(run.status, 0, run.stderr);
-  let editenv = '';
   try {
-    editenv = readFileSync(join(dir, 'editenv'), 'utf8');
-  } catch {
-    // grub-editenv was not called.
+    const bin = join(dir, 'bin');
+    const boot = join(dir, 'boot');
+    mkdirSync(bin);
+    mkdirSync(join(boot, `loader.${bootVersion ?? 0}/entries`), { recursive: true });
+    for (let i = 0; i < entries; i++) writeFileSync(join(boot, `loader.${bootVersion ?? 0}/entries/ostree-${i}.conf`), '');
+    writeFileSync(join(bin, 'grub-mkrelpath'), '#!/bin/sh\necho /boot/grub/grubenv\n');
+    writeFileSync(join(bin, 'grub-editenv'), `#!/bin/sh\necho "$*" >> '${dir}/editenv'\n`);
+    for (const f of ['grub-mkrelpath', 'grub-editenv']) chmodSync(join(bin, f), 0o755);
+    const env = { PATH: `${bin}:${process.env.PATH ?? ''}`, KILN_HEALTH_BOOT: boot, ...(bootVersion === undefined ? {} : { _OSTREE_GRUB2_BOOTVERSION: bootVersion }) };
+    const run = spawnSync('sh', [GENERATOR], { encoding: 'utf8', env });
+    assert.equal(run.status, 0, run.stderr);
+    let editenv = '';
+    try {
+      editenv = readFileSync(join(dir, 'editenv'), 'utf8');
+    } catch {
+      // grub-editenv was not called.
+    }
+    return { menu: run.stdout, editenv: editenv.replaceAll(boot, '<boot>') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  return { menu: run.stdout, editenv: editenv.replaceAll(boot, '<boot>') };
 }
 
 /**

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { UserError } from '../errors.js';
 import { parseRecipe, type LoadOptions } from './load.js';
 
 /** A project folder holding layers/<name>/... files; returns the folder. */
 function project(files: Record<string, string>): string {
   const folder = mkdtempSync(join(tmpdir(), 'kiln-layers-'));
+  after(() => rmSync(folder, { recursive: true, force: true }));
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(dirname(join(folder, path)), { recursive: true });
     writeFileSync(join(folder, path), text);

@@ -4,14 +4,15 @@
  */
 import assert from 'node:assert/strict';
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { recipeError } from '../testing/recipe-error.js';
 
 const SNAKEOIL = '/usr/share/ovmf/PkKek-1-snakeoil';
 const folder = mkdtempSync(join(tmpdir(), 'kiln-sb-'));
+after(() => rmSync(folder, { recursive: true, force: true }));
 mkdirSync(join(folder, 'keys'));
 mkdirSync(join(folder, 'overlay/etc'), { recursive: true });
 const encrypted = readFileSync(`${SNAKEOIL}.key`);

@@ -1,14 +1,15 @@
 /** Health checks in recipes and layers: refusals at file:line:col, and what a valid one plans. */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { checkedManifest } from '../engine/plan.js';
 import { recipeError } from '../testing/recipe-error.js';
 import { parseRecipe } from './load.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'kiln-health-'));
+after(() => rmSync(folder, { recursive: true, force: true }));
 mkdirSync(join(folder, 'checks/more'), { recursive: true });
 for (const name of ['ping', 'ping~', 'disk', 'more/ping']) writeFileSync(join(folder, 'checks', name), '#!/bin/sh\nexit 0\n');
 mkdirSync(join(folder, 'layers/fleet/checks'), { recursive: true });

@@ -3,16 +3,17 @@
  * apt sources, pins): every refusal with its exact message at file:line:col, and how layers merge them.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { parseRecipe } from './load.js';
 import { recipeError } from '../testing/recipe-error.js';
 
 const KEY = readFileSync(fileURLToPath(new URL('../../../src/recipe/testdata/repo-key.asc', import.meta.url)), 'utf8');
 const folder = mkdtempSync(join(tmpdir(), 'kiln-system-keys-'));
+after(() => rmSync(folder, { recursive: true, force: true }));
 mkdirSync(join(folder, 'keys'));
 writeFileSync(join(folder, 'keys/repo.asc'), KEY);
 writeFileSync(join(folder, 'keys/garbage.asc'), 'hello\n');
@@ -71,8 +72,9 @@ void test('every new key at once is a valid recipe; a string keyboard is a layou
   assert.deepEqual(r.firewall, { ports: ['8080/tcp'], services: { enable: ['http'], disable: ['ssh'] } });
 });
 
-void test('layers: groups, masks, directories, NTP servers, firewall ports and sources merge; keyboards must agree', () => {
+void test('layers: groups, masks, directories, NTP servers, firewall ports and sources merge; keyboards must agree', (t) => {
   const project = mkdtempSync(join(tmpdir(), 'kiln-system-layers-'));
+  t.after(() => rmSync(project, { recursive: true, force: true }));
   const layer = (name: string, yaml: string) => {
     mkdirSync(join(project, 'layers', name), { recursive: true });
     writeFileSync(join(project, 'layers', name, 'layer.yaml'), yaml);

@@ -31,12 +31,13 @@ void test('lists kept after an update come back, with their times, into a root w
   assert.equal(readFileSync(join(seeded, 'deb.debian.org_debian_dists_trixie_main_binary-amd64_Packages'), 'utf8'), 'Package: zstd\n');
   assert.equal(statSync(join(seeded, 'deb.debian.org_debian_dists_trixie_InRelease')).mtime.toISOString(), modified.toISOString());
 
-  assert.equal(await seedLists(cache, 'arm64', root('deb http://deb.debian.org/debian trixie main\n')), 0, 'another architecture');
+  const other = root('deb http://deb.debian.org/debian trixie main\n');
+  assert.equal(await seedLists(cache, 'arm64', other), 0, 'another architecture');
   const extra = root('deb http://deb.debian.org/debian trixie main\n');
   writeFileSync(join(extra, 'etc/apt/sources.list.d/extra.sources'), 'Types: deb\nURIs: http://127.0.0.1:8000/\n');
   assert.equal(await seedLists(cache, 'amd64', extra), 0, 'another source');
   assert.notEqual(await listsFolder(cache, 'amd64', extra), await listsFolder(cache, 'amd64', second));
-  for (const dir of [cache, first, second, extra]) rmSync(dir, { recursive: true, force: true });
+  for (const dir of [cache, first, second, other, extra]) rmSync(dir, { recursive: true, force: true });
 });
 
 void test('an updated list replaces the kept one; no temporary file is left', async () => {

@@ -2,11 +2,13 @@
  * A stage context for unit tests of one stage: commands are recorded, not run (a stage never runs
  * them itself, so the record is everything it asked for), and the files it writes land in a
  * temporary image root the test prepares. `onCall` lets a test play a command's effect on the
- * tree (groupadd adding a line to /etc/group) where the stage reads it back.
+ * tree (groupadd adding a line to /etc/group) where the stage reads it back. The temporary folder
+ * is removed after the test (or the file, when made outside a test) that made it.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { after } from 'node:test';
 import type { ExecOptions } from '../host/exec.js';
 import type { StageContext } from '../stages/define.js';
 
@@ -27,6 +29,7 @@ export interface Recorder {
 
 export function stageRecorder(onCall?: (call: Call, root: string) => void): Recorder {
   const base = mkdtempSync(join(tmpdir(), 'kiln-stage-'));
+  after(() => rmSync(base, { recursive: true, force: true }));
   const root = join(base, 'root');
   for (const dir of [root, join(base, 'work'), join(base, 'scratch')]) mkdirSync(dir);
   const calls: Call[] = [];
