@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { grubPass } from '../testing/grub-env-model.js';
 
 const LAYER = fileURLToPath(new URL('../../../layers/health/overlay', import.meta.url));
 const GENERATOR = join(LAYER, 'etc/grub.d/08_kiln_health');
@@ -40,46 +41,8 @@ function generate(bootVersion?: string, entries = 0) {
   }
 }
 
-/**
- * The GRUB commands the snippet uses (if/elif/fi on string equality, set, load_env, save_env),
- * against an environment block. Returns the variables after one boot's pass through the menu.
- */
-function boot(menu: string, block: Record<string, string>): { vars: Record<string, string>; block: Record<string, string> } {
-  const vars: Record<string, string> = {};
-  const saved = { ...block };
-  // One frame per if: whether a branch was taken already, and whether the current one runs.
-  const frames: { taken: boolean; running: boolean }[] = [];
-  const running = () => frames.every((f) => f.running);
-  const test = (cond: string) => {
-    const m = /^\[ "\$\{(\w+)\}" = "(\w*)" \]$/.exec(cond.trim()) ?? /^\[ -f (\S+) \]$/.exec(cond.trim());
-    assert.ok(m, `a condition the model does not know: ${cond}`);
-    return m[2] === undefined ? true : (vars[m[1] ?? ''] ?? '') === m[2];
-  };
-  for (const raw of menu.split('\n')) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
-    let m;
-    if ((m = /^if (.*); then$/.exec(line))) {
-      const outer = running();
-      const hit = outer && test(m[1] ?? '');
-      frames.push({ taken: hit, running: hit });
-    } else if ((m = /^elif (.*); then$/.exec(line))) {
-      const frame = frames.at(-1);
-      assert.ok(frame);
-      const outer = frames.slice(0, -1).every((f) => f.running);
-      const hit = outer && !frame.taken && test(m[1] ?? '');
-      frame.running = hit;
-      frame.taken ||= hit;
-    } else if (line === 'fi') frames.pop();
-    else if (!running()) continue;
-    else if ((m = /^set (\w+)=(\S*)$/.exec(line))) vars[m[1] ?? ''] = m[2] ?? '';
-    else if ((m = /^load_env -f \S+ (.*)$/.exec(line))) for (const name of (m[1] ?? '').split(' ')) vars[name] = saved[name] ?? '';
-    else if ((m = /^save_env -f \S+ (.*)$/.exec(line))) for (const name of (m[1] ?? '').split(' ')) saved[name] = vars[name] ?? '';
-    else assert.fail(`a command the model does not know: ${line}`);
-  }
-  assert.equal(frames.length, 0, 'every if has its fi');
-  return { vars, block: saved };
-}
+/** One boot's pass through the menu (the model in src/testing/grub-env-model.ts). */
+const boot = grubPass;
 
 void test('08_kiln_health: a trial of three boots counts down in grubenv, then GRUB boots entry 1', () => {
   const { menu } = generate();
