@@ -1,10 +1,11 @@
 /**
  * The installer ISO (examples/appliance.yaml): boots from a CD under UEFI, installs the image onto
  * the only disk unattended, checks it, grows the root and powers off; the disk then boots on its
- * own. A disk smaller than the image is refused with nothing written.
+ * own. A disk smaller than the image is refused by the ISO's installer with nothing written.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Console, withConsole } from './console.js';
@@ -43,9 +44,10 @@ void test('installer ISO: installs unattended under UEFI, checks and grows; the 
     () => Console.start(iso, undefined, [blankDisk(disk, 3 * 1024 * MiB)]),
     async (vm) => {
       try {
-        await vm.waitFor(/kiln-installer: writing appliance\.raw onto \/dev\/vda/, 900);
-        await vm.waitFor(/kiln-installer: checking 100% /, 900);
-        await vm.waitFor(/kiln-installer: installed appliance onto \/dev\/vda in \d+ s/, 600);
+        // A console silent for 5 minutes is a frozen guest (an emulation flake): started once more.
+        await vm.waitFor(/kiln-installer: writing appliance\.raw onto \/dev\/vda/, 900, 300);
+        await vm.waitFor(/kiln-installer: checking 100% /, 900, 300);
+        await vm.waitFor(/kiln-installer: installed appliance onto \/dev\/vda in \d+ s/, 600, 300);
         assert.equal(await vm.exited(300), 0);
         return vm.output;
       } finally {
@@ -71,16 +73,19 @@ void test('installer ISO: installs unattended under UEFI, checks and grows; the 
   // The installed disk boots alone to the image's login.
   assert.match(await bootCheck(disk), /kiln-appliance login:/);
 
-  // A disk smaller than the image: a message on the console, nothing written, the live system stays up.
+  // A disk smaller than the image: the ISO's own installer and settings, run here against a blank
+  // 512 MiB disk file, refuse it with nothing written. (Its choosing and writing run on real disks
+  // above; a third boot of the live system only to see the refusal cost two minutes of the suite.)
   assert.ok(imageSize > 512 * MiB);
+  const payload = join(dir, 'kiln-install');
+  mkdirSync(payload);
+  writeFileSync(join(payload, 'kiln-install'), run('unsquashfs', ['-cat', squashfs, 'kiln-install/kiln-install']));
+  writeFileSync(join(payload, 'installer.conf'), conf);
   const small = join(dir, 'small.raw');
-  await withConsole(
-    () => Console.start(iso, undefined, [blankDisk(small, 512 * MiB)]),
-    async (refused) => {
-      await refused.waitFor(/kiln-installer: \/dev\/vda has 512 MiB, less than the image's \d+ MiB/, 900);
-      await refused.waitFor(/nothing was installed/, 60);
-      await refused.waitFor(/^(?!Last )\S+ login: /m, 300);
-    },
-  );
+  blankDisk(small, 512 * MiB);
+  const refused = spawnSync('bash', ['-c', `set -euo pipefail; . "$KILN_INSTALL_DIR/kiln-install"; . "$KILN_INSTALL_DIR/installer.conf"; check_target '${small}'`], { encoding: 'utf8', env: { ...process.env, KILN_INSTALL_DIR: payload } });
+  assert.equal(refused.status, 1, refused.stderr);
+  assert.match(refused.stderr, /kiln-installer: \S+small\.raw has 512 MiB, less than the image's \d+ MiB/);
+  assert.match(refused.stderr, /nothing was installed/);
   assert.equal(allocated(small), 0, 'the installer wrote to a disk it refused');
 });

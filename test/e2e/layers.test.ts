@@ -24,7 +24,7 @@ void test('layers: a layered image with hooks in every phase grows its root and 
   const image = join(out, 'layered.raw');
   const record = readJson<Record>(join(out, 'build.json'));
 
-  assert.deepEqual(record.layers.map((l) => l.name), ['base', 'probe', 'ssh-server', 'systemd-networkd', 'serial-console', 'growroot']);
+  assert.deepEqual(record.layers.map((l) => l.name), ['base', 'probe', 'ssh-server', 'systemd-networkd', 'serial-console', 'growroot', 'emulated']);
   assert.ok(record.stages.some((s) => s.name === 'cleanup-hooks'));
   const asked = (name: string) => record.packages.find((p) => p.name === name)?.layers;
   assert.deepEqual(asked('openssh-server'), ['ssh-server']);

@@ -14,7 +14,8 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Console, withConsole } from './console.js';
-import { buildRecord, kiln, MAIN, REPO, run, scratch, sharedCache } from './kiln.js';
+import { buildRecord, kiln, REPO, run, scratch, sharedCache } from './kiln.js';
+import { serveRepo } from './ostree-kit.js';
 import { freePort } from '../../src/testing/free-port.js';
 
 const REF = 'debian/trixie/amd64/edge';
@@ -204,15 +205,8 @@ void test("ostree: v1's deployed disk boots into its deployment, pulls v2 from k
     run('cp', ['--sparse=always', join(dir, 'v1', 'edge.raw'), device]);
     return Console.start(device, undefined, [], true);
   };
-  const server = spawn(process.execPath, [MAIN, 'serve-repo', join(dir, 'repo'), '--listen', `127.0.0.1:${PORT}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  server.stdout.setEncoding('utf8').on('data', (d: string) => (log += d));
-  server.stderr.setEncoding('utf8').on('data', (d: string) => (log += d));
+  const server = await serveRepo(join(dir, 'repo'), PORT);
   try {
-    for (let i = 0; !log.includes('serving '); i++) {
-      assert.ok(i < 100 && server.exitCode === null, `kiln serve-repo did not start: ${log}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
     await withConsole(startDevice, async (vm) => {
       await vm.login('root', 'root');
       process.stderr.write(`QEMU login prompt after ${vm.seconds} s\n`);
@@ -233,7 +227,7 @@ void test("ostree: v1's deployed disk boots into its deployment, pulls v2 from k
 
       // The update: v2 (one package more) pulled over HTTP, deployed beside v1, in a menu the device
       // wrote itself (OSTree's grub2 backend and grub-mkconfig), which boots it.
-      const before = log.length;
+      const before = server.log().length;
       const asked = vm.seconds;
       const upgrade = await vm.run('ostree admin upgrade', 900);
       assert.equal(upgrade.status, 0, upgrade.out);
@@ -257,7 +251,7 @@ void test("ostree: v1's deployed disk boots into its deployment, pulls v2 from k
       assert.match((await vm.run('systemctl is-system-running --wait; journalctl --no-pager -b -u kiln-health -o cat', 300)).out, /^kiln-health: healthy$/m);
       assert.deepEqual(await vm.run('grub-editenv /boot/grub/grubenv list'), { out: 'boot_success=1', status: 0 });
       // What the update cost on the wire: the server logs every response's bytes.
-      const lines = log.slice(before).split('\n');
+      const lines = server.log().slice(before).split('\n');
       const pulled = lines.map((l) => /^GET \S+ 2\d\d (\d+)$/.exec(l)).filter((m) => m !== null);
       const bytes = pulled.reduce((sum, m) => sum + Number(m[1]), 0);
       const image = Number(run('du', ['-B1', device]).split('\t')[0]);
@@ -297,6 +291,6 @@ void test("ostree: v1's deployed disk boots into its deployment, pulls v2 from k
       assert.deepEqual(await vm.run('grub-editenv /boot/grub/grubenv list'), { out: 'boot_success=1', status: 0 });
     });
   } finally {
-    server.kill('SIGTERM');
+    server.stop();
   }
 });

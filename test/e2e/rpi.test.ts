@@ -15,7 +15,7 @@ const cache = sharedCache('rpi');
 
 void test('rpi: firmware partition as Debian makes it, root by PARTUUID, boots under raspi3b', async () => {
   const out = join(scratch('rpi'), 'out');
-  const built = await kiln(['build', 'examples/rpi.yaml', '-o', out], { KILN_CACHE: cache });
+  const built = await kiln(['build', 'examples/rpi.yaml', '--layer', 'emulated', '-o', out], { KILN_CACHE: cache });
   assert.equal(built.code, 0, built.stderr.slice(-3000));
   const image = join(out, 'rpi.raw');
 
@@ -44,6 +44,8 @@ void test('rpi: firmware partition as Debian makes it, root by PARTUUID, boots u
   assert.match(cmdline, /console=tty0 console=ttyS1,115200/);
   // BOARD=3 keeps Debian's CMA; the settings are kept for kernel upgrades on the board.
   assert.match(cmdline, /cma=64M/);
+  // A layer's kernel arguments (emulated: no page zeroing under TCG) reach cmdline.txt too.
+  assert.match(cmdline, / init_on_alloc=0\b/);
   const defaults = new Ext4(image, root).cat('/etc/default/raspi-firmware');
   assert.match(defaults, new RegExp(`^ROOTPART=PARTUUID=${diskId}-02$`, 'm'));
   assert.match(defaults, /^CONSOLES="tty0 ttyS1,115200"$/m);

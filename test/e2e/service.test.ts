@@ -183,7 +183,7 @@ void test('service: an artifact folder that fills up fails the build with that r
 void test('service: a disk image built through the service boots', async () => {
   const dir = join(scratch('service-disk'), 'vm');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'recipe.yaml'), 'name: svcvm\nkernel: { initramfs_modules: [virtio_pci, virtio_blk, ext4] }\nroot_password: root\noutputs: [raw]\n');
+  writeFileSync(join(dir, 'recipe.yaml'), 'name: svcvm\nkernel: { initramfs_modules: [virtio_pci, virtio_blk, ext4] }\nlayers: [emulated]\nroot_password: root\noutputs: [raw]\n');
   const data = scratch('service-disk-data');
   const s = await serve(data, ['--workers', '1'], env);
   try {
