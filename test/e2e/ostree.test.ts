@@ -270,10 +270,10 @@ void test("ostree: v1's deployed disk boots into its deployment, pulls v2 from k
       assert.match((await vm.run('ostree admin status')).out, new RegExp(`^  debian ${v3}\\.0 \\(pending\\)\\n\\s+Version: 3\\n`, 'm'));
       const tried = vm.seconds;
       vm.send('systemctl reboot');
-      await vm.waitFor(/kiln-health: required\.d\/50-broken FAILED \(exit 1\): v3 is broken on purpose/, 900);
-      await vm.waitFor(/kiln-health: rebooting: GRUB boots the previous deployment next/, 300);
+      await vm.waitFor(/kiln-health: required\.d\/50-broken FAILED \(exit 1\): v3 is broken on purpose/, 900, 300);
+      await vm.waitFor(/kiln-health: rebooting: GRUB boots the previous deployment next/, 300, 300);
       // The kernel's banner: past v3's own login prompt, to v2's.
-      await vm.waitFor(/Linux version \d/, 300);
+      await vm.waitFor(/Linux version \d/, 300, 300);
       await vm.login('root', 'root');
       t.diagnostic(`v3 -> v2: ${(vm.seconds - tried).toFixed(0)} s from the reboot into v3 to v2's login prompt (v3's boot and checks, the reboot, v2's boot)`);
       const health = (await vm.run('systemctl is-system-running --wait; journalctl --no-pager -b -u kiln-health -o cat', 300)).out;
