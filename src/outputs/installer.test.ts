@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { digestFile } from '../host/sparse-hash.js';
-import { INSTALLER_SCRIPT, installerConfig, rangeList } from './installer.js';
+import { INSTALLER_SCRIPT, installerConfig, installerUnit, rangeList } from './installer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-installer-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -116,4 +116,14 @@ void test('installer confirm: lists the disks, takes a typed name, and nothing t
   const canceled = bash(`. "$KILN_INSTALL_DIR/installer.conf"; ask_target ''`, '\n');
   assert.equal(canceled.code, 1);
   assert.match(canceled.err, /canceled at the console/);
+});
+
+void test('installer unit: only a confirming installer takes the console as its terminal; both write to it', () => {
+  // A unit whose input is the terminal waits for any other process to let go of it first.
+  assert.match(installerUnit(false), /^StandardInput=null$/m);
+  assert.match(installerUnit(true), /^StandardInput=tty$/m);
+  for (const unit of [installerUnit(false), installerUnit(true)]) {
+    assert.match(unit, /^StandardOutput=tty\nStandardError=tty\nTTYPath=\/dev\/console$/m);
+    assert.match(unit, /^Before=systemd-user-sessions\.service$/m);
+  }
 });

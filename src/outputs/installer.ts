@@ -31,9 +31,11 @@ export interface InstallerSettings {
 
 /**
  * Started by the kernel command line (systemd.wants=), so the image's tree needs no change; ordered
- * before logins, with the console as its terminal, so the user sees progress and can answer.
+ * before logins, writing to the console, so the user sees progress. Only `confirm` reads the
+ * console: a unit whose input is the terminal becomes its controlling process and waits for any
+ * other to let go of it, a wait an unattended install has no reason to risk; output alone never waits.
  */
-export function installerUnit(): string {
+export function installerUnit(confirm: boolean): string {
   return [
     '# Written by kiln into the installer ISO (not into the installed image).',
     '[Unit]',
@@ -44,7 +46,7 @@ export function installerUnit(): string {
     '[Service]',
     'Type=oneshot',
     `ExecStart=/bin/bash /${INSTALL_DIR}/kiln-install`,
-    'StandardInput=tty',
+    `StandardInput=${confirm ? 'tty' : 'null'}`,
     'StandardOutput=tty',
     'StandardError=tty',
     'TTYPath=/dev/console',
@@ -85,7 +87,7 @@ export async function writeInstallerIso(ctx: IsoContext, file: string, live: Liv
     ranges: rangeList(raw.digest),
     [`${raw.name}.bmap`]: bmapXml(raw.digest),
     'kiln-install': INSTALLER_SCRIPT,
-    unit: installerUnit(),
+    unit: installerUnit(settings.confirm),
   };
   for (const [name, text] of Object.entries(payload)) await writeFile(join(folder, name), text);
   const pseudo = [
