@@ -59,12 +59,8 @@ void test('A/B: v1 boots from slot A, v2 is installed into B and kept after a he
   writeFileSync(join(dir, '50-broken'), '#!/bin/sh\necho "v3 is broken on purpose" >&2\nexit 1\n', { mode: 0o755 });
   const v3 = await build('v3', `${BROKEN}packages: [hello]\n`);
 
-  const device = join(dir, 'device.raw');
-  const startDevice = () => {
-    run('cp', ['--sparse=always', join(dir, 'v1', 'ab.raw'), device]);
-    // The update images reach the device as disks: /dev/vdb is v2's, /dev/vdc v3's.
-    return Console.start(device, undefined, [v2.slot, v3.slot], true);
-  };
+  // The update images reach the device as disks: /dev/vdb is v2's, /dev/vdc v3's.
+  const startDevice = Console.device(join(dir, 'v1', 'ab.raw'), join(dir, 'device.raw'), [v2.slot, v3.slot]);
   await withConsole(startDevice, async (vm) => {
     await vm.login('root', 'root');
     t.diagnostic(`v1: login prompt after ${vm.seconds} s`);

@@ -7,7 +7,7 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findOvmf, findSecureBootOvmf, isIso, qemuArgs, type FirmwareVars } from '../../src/vm/qemu.js';
-import { EMULATION_FLAKES, plain } from './kiln.js';
+import { EMULATION_FLAKES, plain, run } from './kiln.js';
 
 // eslint-disable-next-line no-control-regex
 const ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]/g;
@@ -50,6 +50,18 @@ export class Console {
     child.stdout.on('data', (chunk: string) => (this.text += chunk));
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => (this.text += chunk));
+  }
+
+  /**
+   * How a device is started for `withConsole`: its own disk `disk`, a fresh sparse copy of `image`
+   * at each start (so a restart after an emulation flake begins from the built image again), which
+   * keeps what the guest writes across reboots; `disks` are attached after it.
+   */
+  static device(image: string, disk: string, disks: string[] = []): () => Console {
+    return () => {
+      run('cp', ['--sparse=always', image, disk]);
+      return Console.start(disk, undefined, disks, true);
+    };
   }
 
   /**

@@ -55,11 +55,7 @@ void test('ostree on bookworm: the deployed disk with its /boot partition boots,
   const v2 = await build(port, '2', 'packages: [hello]\n');
   assert.equal(run('ostree', ['rev-parse', `--repo=${join(dir, 'repo')}`, `${REF}^`]).trim(), v1, "v2's parent is v1");
 
-  const device = join(dir, 'device.raw');
-  const startDevice = () => {
-    run('cp', ['--sparse=always', join(dir, 'v1', 'edge.raw'), device]);
-    return Console.start(device, undefined, [], true);
-  };
+  const startDevice = Console.device(join(dir, 'v1', 'edge.raw'), join(dir, 'device.raw'));
   const server = await serveRepo(join(dir, 'repo'), port);
   try {
     await withConsole(startDevice, async (vm) => {
