@@ -9,7 +9,7 @@
  *   node apt-lists.js CACHE ARCH ROOT COMMAND...   (as an mmdebstrap hook: keep around COMMAND)
  */
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, stat, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -68,7 +68,8 @@ export async function keepLists(cache: string, arch: string, root: string): Prom
     const now = await stat(join(lists, name));
     const old = await stat(join(kept, name)).catch(() => undefined);
     if (old && old.size === now.size && old.mtimeMs === now.mtimeMs) continue;
-    const temp = join(kept, `.${name}.${process.pid}`);
+    // Not the pid: builds run in PID namespaces of their own, where two at once can have the same.
+    const temp = join(kept, `.${name}.${randomBytes(6).toString('hex')}`);
     await copyKeepingTime(join(lists, name), temp);
     await rename(temp, join(kept, name));
   }
