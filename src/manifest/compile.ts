@@ -174,6 +174,8 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
     add('secure-boot-sign', { esp: espMount(esp), files: signedFiles(r, efiArch), key: sb.key, cert: sb.cert, ...fingerprints(loaded.folder, sb) });
   }
   add('ssh-host-keys', {});
+  // An OSTree deployment's /etc and /var are made on the device, from the commit's /usr/etc.
+  if (!r.ostree) add('update-done', {});
   if (r.ostree) {
     add('ostree-commit', {
       name: r.name,

@@ -26,6 +26,7 @@ import { packages } from './packages.js';
 import { rpiFirmware } from './rpi-firmware.js';
 import { services } from './services.js';
 import { sshHostKeys } from './ssh-host-keys.js';
+import { updateDone } from './update-done.js';
 import { system } from './system.js';
 import { systemdBoot } from './systemd-boot.js';
 import { secureBootSign } from './secure-boot-sign.js';
@@ -53,6 +54,7 @@ export const STAGES = [
   cleanupHooks,
   secureBootSign,
   sshHostKeys,
+  updateDone,
   partitionTable,
   filesystems,
   grubBiosInstall,
