@@ -125,6 +125,9 @@ void test('examples/minimal.yaml builds and boots to a login prompt', async () =
   assert.equal(fs.cat('/etc/hostname'), 'kiln-minimal\n');
   assert.match(fs.cat('/etc/fstab'), /^UUID=[0-9a-f-]{36}\t\/\text4\t/m);
   assert.match(fs.cat('/etc/shadow'), /^root:\$6\$/m);
+  // Marked up to date with /usr (the update-done stage), so the first boot does not redo it.
+  assert.match(fs.cat('/etc/.updated'), /^TIMESTAMP_NSEC=\d+$/m);
+  assert.equal(fs.cat('/var/.updated'), fs.cat('/etc/.updated'));
 
   checkSboms(out, image, fs);
 
@@ -164,5 +167,9 @@ void test('examples/server.yaml: user, groups, ssh key, services, overlay, hook,
   const plain = console.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
   assert.match(plain, /Started ssh\.service - OpenBSD Secure Shell server/);
   assert.match(plain, /ssh-keygen: generating new host keys/);
+  // /etc/.updated and /var/.updated: systemd's first-boot update units found nothing to do.
+  // (The console does show oneshot units as they finish, so the absence below means something.)
+  assert.match(plain, /Finished kmod-static-nodes\.service/);
+  assert.doesNotMatch(plain, /(Starting|Finished) (ldconfig|systemd-journal-catalog-update|systemd-update-done|systemd-hwdb-update)\.service/);
   assert.match(console, /kiln-server login:/);
 });
