@@ -278,7 +278,8 @@ async function crashAt(moment: Moment): Promise<void> {
   assert.equal(next.code, 0, next.stderr);
   const record = JSON.parse(readFileSync(join(out, 'build.json'), 'utf8')) as { stages: { name: string; cached: boolean }[] };
   for (const stage of done) assert.ok(record.stages.find((s) => s.name === stage)?.cached, `${stage} had finished before the kill, so the next build reuses it`);
-  if (moment.fresh) assert.equal(record.stages.find((s) => s.name === moment.target)?.cached, false, `the next build makes ${moment.target}, which the killed build never stored`);
+  // SIGTERM and SIGINT may let a short stage finish (and be stored) before the build stops.
+  if (moment.fresh && !done.includes(moment.target)) assert.equal(record.stages.find((s) => s.name === moment.target)?.cached, false, `the next build makes ${moment.target}, which the killed build never stored`);
   assert.deepEqual(readdirSync(join(cache, 'builds')), [], "the killed build's workspace is gone");
   assert.deepEqual(readdirSync(out).filter((n) => n.startsWith('.kiln-staging-')), [], 'no staging folder is left');
   const s = (from: number, to: number) => `${((to - from) / 1000).toFixed(1)} s`;

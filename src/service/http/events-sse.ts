@@ -61,28 +61,36 @@ export function eventRoutes(app: App, ctx: ServiceContext): void {
       try {
         await write(raw, 'retry: 2000\n\n', abort.signal);
         while (!abort.signal.aborted) {
-          // The state first: events stored before a final state was read are all in the page below.
-          const build = await findBuild(ctx, id);
-          const page = await ctx.store.events(id, after, PAGE);
-          for (const e of page) {
-            await write(raw, formatEvent(e), abort.signal);
-            after = e.seq;
-            if (e.type === 'state' && FINAL_STATES.includes(e.state)) finalSent = true;
-          }
-          if (page.length) {
-            lastWrite = Date.now();
-            continue;
-          }
-          if (FINAL_STATES.includes(build.state)) {
-            if (finalSent || settling) break;
-            settling = true;
-            await ctx.store.waitForEvents(id, SETTLE_MS, abort.signal);
-            continue;
-          }
-          await ctx.store.waitForEvents(id, Math.max(1, ctx.sseHeartbeatMs - (Date.now() - lastWrite)), abort.signal);
-          if (Date.now() - lastWrite >= ctx.sseHeartbeatMs && !abort.signal.aborted) {
-            await write(raw, ': heartbeat\n\n', abort.signal);
-            lastWrite = Date.now();
+          // Listen before reading: an event stored between the read and the wait would otherwise
+          // sit unsent until the next heartbeat (the wake-up came before anyone listened).
+          const read = new AbortController();
+          const woken = ctx.store.waitForEvents(id, Math.max(1, ctx.sseHeartbeatMs - (Date.now() - lastWrite)), AbortSignal.any([abort.signal, read.signal]));
+          try {
+            // The state first: events stored before a final state was read are all in the page below.
+            const build = await findBuild(ctx, id);
+            const page = await ctx.store.events(id, after, PAGE);
+            for (const e of page) {
+              await write(raw, formatEvent(e), abort.signal);
+              after = e.seq;
+              if (e.type === 'state' && FINAL_STATES.includes(e.state)) finalSent = true;
+            }
+            if (page.length) {
+              lastWrite = Date.now();
+              continue;
+            }
+            if (FINAL_STATES.includes(build.state)) {
+              if (finalSent || settling) break;
+              settling = true;
+              await Promise.race([woken, new Promise((resolve) => setTimeout(resolve, SETTLE_MS).unref())]);
+              continue;
+            }
+            await woken;
+            if (Date.now() - lastWrite >= ctx.sseHeartbeatMs && !abort.signal.aborted) {
+              await write(raw, ': heartbeat\n\n', abort.signal);
+              lastWrite = Date.now();
+            }
+          } finally {
+            read.abort();
           }
         }
       } catch (err) {

@@ -5,25 +5,17 @@
 import type { Build, StreamEvent } from './api.js';
 import { h, put } from './dom.js';
 import { formatSeconds } from './format.js';
-
-interface StageRow {
-  name: string;
-  summary?: string;
-  state: 'pending' | 'running' | 'done' | 'failed';
-  cached?: boolean;
-  seconds?: number;
-  /** ms epoch when a running stage started (its bar grows until it ends). */
-  startedAt?: number;
-}
+import { mergeStageRows, type StageRow } from './stage-rows.js';
 
 export class StageTimeline {
   readonly el = h('div', { class: 'timeline' });
   private stages: StageRow[] = [];
+  private attempt: number | undefined;
 
   /** The build's stage list as the server has it (on load and on state changes). */
   fromBuild(build: Build): void {
-    const known = new Map(this.stages.map((s) => [s.name, s]));
-    this.stages = build.stages.map((s) => ({ ...known.get(s.name), ...s }));
+    this.stages = mergeStageRows(this.stages, this.attempt, build);
+    this.attempt = build.attempt;
     this.draw();
   }
 
