@@ -235,6 +235,8 @@ void test("a short initramfs always holds ext4, the root's file system; Debian's
   assert.deepEqual(modules('name: a\n'), []);
   assert.deepEqual(modules('name: a\nkernel: { initramfs_modules: [virtio_blk] }\n'), ['virtio_blk', 'ext4']);
   assert.deepEqual(modules('name: a\nkernel: { initramfs_modules: [ext4, virtio_blk] }\n'), ['ext4', 'virtio_blk']);
+  // An OSTree image's dracut gets the same list (its exclusive drivers).
+  assert.deepEqual(modules('name: a\nbootloader: grub-efi\nostree: { ref: a/b }\noutputs: [ostree-repo]\nkernel: { initramfs_modules: [virtio_blk] }\n'), ['virtio_blk', 'ext4']);
 });
 
 void test('a live ISO: live-boot in the base set (one initramfs), isofs in a short list, the volume label and kernel arguments for the outputs stage', () => {

@@ -135,8 +135,9 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
   if (r.kernel.package !== 'none') {
     add('kernel', {
       package: r.kernel.package,
-      // dracut makes an OSTree image's initramfs (Debian's ostree-boot ships only a dracut module), with every driver.
-      initramfsModules: r.ostree ? [] : initramfsModules(r),
+      // dracut makes an OSTree image's initramfs (Debian's ostree-boot ships only a dracut module):
+      // with every driver, or with only the recipe's list (its `drivers`).
+      initramfsModules: initramfsModules(r),
       ...(r.ostree ? { dracutModules: ['ostree'] } : {}),
     });
   }

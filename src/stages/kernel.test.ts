@@ -52,4 +52,11 @@ void test("kernel: the recipe's initramfs settings are in the image before the i
   assert.equal(readFileSync(join(d.ctx.root, 'etc/dracut.conf.d/kiln.conf'), 'utf8'), '# Written by kiln.\nhostonly="no"\nadd_dracutmodules+=" ostree "\n');
   assert.ok(!existsSync(join(d.ctx.root, 'etc/initramfs-tools/conf.d/kiln.conf')));
   assert.deepEqual(d.calls.map((c) => [c.command, ...c.args]), [['dracut', '--quiet', '--kver', VERSION, `/boot/initrd.img-${VERSION}`]]);
+
+  // dracut with the recipe's short list: dracut's exclusive `drivers`, and no initramfs-tools settings.
+  const s = stageRecorder();
+  s.write(`boot/vmlinuz-${VERSION}`, 'kernel');
+  await kernel.run(s.ctx, kernel.options.parse({ package: 'linux-image-amd64', dracutModules: ['ostree'], initramfsModules: ['virtio_blk', 'ext4'] }));
+  assert.equal(readFileSync(join(s.ctx.root, 'etc/dracut.conf.d/kiln.conf'), 'utf8'), '# Written by kiln.\nhostonly="no"\nadd_dracutmodules+=" ostree "\ndrivers+=" virtio_blk ext4 "\n');
+  assert.ok(!existsSync(join(s.ctx.root, 'etc/initramfs-tools')));
 });
