@@ -41,15 +41,48 @@ export class Console {
   private marks = 0;
   private readonly started = Date.now();
 
+  private child: ChildProcessWithoutNullStreams;
+  private stopping = false;
+  /** QEMU has exited and is not started again. */
+  private ended = false;
+  /** Where the output of the running QEMU starts: a restart begins a new one. */
+  private since = 0;
+
+  /**
+   * `restartOnReset`: QEMU runs with -no-reboot, and a guest that resets (reboots) is started
+   * again in a new QEMU on the same disk and firmware variables, as a power cycle. A reset inside
+   * one QEMU under TCG sometimes never comes back (the console goes silent after "reboot: machine
+   * restart"), which cost a whole device session and a five-minute wait.
+   */
   private constructor(
-    private readonly child: ChildProcessWithoutNullStreams,
+    private readonly args: string[],
     private readonly tmp: string,
     readonly logFile: string,
+    private readonly restartOnReset: boolean,
   ) {
+    this.child = this.spawn();
+  }
+
+  private spawn(): ChildProcessWithoutNullStreams {
+    const child = spawn('qemu-system-x86_64', this.args, { stdio: ['pipe', 'pipe', 'pipe'] });
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => (this.text += chunk));
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => (this.text += chunk));
+    // 'close', not 'exit': by then the console's last lines (the kernel's reboot message) are read.
+    child.once('close', (code) => {
+      // With -no-reboot QEMU exits 0 on a reset and on a power-off; only a power-off says so (the
+      // kernel's own "Restarting system" may not reach the console before QEMU is gone).
+      const poweredOff = /poweroff\.target|reboot: Power down/.test(this.text.slice(this.since));
+      if (!this.restartOnReset || this.stopping || code !== 0 || poweredOff) {
+        this.ended = true;
+        return;
+      }
+      this.text += '\n[console: the guest rebooted; a new QEMU starts it, as a power cycle]\n';
+      this.since = this.text.length;
+      this.child = this.spawn();
+    });
+    return child;
   }
 
   /**
@@ -74,8 +107,7 @@ export class Console {
     const varsCopy = join(tmp, 'vars.fd');
     copyFileSync(firmware.vars, varsCopy);
     const args = qemuArgs({ image, format: 'raw', media: isIso(image) ? 'cd' : 'disk', disks, ovmf: { code: firmware.code, varsCopy }, ...(secureBoot ? { secureBoot: true } : {}), memoryMiB: 1024, interactive: false, persistent });
-    const child = spawn('qemu-system-x86_64', args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    return new Console(child, tmp, `${image}.console.log`);
+    return new Console(persistent ? [...args, '-no-reboot'] : args, tmp, `${image}.console.log`, persistent);
   }
 
   /** Seconds since QEMU started. */
@@ -108,7 +140,7 @@ export class Console {
       if (this.text.length !== length) [length, grew] = [this.text.length, Date.now()];
       const silent = silentSeconds !== undefined && Date.now() - grew > silentSeconds * 1000;
       const failed = GUEST_FAILED.exec(this.output);
-      if (failed || silent || Date.now() > until || this.child.exitCode !== null) {
+      if (failed || silent || Date.now() > until || this.ended) {
         this.save();
         const why = failed ? `the guest failed ("${failed[0]}")` : silent ? `silent for ${silentSeconds} s, waiting for ${pattern}` : `no ${pattern} after ${timeoutSeconds} s`;
         const message = `console: ${why} (log: ${this.logFile}); last output:\n${rest.slice(-2000)}`;
@@ -121,7 +153,7 @@ export class Console {
   /** Waits for QEMU to exit on its own (the guest powered off); returns its exit code. */
   async exited(timeoutSeconds: number): Promise<number> {
     const until = Date.now() + timeoutSeconds * 1000;
-    while (this.child.exitCode === null) {
+    while (!this.ended) {
       if (Date.now() > until) {
         this.save();
         throw new Error(`console: QEMU still running after ${timeoutSeconds} s (log: ${this.logFile}); last output:\n${this.output.slice(-2000)}`);
@@ -129,7 +161,7 @@ export class Console {
       await new Promise((r) => setTimeout(r, 250));
     }
     this.save();
-    return this.child.exitCode;
+    return this.child.exitCode ?? -1;
   }
 
   send(line: string): void {
@@ -174,6 +206,7 @@ export class Console {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     this.save();
     if (this.child.exitCode === null) {
       const exited = new Promise((r) => this.child.once('exit', r));
