@@ -57,8 +57,8 @@ export const kernel = defineStage({
  * same initramfs. MODULES=list with the recipe's modules: under qemu-user it is the difference
  * between about 25 s and 9 minutes. dracut: no host-only initramfs (the build host's hardware is
  * not the machine's), with the recipe's dracut modules (ostree: OSTree's prepare-root), and the
- * recipe's module list as dracut's exclusive `drivers` (an OSTree edge image with the vm layer's
- * list: a 37 MiB initramfs becomes a few MiB, made and unpacked at each boot in far less time).
+ * recipe's module list as dracut's exclusive `drivers` (the edge example with the vm layer's list:
+ * 16 MB instead of 37, made in 18 s instead of 30; most of what is left is systemd and udev).
  */
 async function writeSettings(ctx: StageContext, o: { initramfsModules: string[]; dracutModules: string[] }): Promise<void> {
   if (o.dracutModules.length) {
