@@ -181,7 +181,8 @@ export class Console {
     this.send(user);
     await this.waitFor(/Password: ?/, 60);
     this.send(password);
-    await this.waitFor(/[$#] $/m, 120);
+    // The shell's prompt ends its line, or a kernel message landed right after it (seen on a live ISO).
+    await this.waitFor(/[$#] (?:$|\[ *\d+\.\d+\] )/m, 120);
     return prompt;
   }
 
