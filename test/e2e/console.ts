@@ -142,7 +142,13 @@ export class Console {
       const failed = GUEST_FAILED.exec(this.output);
       if (failed || silent || Date.now() > until || this.ended) {
         this.save();
-        const why = failed ? `the guest failed ("${failed[0]}")` : silent ? `silent for ${silentSeconds} s, waiting for ${pattern}` : `no ${pattern} after ${timeoutSeconds} s`;
+        const why = failed
+          ? `the guest failed ("${failed[0]}")`
+          : silent
+            ? `silent for ${silentSeconds} s, waiting for ${pattern}`
+            : this.ended
+              ? `QEMU exited (code ${this.child.exitCode ?? 'by a signal'}) while waiting for ${pattern}`
+              : `no ${pattern} after ${timeoutSeconds} s`;
         const message = `console: ${why} (log: ${this.logFile}); last output:\n${rest.slice(-2000)}`;
         throw silent || EMULATION_FLAKES.some((p) => p.test(this.output)) ? new EmulationFlake(message) : new Error(message);
       }
