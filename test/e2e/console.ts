@@ -13,6 +13,8 @@ import { EMULATION_FLAKES, plain, run } from './kiln.js';
 const ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]/g;
 // The guest is gone for good: waiting for anything else only burns the test's budget.
 const GUEST_FAILED = /Kernel panic - not syncing|Oops: |emergency mode|Give root password for maintenance/;
+/** A line the kernel printed on the console: its timestamp first. */
+const KERNEL_MESSAGE = /^\[ *\d+\.\d+\] /;
 
 /** A VM run cut short by software emulation on a busy host, not by the image (EMULATION_FLAKES, a frozen guest). */
 export class EmulationFlake extends Error {}
@@ -189,6 +191,9 @@ export class Console {
     this.send(password);
     // The shell's prompt ends its line, or a kernel message landed right after it (seen on a live ISO).
     await this.waitFor(/[$#] (?:$|\[ *\d+\.\d+\] )/m, 120);
+    // Kernel messages share the console and land in the middle of command output (a clocksource
+    // warning did, on a busy host): only emergencies (a power-off, a restart) are printed from here on.
+    if (user === 'root') await this.run('dmesg -n 1');
     return prompt;
   }
 
@@ -205,7 +210,9 @@ export class Console {
     // terminal and once more by readline after the prompt.
     const lines = text.replace(ESCAPES, '').replace(/\r/g, '').split('\n');
     const echoed = lines.map((l) => l.includes(`echo "${mark}=`)).lastIndexOf(true);
-    return { out: lines.slice(echoed + 1, -1).join('\n').replace(/\n$/, ''), status };
+    // A kernel message printed before dmesg -n (or in a session that cannot set it) is no output of the command's.
+    const output = lines.slice(echoed + 1, -1).filter((l) => !KERNEL_MESSAGE.test(l));
+    return { out: output.join('\n').replace(/\n$/, ''), status };
   }
 
   save(): void {

@@ -263,7 +263,7 @@ void test("ostree: v1's deployed disk boots into its deployment, pulls v2 from k
       // the previous deployment (v2) and kiln-health there removes v3.
       run('mkdir', ['-p', join(dir, 'checks')]);
       writeFileSync(join(dir, 'checks/50-broken'), '#!/bin/sh\necho v3 is broken on purpose\nexit 1\n');
-      writeFileSync(join(dir, 'edge.yaml'), readFileSync(join(dir, 'edge.yaml'), 'utf8').replace('version: "2"', 'version: "3"').replace('health:\n', 'health:\n  required: [checks/50-broken]\n'));
+      writeFileSync(join(dir, 'edge.yaml'), readFileSync(join(dir, 'edge.yaml'), 'utf8').replace('version: "2"', 'version: "3"').replace('health:\n', 'health:\n  required: [checks/50-broken]\n').replace(/^outputs: .*$/m, 'outputs: [ostree-repo]'));
       const third = await kiln(['build', join(dir, 'edge.yaml'), '-o', join(dir, 'v3')], { KILN_CACHE: cache });
       assert.equal(third.code, 0, third.stderr.slice(-3000));
       const v3 = (buildRecord(join(dir, 'v3')) as OstreeRecord).ostree?.commit ?? '';
