@@ -27,8 +27,6 @@ function recipe(port: number, version: string): string {
     .replace(/^ {2}repo: .*$/m, '  repo: ./repo')
     .replace('10.0.2.2:8000', `10.0.2.2:${port}`)
     .replace('version: "1"', `version: "${version}"`)
-    // v1's disk is the one this file boots: v2 is a commit only, which the device pulls.
-    .replace(/^outputs: .*$/m, version === '1' ? '$&' : 'outputs: [ostree-repo]')
     // Booted under emulation: no page zeroing (the emulated layer); a VM's short initramfs (vm's list, dracut's drivers).
     .replace('layers: [systemd-networkd, health]', 'layers: [systemd-networkd, health, emulated, vm]');
   return `${example}distro:
