@@ -13,8 +13,12 @@ import { EMULATION_FLAKES, plain, run } from './kiln.js';
 const ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]/g;
 // The guest is gone for good: waiting for anything else only burns the test's budget.
 const GUEST_FAILED = /Kernel panic - not syncing|Oops: |emergency mode|Give root password for maintenance/;
-/** A line the kernel printed on the console: its timestamp first. */
-const KERNEL_MESSAGE = /^\[ *\d+\.\d+\] /;
+/** The timestamp a kernel message starts with on the console. */
+const KERNEL_TIMESTAMP = String.raw`\[ *\d+\.\d+\] `;
+/** A line the kernel printed on the console. */
+const KERNEL_MESSAGE = new RegExp(`^${KERNEL_TIMESTAMP}`);
+/** The shell's prompt ends its line, or a kernel message landed right after it (seen on a live ISO). */
+const SHELL_PROMPT = new RegExp(`[$#] (?:$|${KERNEL_TIMESTAMP})`, 'm');
 
 /** A VM run cut short by software emulation on a busy host, not by the image (EMULATION_FLAKES, a frozen guest). */
 export class EmulationFlake extends Error {}
@@ -189,8 +193,7 @@ export class Console {
     this.send(user);
     await this.waitFor(/Password: ?/, 60);
     this.send(password);
-    // The shell's prompt ends its line, or a kernel message landed right after it (seen on a live ISO).
-    await this.waitFor(/[$#] (?:$|\[ *\d+\.\d+\] )/m, 120);
+    await this.waitFor(SHELL_PROMPT, 120);
     // Kernel messages share the console and land in the middle of command output (a clocksource
     // warning did, on a busy host): only emergencies (a power-off, a restart) are printed from here on.
     if (user === 'root') await this.run('dmesg -n 1');
