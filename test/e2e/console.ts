@@ -211,7 +211,9 @@ export class Console {
     // Without any escape sequence (bash's bracketed-paste switches too), from after the echoed command.
     // The last echo: a line typed before bash printed its prompt is echoed twice, once by the
     // terminal and once more by readline after the prompt.
-    const lines = text.replace(ESCAPES, '').replace(/\r/g, '').split('\n');
+    // A line as wide as the terminal (80 columns) is wrapped by readline with " \r", which split the
+    // echoed command's mark ("K3 X") and left the command line in the output.
+    const lines = text.replace(ESCAPES, '').replace(/ \r(?!\n)/g, '').replace(/\r/g, '').split('\n');
     const echoed = lines.map((l) => l.includes(`echo "${mark}=`)).lastIndexOf(true);
     // A kernel message printed before dmesg -n (or in a session that cannot set it) is no output of the command's.
     const output = lines.slice(echoed + 1, -1).filter((l) => !KERNEL_MESSAGE.test(l));
