@@ -291,6 +291,7 @@ program
   .option('--check', 'do not attach: exit 0 when a login prompt appears, 1 on kernel panic or timeout')
   .addOption(new Option('--timeout <seconds>', 'give up after this long (with --check)').default('600').argParser((v) => positive(v, '--timeout')))
   .addOption(new Option('--memory <MiB>', 'guest memory').default('1024').argParser((v) => positive(v, '--memory')))
+  .option('--cpu <model>', "QEMU's CPU model (default: qemu64 on amd64, the fastest to emulate; max offers AVX2 and the rest)")
   .option('--log <file>', 'where --check saves the console log (default: IMAGE.boot.log)')
   .action(async (image, opts) => {
     const result = await boot({
@@ -302,6 +303,7 @@ program
       check: opts.check ?? false,
       timeoutSeconds: Number(opts.timeout),
       memoryMiB: Number(opts.memory),
+      ...(opts.cpu ? { cpu: opts.cpu } : {}),
       ...(opts.log ? { logFile: opts.log } : {}),
       signal: interruptible(),
       ...(opts.check && process.stderr.isTTY ? { onOutput: (chunk: string) => process.stderr.write(pc.dim(chunk)) } : {}),

@@ -30,7 +30,7 @@ void test('qemuArgs: TCG q35 machine, read-only firmware, throwaway snapshot of 
   const joined = args.join(' ');
   assert.ok(joined.includes('-machine q35'));
   assert.ok(joined.includes('-accel tcg'));
-  assert.ok(joined.includes('-cpu max'));
+  assert.ok(joined.includes('-cpu qemu64'));
   assert.ok(joined.includes('-m 1024'));
   assert.ok(!args.includes('-enable-kvm'));
   assert.ok(!joined.includes('kvm'));
@@ -41,6 +41,13 @@ void test('qemuArgs: TCG q35 machine, read-only firmware, throwaway snapshot of 
   assert.ok(args.includes('-no-reboot'));
   assert.ok(joined.includes('-display none -serial stdio -monitor none'));
   assert.ok(!args.includes('-nographic'));
+});
+
+void test('qemuArgs: --cpu replaces the architecture\'s CPU model and nothing else', () => {
+  const table = qemuArgs({ ...base, image: '/images/a.img', interactive: false });
+  const max = qemuArgs({ ...base, image: '/images/a.img', interactive: false, cpu: 'max' });
+  assert.deepEqual(max, table.map((a) => (a === 'qemu64' ? 'max' : a)));
+  assert.notDeepEqual(max, table);
 });
 
 void test('qemuArgs: a persistent guest writes to its image and reboots instead of ending QEMU', () => {

@@ -30,6 +30,8 @@ export interface BootOptions {
   check: boolean;
   timeoutSeconds: number;
   memoryMiB?: number;
+  /** QEMU's -cpu model instead of the architecture's (e.g. max, for software that needs AVX). */
+  cpu?: string;
   logFile?: string;
   signal?: AbortSignal;
   onOutput?: (chunk: string) => void;
@@ -54,6 +56,8 @@ export interface QemuArgsOptions {
   /** The firmware enforces Secure Boot: it needs SMM and a flash only SMM may write. */
   secureBoot?: boolean;
   memoryMiB: number;
+  /** QEMU's -cpu model instead of the architecture's. */
+  cpu?: string;
   interactive: boolean;
   /** Interactive only: QEMU itself tees the console here, since stdio belongs to the user. */
   logFile?: string;
@@ -135,7 +139,9 @@ function optValue(value: string): string {
 }
 
 export function qemuArgs(opts: QemuArgsOptions): string[] {
-  const machine = archInfo(opts.arch ?? 'amd64').qemu.args;
+  const { cpu } = opts;
+  const table = archInfo(opts.arch ?? 'amd64').qemu.args;
+  const machine = cpu === undefined ? table : table.map((a, i) => (table[i - 1] === '-cpu' ? cpu : a));
   const args = [
     // KVM hangs on the build hosts we target; TCG is slower but always works.
     // Secure Boot: OVMF's secboot build keeps its variables in SMM, or the OS could rewrite the keys.
@@ -215,6 +221,7 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
     if (ovmf) fs.copyFileSync(ovmf.vars, varsCopy);
     const iso = isIso(opts.image);
     const raspi = arch === 'arm64' && !iso && detectFormat(opts.image) === 'raw' ? await raspiFirmwareOffset(opts.image) : undefined;
+    if (raspi !== undefined && opts.cpu) throw new UserError(`--cpu ${opts.cpu}: a Raspberry Pi image boots on QEMU's raspi3b machine, whose CPU is fixed; leave --cpu out`);
     // Sparse: an 8 GiB blank disk costs only what the guest writes.
     const disks = (opts.blankDisks ?? []).map((bytes, i) => {
       if (typeof bytes === 'string') return bytes;
@@ -234,6 +241,7 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
             ...(ovmf ? { ovmf: { code: ovmf.code, varsCopy } } : {}),
             ...(opts.secureBoot ? { secureBoot: true } : {}),
             memoryMiB: opts.memoryMiB ?? 1024,
+            ...(opts.cpu ? { cpu: opts.cpu } : {}),
             interactive: !opts.check,
             logFile,
           })
