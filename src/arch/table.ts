@@ -55,7 +55,7 @@ export const ARCHES: Record<ArchName, ArchInfo> = {
     qemu: {
       binary: 'qemu-system-x86_64',
       // qemu64 (x86-64's baseline, which Debian builds for), not max: under TCG a trixie boot to
-      // login took about 12 % less CPU time (medians of 11 boots in turns, bench/boot-cpu.ts). max
+      // login took about 12 % less CPU time (medians of 14 and 15 boots in turns, bench/boot-cpu.ts). max
       // offers AVX2, 5-level paging and more, each emulated instruction by instruction.
       args: ['-machine', 'q35', '-cpu', 'qemu64'],
       firmware: [
