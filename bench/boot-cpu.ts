@@ -33,20 +33,21 @@ function boot(cpu: string): Promise<{ wall: number; cpu: number }> {
   const started = Date.now();
   const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let text = '';
+  // Read at the login prompt, before QEMU is killed: its /proc entry goes with it.
+  let measured: { wall: number; cpu: number } | undefined;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       text += chunk;
-      if (child.pid === undefined || !LOGIN.test(plain(text))) return;
-      const result = { wall: (Date.now() - started) / 1000, cpu: cpuSeconds(child.pid) };
-      child.stdout.removeAllListeners('data');
+      if (measured || child.pid === undefined || !LOGIN.test(plain(text))) return;
+      measured = { wall: (Date.now() - started) / 1000, cpu: cpuSeconds(child.pid) };
       child.kill('SIGKILL');
-      resolve(result);
     });
     child.once('close', () => {
       clearTimeout(timer);
       rmSync(tmp, { recursive: true, force: true });
-      reject(new Error(`-cpu ${cpu}: QEMU ended before a login prompt; last output:\n${plain(text).slice(-1500)}`));
+      if (measured) resolve(measured);
+      else reject(new Error(`-cpu ${cpu}: QEMU ended before a login prompt; last output:\n${plain(text).slice(-1500)}`));
     });
   });
 }

@@ -55,8 +55,9 @@ export const ARCHES: Record<ArchName, ArchInfo> = {
     qemu: {
       binary: 'qemu-system-x86_64',
       // qemu64 (x86-64's baseline, which Debian builds for), not max: under TCG a trixie boot to
-      // login took about 12 % less CPU time (medians of 14 and 15 boots in turns, bench/boot-cpu.ts). max
-      // offers AVX2, 5-level paging and more, each emulated instruction by instruction.
+      // login took about 12 % less CPU time (medians of 14 and 15 boots in turns,
+      // bench/boot-cpu.ts). max offers AVX2, 5-level paging and more, each emulated instruction
+      // by instruction.
       args: ['-machine', 'q35', '-cpu', 'qemu64'],
       firmware: [
         { code: '/usr/share/OVMF/OVMF_CODE_4M.fd', vars: '/usr/share/OVMF/OVMF_VARS_4M.fd' },
