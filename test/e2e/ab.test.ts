@@ -73,6 +73,10 @@ void test('A/B: v1 boots from slot A, v2 is installed into B and kept after a he
     assert.notEqual(wrong.status, 0);
     assert.match(wrong.out, /not switching to it/);
     assert.match((await vm.run('kiln-ab status')).out, /^trial: none$/m);
+    // An image larger than the slot is refused before anything is written.
+    const big = await vm.run(`truncate -s 1G /tmp/big.img && kiln-ab install /tmp/big.img ${v2.sha256}`);
+    assert.notEqual(big.status, 0);
+    assert.match(big.out, /the image \(1073741824 bytes\) is larger than slot b \(\d+ bytes\)/);
 
     const asked = vm.seconds;
     const install = await vm.run(`kiln-ab install /dev/vdb ${v2.sha256}`, 900);
