@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { kiln, scratch } from './kiln.js';
+import { kiln, linkedCache, scratch } from './kiln.js';
 
-const cache = scratch('fail-cache');
+const cache = linkedCache('fail');
 const env = { KILN_CACHE: cache };
 
 function recipe(name: string, text: string, files: Record<string, string> = {}): string {
@@ -81,8 +81,8 @@ void test('a missing host tool: exit 1 before starting, naming the tool and its 
 });
 
 void test('Ctrl-C during bootstrap: exit 130, no mounts, no processes, no workspace', async () => {
-  // A variant of its own: the earlier tests of this file left the default base bootstrap in the
-  // cache, and with it cached the whole build can end before the signal is sent.
+  // A variant no other test builds: this file's earlier tests (and other files, through the shared
+  // store) leave the default base bootstrap stored, and with it the build can end before the signal.
   const file = recipe('interrupt', 'name: interrupt\ndistro: { variant: important }\n');
   const out = join(scratch('interrupt-out'), 'out');
   let pid = 0;

@@ -1,7 +1,7 @@
 /** Helpers for end-to-end tests: run the real kiln command and look inside the images it makes. */
 import { spawn, spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +47,26 @@ export function scratch(name: string): string {
  */
 export function sharedCache(name: string): string {
   return process.env.KILN_E2E_CACHE || scratch(`${name}-cache`);
+}
+
+/**
+ * A cache folder of the file's own whose stage store, entry locks and package cache are the
+ * suite's shared ones (symbolic links; the store lock too, so prune and trash-emptying still wait
+ * for every build). For files that tell their own builds' processes, mounts and workspaces apart
+ * by the cache folder's path (KILN_CACHE, builds/) but build first stages other files build too.
+ * Run alone, a file gets a whole folder of its own.
+ */
+export function linkedCache(name: string): string {
+  const own = scratch(`${name}-cache`);
+  const shared = process.env.KILN_E2E_CACHE;
+  if (!shared) return own;
+  for (const folder of ['stages', 'locks', 'packages', 'apt-lists']) {
+    mkdirSync(join(shared, folder), { recursive: true });
+    symlinkSync(join(shared, folder), join(own, folder));
+  }
+  writeFileSync(join(shared, 'store.lock'), '', { flag: 'a' });
+  symlinkSync(join(shared, 'store.lock'), join(own, 'store.lock'));
+  return own;
 }
 
 /**

@@ -8,10 +8,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startPostgres } from '../../src/testing/postgres.js';
-import { kiln, scratch } from './kiln.js';
+import { kiln, linkedCache, scratch } from './kiln.js';
 import { api, isFinal, readEvents, recipeFolder, serve, startWorker, submit, waitForBuild, type Serve } from './service-kit.js';
 
-const cache = scratch('service-pg-cache');
+const cache = linkedCache('service-pg');
 const env = { KILN_CACHE: cache };
 const folder = recipeFolder(join(scratch('service-pg-recipe'), 'svc'));
 const artifacts = scratch('service-pg-artifacts');

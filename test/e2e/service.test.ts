@@ -11,10 +11,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bootCheck, kiln, run, scratch } from './kiln.js';
+import { bootCheck, kiln, linkedCache, run, scratch } from './kiln.js';
 import { api, isFinal, mountsUnder, processesUsing, readEvents, recipeFolder, serve, sha256, submit, waitForBuild, type BuildView } from './service-kit.js';
 
-const cache = scratch('service-cache');
+const cache = linkedCache('service');
 const env = { KILN_CACHE: cache };
 const folder = recipeFolder(join(scratch('service-recipe'), 'svc'));
 
