@@ -276,6 +276,16 @@ void test('an OSTree disk: the commit is deployed, and the disk is made from the
   assert.equal(options(plain, 'filesystems').from, undefined, "a plain disk's stage id is what it was");
 });
 
+void test('an OSTree commit-only build makes the same tree as one with the deployed disk: fstab and GRUB settings included', () => {
+  const recipe = 'name: e\nostree: { ref: os/edge }\nbootloader: grub-efi\noutputs: ';
+  const upTo = (m: ReturnType<typeof plan>) => m.stages.slice(0, m.stages.findIndex((s) => s.stage === 'ostree-commit')).map((s) => s.id);
+  const commitOnly = plan(`${recipe}[ostree-repo]\n`);
+  assert.deepEqual(upTo(commitOnly), upTo(plan(`${recipe}[ostree-repo, raw]\n`)));
+  assert.ok(['fstab', 'grub'].every((name) => commitOnly.stages.some((s) => s.stage === name)));
+  // A container image (no disk, no commit) has neither.
+  assert.ok(!plan('name: c\nkernel: { package: none }\nbootloader: none\noutputs: [tar]\n').stages.some((s) => s.stage === 'fstab' || s.stage === 'grub'));
+});
+
 void test("an OSTree container: made from the commit, for the recipe's release and architecture; no outputs stage without a disk", () => {
   const m = plan('name: e\narch: arm64\ndistro: { release: bookworm }\nostree: { ref: os/edge }\noutputs: [ostree-repo, ostree-container]\n');
   assert.deepEqual(m.stages.map((s) => s.stage).slice(-2), ['ostree-commit', 'ostree-container']);

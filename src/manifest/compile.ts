@@ -80,6 +80,10 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
   const parts = partitions(r);
   // A recipe with only tar/oci outputs is a container image: no disk, nothing to boot.
   const disk = hasDisk(r);
+  // An OSTree commit is the same whichever outputs a build asks for: the devices it updates boot
+  // from the recipe's disk, so its fstab and GRUB settings are in a commit-only build's too (or an
+  // update would take the devices' mounts and menu settings away).
+  const device = disk || r.ostree !== undefined;
   const rootPart = parts.find((p) => p.mount === '/');
   const esp = parts.find((p) => p.esp);
   const env = { KILN_NAME: r.name, KILN_ARCH: r.arch, KILN_RELEASE: r.distro.release, KILN_HOSTNAME: hostname(r) };
@@ -131,7 +135,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
   if (r.firewall) add('firewall', firewallOptions(r));
   if (r.ansible) add('ansible', ansibleOptions(r.ansible, origin(['ansible']), folders[origin(['ansible'])] ?? '', hostname(r)));
   add('customize-hooks', { scripts: hooks.customize, env });
-  if (disk) add('fstab', { entries: fstabEntries(parts, r.disk.layout) });
+  if (device) add('fstab', { entries: fstabEntries(parts, r.disk.layout) });
   if (r.kernel.package !== 'none') {
     add('kernel', {
       package: r.kernel.package,
@@ -153,7 +157,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
     const consoles = r.kernel.cmdline.filter((a) => a.startsWith('console=')).map((a) => a.slice('console='.length));
     add('rpi-firmware', { root: `PARTUUID=${rootPart.partUuid}`, consoles, extra: r.kernel.cmdline.filter((a) => !a.startsWith('console=')) });
   }
-  if (disk && r.bootloader.startsWith('grub-') && rootPart) {
+  if (device && r.bootloader.startsWith('grub-') && rootPart) {
     const boot = parts.find((p) => p.mount === '/boot') ?? rootPart;
     add('grub', {
       platforms: grubPlatforms(r.bootloader, r.arch),

@@ -3,9 +3,9 @@
  * examples/edge.yaml on bookworm's ref, with the /boot partition bookworm's ostree needs. v1's
  * deployed disk boots, pulls v2 from `kiln serve-repo` with `ostree admin upgrade`, boots v2 from
  * the menu the device wrote itself, and v2's health checks end its trial. v2 differs from v1 in
- * its version only, so its build starts at the commit: this file is about bookworm's ostree, GRUB
- * and systemd doing the update; ostree.test.ts runs the whole loop on trixie with a changed
- * package, the failed v3 and its rollback.
+ * its version only and is built as a commit alone (no disk), so its build starts at the commit:
+ * this file is about bookworm's ostree, GRUB and systemd doing the update; ostree.test.ts runs the
+ * whole loop on trixie with a changed package, the failed v3 and its rollback.
  */
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -43,7 +43,9 @@ health:
 }
 
 async function build(port: number, version: string): Promise<string> {
-  writeFileSync(join(dir, 'edge.yaml'), recipe(port, version));
+  // v2 is pulled by the device, not booted from a disk of its own: its build makes the commit only.
+  const text = recipe(port, version);
+  writeFileSync(join(dir, 'edge.yaml'), version === '1' ? text : text.replace(/^outputs: .*$/m, 'outputs: [ostree-repo]'));
   const built = await kiln(['build', join(dir, 'edge.yaml'), '-o', join(dir, `v${version}`)], { KILN_CACHE: cache });
   assert.equal(built.code, 0, built.stderr.slice(-3000));
   const commit = (buildRecord(join(dir, `v${version}`)) as ReturnType<typeof buildRecord> & { ostree?: { commit: string } }).ostree?.commit ?? '';
@@ -86,6 +88,8 @@ void test('ostree on bookworm: the deployed disk with its /boot partition boots,
       const booted = (await vm.run('ostree admin status')).out;
       assert.match(booted, new RegExp(`^\\* debian ${v2}\\.0\\n\\s+Version: 2\\n`), booted);
       assert.match(booted, new RegExp(`debian ${v1}\\.0 \\(rollback\\)`), 'v1 is kept to fall back to');
+      // v2 was built without a disk, and its /etc (fstab) still mounts the device's /boot.
+      assert.deepEqual(await vm.run('findmnt -n -o SOURCE,FSTYPE /boot'), { out: '/dev/vda2 ext4', status: 0 });
       // v2's checks passed, which ended its trial.
       assert.match((await vm.run('systemctl is-system-running --wait; journalctl --no-pager -b -u kiln-health -o cat', 300)).out, /^kiln-health: healthy$/m);
       assert.deepEqual(await vm.run('grub-editenv /boot/grub/grubenv list'), { out: 'boot_success=1', status: 0 });

@@ -253,6 +253,8 @@ void test("ostree: v1's deployed disk boots into its deployment, pulls v2 from k
       assert.match(booted, new RegExp(`^\\* debian ${v2}\\.0\\n\\s+Version: 2\\n`), booted);
       assert.match(booted, new RegExp(`debian ${v1}\\.0 \\(rollback\\)`), 'v1 is kept to fall back to');
       assert.equal((await vm.run('hello')).out, 'Hello, world!');
+      // v2 was built without a disk, and its /etc (fstab) still mounts the device's ESP.
+      assert.deepEqual(await vm.run('findmnt -n -o FSTYPE /boot/efi'), { out: 'vfat', status: 0 });
       assert.deepEqual(await vm.run('systemctl --failed --plain --no-legend'), { out: '', status: 0 });
       // v2's checks passed, which ended its trial.
       assert.match((await vm.run('systemctl is-system-running --wait; journalctl --no-pager -b -u kiln-health -o cat', 300)).out, /^kiln-health: healthy$/m);
