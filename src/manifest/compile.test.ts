@@ -282,6 +282,8 @@ void test('an OSTree commit-only build makes the same tree as one with the deplo
   const commitOnly = plan(`${recipe}[ostree-repo]\n`);
   assert.deepEqual(upTo(commitOnly), upTo(plan(`${recipe}[ostree-repo, raw]\n`)));
   assert.ok(['fstab', 'grub'].every((name) => commitOnly.stages.some((s) => s.stage === name)));
+  // Another bootloader cannot boot a deployment kiln makes: such a commit keeps the image's own fstab.
+  assert.ok(!plan('name: e\nostree: { ref: os/edge }\noutputs: [ostree-repo]\n').stages.some((s) => s.stage === 'fstab'));
   // A container image (no disk, no commit) has neither.
   assert.ok(!plan('name: c\nkernel: { package: none }\nbootloader: none\noutputs: [tar]\n').stages.some((s) => s.stage === 'fstab' || s.stage === 'grub'));
 });

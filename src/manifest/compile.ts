@@ -81,9 +81,9 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
   // A recipe with only tar/oci outputs is a container image: no disk, nothing to boot.
   const disk = hasDisk(r);
   // An OSTree commit is the same whichever outputs a build asks for: the devices it updates boot
-  // from the recipe's disk, so its fstab and GRUB settings are in a commit-only build's too (or an
-  // update would take the devices' mounts and menu settings away).
-  const device = disk || r.ostree !== undefined;
+  // from the recipe's disk (GRUB's, the one kiln deploys), so its fstab and GRUB settings are in a
+  // commit-only build's too (or an update would take the devices' mounts and menu settings away).
+  const device = disk || (r.ostree !== undefined && r.bootloader === 'grub-efi');
   const rootPart = parts.find((p) => p.mount === '/');
   const esp = parts.find((p) => p.esp);
   const env = { KILN_NAME: r.name, KILN_ARCH: r.arch, KILN_RELEASE: r.distro.release, KILN_HOSTNAME: hostname(r) };

@@ -35,6 +35,11 @@ const CASES: [string, string, string][] = [
     'name: a\ndistro: { release: bookworm }\nostree: { ref: os/edge }\nbootloader: grub-efi\noutputs: [ostree-repo, raw]\n',
     "r.yaml:1:1 disk: a deployed OSTree disk of bookworm needs /boot as a partition of its own: bookworm's ostree writes boot entries relative to it, and with /boot on the root GRUB would find no kernel after the first update; add a partition { name: boot, type: linux, size: 1G, fs: ext4, mount: /boot } before the root",
   ],
+  [
+    "a commit-only GRUB recipe's disk, which its fstab comes from",
+    'name: a\nostree: { ref: os/edge }\nbootloader: grub-efi\noutputs: [ostree-repo]\ndisk:\n  partitions:\n    - { name: esp, type: esp, size: rest, fs: vfat, mount: /boot/efi }\n    - { name: root, size: rest, fs: ext4, mount: / }\n',
+    'r.yaml:8:27 disk.partitions[1].size: only one partition can have size "rest" (partitions[0] and partitions[1] do)',
+  ],
   ['a ref with a space', `${OK}ostree: { ref: "os/my edge" }\n`, 'r.yaml:3:16 ostree.ref: "os/my edge" is not a valid OSTree ref: it has the component "my edge", which has a character OSTree does not allow (letters, digits, "_", "-" and "." only) (e.g. debian/trixie/amd64/edge)'],
   ['a ref that climbs', `${OK}ostree: { ref: os/../x }\n`, 'r.yaml:3:16 ostree.ref: "os/../x" is not a valid OSTree ref: it has the component "..", which does not start with a letter, digit or "_" (e.g. debian/trixie/amd64/edge)'],
   ['a ref part that starts with a dash', `${OK}ostree: { ref: os/-edge }\n`, 'r.yaml:3:16 ostree.ref: "os/-edge" is not a valid OSTree ref: it has the component "-edge", which does not start with a letter, digit or "_" (e.g. debian/trixie/amd64/edge)'],

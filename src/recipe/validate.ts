@@ -94,8 +94,9 @@ export function validate(recipe: Recipe, originOf: (path: KeyPath) => Origin, se
     return found && 'path' in found ? [found.path] : [];
   });
   if (recipe.secure_boot !== undefined) validateSecureBoot(recipe, originOf(['secure_boot']), imageSources, fail);
+  // A GRUB-booted OSTree commit carries the fstab of the recipe's disk even when no disk is built.
+  if (disk || (recipe.ostree !== undefined && recipe.bootloader === 'grub-efi')) validateDisk(recipe, fail);
   if (disk) {
-    validateDisk(recipe, fail);
     validateAb(recipe, fail);
   } else {
     const none = `outputs ${recipe.outputs.join(', ')} make none`;

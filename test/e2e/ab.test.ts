@@ -77,6 +77,11 @@ void test('A/B: v1 boots from slot A, v2 is installed into B and kept after a he
     const big = await vm.run(`truncate -s 1G /tmp/big.img && kiln-ab install /tmp/big.img ${v2.sha256}`);
     assert.notEqual(big.status, 0);
     assert.match(big.out, /the image \(1073741824 bytes\) is larger than slot b \(\d+ bytes\)/);
+    // From standard input its size shows only once the slot is full: refused then, with no trial.
+    const overflow = await vm.run(`head -c 400M /dev/zero | kiln-ab install - ${v2.sha256}`, 600);
+    assert.notEqual(overflow.status, 0);
+    assert.match(overflow.out, /the image is larger than slot b \(\d+ bytes\)/);
+    assert.match((await vm.run('kiln-ab status')).out, /^trial: none$/m);
 
     const asked = vm.seconds;
     const install = await vm.run(`kiln-ab install /dev/vdb ${v2.sha256}`, 900);
