@@ -9,6 +9,7 @@ import { resolveGptType } from '../disk/guid.js';
 import { BOOTLOADERS, DEFAULT_MIRROR, HOOK_PHASES, LIVE_FORMATS, imageHostname, type HookPhase, type LoadedRecipe, type Recipe } from '../recipe/index.js';
 import { HEALTH_KINDS, InstallerSchema } from '../recipe/schema.js';
 import { healthPath } from '../recipe/validate-health.js';
+import { madeForDisk } from '../recipe/validate-ostree.js';
 import { BUILTIN_LOCALES } from '../stages/locales.js';
 import type { OptionsOf, StageName } from '../stages/registry.js';
 import { canonicalJson, idOf, sha256 } from '../host/canonical.js';
@@ -80,10 +81,8 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
   const parts = partitions(r);
   // A recipe with only tar/oci outputs is a container image: no disk, nothing to boot.
   const disk = hasDisk(r);
-  // An OSTree commit is the same whichever outputs a build asks for: the devices it updates boot
-  // from the recipe's disk (GRUB's, the one kiln deploys), so its fstab and GRUB settings are in a
-  // commit-only build's too (or an update would take the devices' mounts and menu settings away).
-  const device = disk || (r.ostree !== undefined && r.bootloader === 'grub-efi');
+  // Its fstab and GRUB settings: an OSTree update without them would take its devices' mounts away.
+  const device = madeForDisk(r);
   const rootPart = parts.find((p) => p.mount === '/');
   const esp = parts.find((p) => p.esp);
   const env = { KILN_NAME: r.name, KILN_ARCH: r.arch, KILN_RELEASE: r.distro.release, KILN_HOSTNAME: hostname(r) };

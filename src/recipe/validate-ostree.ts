@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { releaseInfo } from '../distro/releases.js';
 import { ostreeRefProblem } from '../outputs/ostree-layout.js';
-import type { OutputName } from './allowed.js';
+import { DISK_FORMATS, type OutputName } from './allowed.js';
 import { resolveInside } from './files.js';
 import type { Origin } from './origins.js';
 import type { Recipe } from './schema.js';
@@ -49,6 +49,15 @@ export function validateOstree(recipe: Recipe, origin: Origin, service: boolean,
     const repoProblem = repositoryProblem(repo) ?? refClash(repo, ostree.ref);
     if (repoProblem) fail(['ostree', 'repo'], `${show(ostree.repo)} ${repoProblem}`);
   }
+}
+
+/**
+ * The image is made for the recipe's disk: a disk is built, or the recipe is a GRUB-booted OSTree
+ * commit, whose devices boot from that disk, so even a commit-only build carries its fstab and GRUB
+ * settings (the same commit whichever outputs a build asks for).
+ */
+export function madeForDisk(recipe: Recipe): boolean {
+  return recipe.outputs.some((o) => DISK_FORMATS.includes(o)) || (recipe.ostree !== undefined && recipe.bootloader === 'grub-efi');
 }
 
 /** Disk images that can hold a deployed commit (osbuild's edge-raw-image); an installer ISO cannot yet. */

@@ -20,7 +20,7 @@ import { validateAnsible } from './validate-ansible.js';
 import { validateAb } from './validate-ab.js';
 import { validateHealth } from './validate-health.js';
 import { withSlots } from '../disk/slots.js';
-import { validateOstree } from './validate-ostree.js';
+import { madeForDisk, validateOstree } from './validate-ostree.js';
 
 const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
@@ -94,8 +94,7 @@ export function validate(recipe: Recipe, originOf: (path: KeyPath) => Origin, se
     return found && 'path' in found ? [found.path] : [];
   });
   if (recipe.secure_boot !== undefined) validateSecureBoot(recipe, originOf(['secure_boot']), imageSources, fail);
-  // A GRUB-booted OSTree commit carries the fstab of the recipe's disk even when no disk is built.
-  if (disk || (recipe.ostree !== undefined && recipe.bootloader === 'grub-efi')) validateDisk(recipe, fail);
+  if (madeForDisk(recipe)) validateDisk(recipe, fail);
   if (disk) {
     validateAb(recipe, fail);
   } else {
