@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { checkedManifest, sourceDateEpoch } from '../engine/plan.js';
 import { UserError } from '../errors.js';
 import { loadRecipe, parseRecipe } from '../recipe/index.js';
@@ -13,6 +13,7 @@ import { plannedPackages } from './package-sets.js';
 import { INSTALLER_SCRIPT_SHA256 } from '../outputs/installer.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'kiln-manifest-'));
+after(() => rmSync(folder, { recursive: true, force: true }));
 mkdirSync(join(folder, 'overlay/etc'), { recursive: true });
 writeFileSync(join(folder, 'overlay/etc/app.conf'), 'port=80\n');
 writeFileSync(join(folder, 'hook.sh'), '#!/bin/sh\necho hi\n');

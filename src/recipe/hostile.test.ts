@@ -3,15 +3,16 @@
  * the position where one exists and the limit or the fix, in bounded time. Table: input → message.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { UserError } from '../errors.js';
 import { loadRecipe, parseRecipe } from './load.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'kiln-hostile-'));
+after(() => rmSync(folder, { recursive: true, force: true }));
 
 function firstError(text: string): string {
   try {
@@ -100,12 +101,13 @@ void test('a recipe file that is not text, too big, a device or a folder is refu
   assert.equal(error(join(folder, 'missing.yaml')), 'F/missing.yaml no such recipe file (give the path to a recipe YAML file, e.g. examples/minimal.yaml)');
 });
 
-void test('links that leave the recipe folder and special files are refused, with the key that names them', () => {
+void test('links that leave the recipe folder and special files are refused, with the key that names them', (t) => {
   const dir = join(folder, 'links');
   mkdirSync(join(dir, 'layers'), { recursive: true });
   mkdirSync(join(dir, 'overlay'));
   symlinkSync('/etc/passwd', join(dir, 'secret'));
   const elsewhere = mkdtempSync(join(tmpdir(), 'kiln-elsewhere-'));
+  t.after(() => rmSync(elsewhere, { recursive: true, force: true }));
   writeFileSync(join(elsewhere, 'layer.yaml'), 'description: outside\n');
   symlinkSync(elsewhere, join(dir, 'layers', 'evil'));
   execFileSync('mkfifo', [join(dir, 'fifo'), join(dir, 'overlay', 'pipe')]);

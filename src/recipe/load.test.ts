@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { UserError } from '../errors.js';
 import { parseRecipe } from './load.js';
 
 // A recipe folder with one overlay folder, one file and one hook, and a file outside it.
 const outside = mkdtempSync(join(tmpdir(), 'kiln-recipe-'));
+after(() => rmSync(outside, { recursive: true, force: true }));
 const folder = join(outside, 'recipe');
 mkdirSync(join(folder, 'overlay'), { recursive: true });
 writeFileSync(join(folder, 'motd'), 'hi\n');

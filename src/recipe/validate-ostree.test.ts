@@ -1,12 +1,13 @@
 /** OSTree in the recipe: every refusal with its exact message at file:line:col, and what is valid. */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { recipeError } from '../testing/recipe-error.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'kiln-ostree-'));
+after(() => rmSync(folder, { recursive: true, force: true }));
 mkdirSync(join(folder, 'bare/objects'), { recursive: true });
 writeFileSync(join(folder, 'bare/config'), '[core]\nrepo_version=1\nmode=bare\n');
 mkdirSync(join(folder, 'archive/refs/heads/os/edge'), { recursive: true });
