@@ -108,7 +108,7 @@ void test('boot --check on an empty disk times out, writes a log and leaves no Q
     const image = emptyImage(dir);
     let output = '';
     const started = Date.now();
-    const r = await boot({ image, check: true, timeoutSeconds: 25, onOutput: (c) => (output += c) });
+    const r = await boot({ image, check: true, timeoutSeconds: 15, onOutput: (c) => (output += c) });
     const took = (Date.now() - started) / 1000;
 
     assert.ok(r.result === 'timeout' || r.result === 'exited', `unexpected result ${r.result}`);
