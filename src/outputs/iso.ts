@@ -11,6 +11,7 @@ import { disklessFstab } from '../disk/diskless-fstab.js';
 import { BuildError } from '../errors.js';
 import type { Exec } from '../host/exec.js';
 import { quote } from '../host/shell.js';
+import { SQUASHFS_COMPRESSION } from '../host/squashfs.js';
 import { ISO_MAX_BYTES, LIVE_DIR, liveGrubConfig, type LiveBoot } from './iso-boot.js';
 
 /** What the ISO needs of its stage (a structural slice of the stage context: outputs stay below stages). */
@@ -50,10 +51,10 @@ export async function writeLiveIso(ctx: IsoContext, file: string, live: LiveBoot
   const fstab = join(ctx.scratch, `${extras.medium}.fstab`);
   const image = join(ctx.root, 'etc/fstab');
   await writeFile(fstab, disklessFstab(existsSync(image) ? await readFile(image, 'utf8') : '', 'live system: the root is the medium\'s squashfs under an overlay in RAM (live-boot adds it)'));
-  ctx.log(`squashfs of the root tree (zstd)`);
+  ctx.log(`squashfs of the root tree (zstd, level 6)`);
   await ctx.exec('mksquashfs', [
     ctx.root, join(medium, LIVE_DIR, 'filesystem.squashfs'),
-    '-noappend', '-no-progress', '-quiet', '-comp', 'zstd',
+    '-noappend', '-no-progress', '-quiet', ...SQUASHFS_COMPRESSION,
     '-p', pseudoFile('etc/fstab', '644', fstab),
     ...extras.pseudo.flatMap((p) => ['-p', p]),
     // -e takes every argument after it: it comes last. The pseudo file above replaces the excluded one.

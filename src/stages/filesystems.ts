@@ -7,6 +7,7 @@ import { BuildError } from '../errors.js';
 import { mountOverlay, unmountAll } from '../host/overlay.js';
 import { defineStage, sourceDateEpoch, type StageContext } from './define.js';
 import { parentMount } from './mount-points.js';
+import { SQUASHFS_COMPRESSION } from '../host/squashfs.js';
 
 const Partition = z.strictObject({
   name: z.string(),
@@ -19,7 +20,8 @@ type Partition = z.infer<typeof Partition>;
 
 export const filesystems = defineStage({
   name: 'filesystems',
-  version: 5,
+  // 6: squashfs at zstd level 6 (src/host/squashfs.ts).
+  version: 6,
   kind: 'image',
   summary: 'Builds each file system into the disk image at its partition offset from a read-only view of its part of the root, with no loop device and no copy of the tree: ext4/ext2 (mkfs -d -E offset) and vfat (mkfs.fat --offset + mtools) in place; btrfs (--rootdir), squashfs, erofs and swap as files put in place with dd.',
   options: z.strictObject({
@@ -200,7 +202,7 @@ async function mkfsFile(ctx: StageContext, part: Partition, file: string, size: 
       return;
     case 'squashfs':
       // Owners and modes as they are in the tree; times as they are (SOURCE_DATE_EPOCH clamps them).
-      await ctx.exec('mksquashfs', [source ?? ctx.scratch, file, '-noappend', '-quiet', '-no-progress', '-comp', 'zstd', '-xattrs']);
+      await ctx.exec('mksquashfs', [source ?? ctx.scratch, file, '-noappend', '-quiet', '-no-progress', ...SQUASHFS_COMPRESSION, '-xattrs']);
       return;
     case 'erofs':
       await ctx.exec('mkfs.erofs', [`-U${part.uuid}`, '-zlz4hc', file, source ?? ctx.scratch]);

@@ -49,7 +49,8 @@ const Options = z.strictObject({
 
 export const outputs = defineStage({
   name: 'outputs',
-  version: 5,
+  // 6: squashfs at zstd level 6 (src/host/squashfs.ts).
+  version: 6,
   kind: 'image',
   summary: 'Writes every output: the raw image and its bmap, qemu-img conversions (qcow2, vmdk, vhdx, vdi), a tar of the root tree, an OCI image layout and a docker-archive, a live ISO (squashfs root, GRUB for BIOS and UEFI), an installer ISO carrying the raw image; on an A/B disk the slot image (NAME.slot.img) and its sha256; compresses raw and tar if asked.',
   options: Options,
