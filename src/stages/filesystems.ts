@@ -5,9 +5,9 @@ import { z } from 'zod';
 import { formatBytes, MiB, type PlacedPartition } from '../disk/layout.js';
 import { BuildError } from '../errors.js';
 import { mountOverlay, unmountAll } from '../host/overlay.js';
+import { SQUASHFS_COMPRESSION } from '../host/squashfs.js';
 import { defineStage, sourceDateEpoch, type StageContext } from './define.js';
 import { parentMount } from './mount-points.js';
-import { SQUASHFS_COMPRESSION } from '../host/squashfs.js';
 
 const Partition = z.strictObject({
   name: z.string(),
