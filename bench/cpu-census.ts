@@ -44,6 +44,8 @@ try {
   writeFileSync(file, '');
   const on = spawnSync('accton', [file], { encoding: 'utf8' });
   if (on.status !== 0) throw new Error(`accton ${file} failed: ${on.stderr.trim()}`);
+  // Ctrl-C reaches the command itself; this process then turns accounting off instead of dying with it on.
+  process.on('SIGINT', () => {});
   const started = Date.now();
   let status: number | null;
   try {

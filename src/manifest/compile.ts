@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { refHead } from '../outputs/ostree-ref.js';
 import { encrypt } from 'unixcrypt';
 import { resolveGptType } from '../disk/guid.js';
-import { BOOTLOADERS, DEFAULT_MIRROR, HOOK_PHASES, LIVE_FORMATS, imageHostname, type HookPhase, type LoadedRecipe, type Recipe } from '../recipe/index.js';
+import { BOOTLOADERS, buildsDisk, DEFAULT_MIRROR, HOOK_PHASES, LIVE_FORMATS, imageHostname, type HookPhase, type LoadedRecipe, type Recipe } from '../recipe/index.js';
 import { HEALTH_KINDS, InstallerSchema } from '../recipe/schema.js';
 import { healthPath } from '../recipe/validate-health.js';
 import { madeForDisk } from '../recipe/validate-ostree.js';
@@ -16,7 +16,7 @@ import { canonicalJson, idOf, sha256 } from '../host/canonical.js';
 import { hashFile, hashTree } from './content-hash.js';
 import type { LockFile } from '../lockfile/lockfile.js';
 import { archInfo } from '../arch/table.js';
-import { diskId, fstabEntries, grubPlatforms, hasDisk, partitions } from './disk-plan.js';
+import { diskId, fstabEntries, grubPlatforms, partitions } from './disk-plan.js';
 import { liveLabel } from '../outputs/iso-boot.js';
 import { INSTALLER_SCRIPT_SHA256 } from '../outputs/installer.js';
 import { provenanceOf, type HookScript, type Provenance } from './provenance.js';
@@ -80,7 +80,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
   const { stages, add } = stageList(versions);
   const parts = partitions(r);
   // A recipe with only tar/oci outputs is a container image: no disk, nothing to boot.
-  const disk = hasDisk(r);
+  const disk = buildsDisk(r.outputs);
   // Its fstab and GRUB settings: an OSTree update without them would take its devices' mounts away.
   const device = madeForDisk(r);
   const rootPart = parts.find((p) => p.mount === '/');

@@ -5,13 +5,9 @@
 import { guidFromSeed, resolveGptType } from '../disk/guid.js';
 import { archInfo } from '../arch/table.js';
 import { resolveMbrType } from '../disk/mbr.js';
-import { BOOTLOADERS, DISK_FORMATS, type BootloaderName, type Recipe } from '../recipe/index.js';
+import { BOOTLOADERS, type BootloaderName, type Recipe } from '../recipe/index.js';
 import { isGrubPlatform, type GrubPlatform } from '../stages/grub-platforms.js';
 import { withSlots } from '../disk/slots.js';
-
-export function hasDisk(r: Recipe): boolean {
-  return r.outputs.some((f) => (DISK_FORMATS as readonly string[]).includes(f));
-}
 
 const READ_ONLY = ['squashfs', 'erofs'];
 

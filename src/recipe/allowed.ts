@@ -48,6 +48,11 @@ export const OUTPUTS = {
 export type OutputName = keyof typeof OUTPUTS;
 /** Outputs that are disk images; a recipe with none of them (only tar/oci/iso) makes no disk. */
 export const DISK_FORMATS = (Object.keys(OUTPUTS) as OutputName[]).filter((o) => OUTPUTS[o].disk);
+
+/** A build of these outputs writes a disk image (partitions, a boot loader, an fstab); tar and oci do not. */
+export function buildsDisk(outputs: readonly string[]): boolean {
+  return outputs.some((o) => (DISK_FORMATS as readonly string[]).includes(o));
+}
 /** Outputs that boot the image's tree from an ISO 9660 medium with live-boot. */
 export const LIVE_FORMATS: readonly OutputName[] = ['iso', 'installer-iso'];
 

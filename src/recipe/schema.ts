@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { ALLOWED, KNOWN_RELEASES } from './allowed.js';
 
-export { DISK_FORMATS } from './allowed.js';
+export { buildsDisk, DISK_FORMATS } from './allowed.js';
 import { LIMITS } from './limits.js';
 import { DEFAULT_RELEASE } from '../distro/releases.js';
 

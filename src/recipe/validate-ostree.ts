@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { releaseInfo } from '../distro/releases.js';
 import { ostreeRefProblem } from '../outputs/ostree-layout.js';
-import { DISK_FORMATS, type OutputName } from './allowed.js';
+import { buildsDisk, type OutputName } from './allowed.js';
 import { resolveInside } from './files.js';
 import type { Origin } from './origins.js';
 import type { Recipe } from './schema.js';
@@ -57,7 +57,7 @@ export function validateOstree(recipe: Recipe, origin: Origin, service: boolean,
  * settings (the same commit whichever outputs a build asks for).
  */
 export function madeForDisk(recipe: Recipe): boolean {
-  return recipe.outputs.some((o) => DISK_FORMATS.includes(o)) || (recipe.ostree !== undefined && recipe.bootloader === 'grub-efi');
+  return buildsDisk(recipe.outputs) || (recipe.ostree !== undefined && recipe.bootloader === 'grub-efi');
 }
 
 /** Disk images that can hold a deployed commit (osbuild's edge-raw-image); an installer ISO cannot yet. */

@@ -3,7 +3,7 @@
  * whole, and files that must exist. Every rule reports the key path; nothing here runs a command.
  */
 import { archInfo } from '../arch/table.js';
-import { ALLOWED, BOOTLOADERS, DISK_FORMATS } from './allowed.js';
+import { ALLOWED, BOOTLOADERS, buildsDisk } from './allowed.js';
 import { resolveGptType } from '../disk/guid.js';
 import { resolveMbrType } from '../disk/mbr.js';
 import { LayoutError, resolveLayout, MiB } from '../disk/layout.js';
@@ -43,7 +43,7 @@ export function validate(recipe: Recipe, originOf: (path: KeyPath) => Origin, se
   // Which values each key takes, the schema (from ALLOWED) has checked: here, how they combine.
   recipe.outputs.forEach((o, i) => recipe.outputs.indexOf(o) !== i && fail(['outputs', i], `${show(o)} is listed twice`));
   if (!recipe.outputs.length) fail(['outputs'], `is empty; give at least one (${ALLOWED.output.values.join(', ')})`);
-  const disk = recipe.outputs.some((o) => DISK_FORMATS.includes(o));
+  const disk = buildsDisk(recipe.outputs);
 
   // The value the image gets is checked, so a name is judged by the hostname made from it.
   const hostname = imageHostname(recipe);
