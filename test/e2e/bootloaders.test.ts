@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { bootCheck, Ext4, kiln, run, scratch, sharedCache } from './kiln.js';
+import { assertLoginPrompt, bootCheck, Ext4, kiln, run, scratch, sharedCache } from './kiln.js';
 
 const cache = sharedCache('bootloaders');
 
@@ -38,7 +38,7 @@ void test('grub-bios on an MBR disk boots with SeaBIOS', async () => {
   // boot.img's code is in the MBR (GRUB's signature string), the table is intact.
   assert.match(run('sh', ['-c', `head -c 440 '${image}' | strings`]), /GRUB/);
   const console = await bootCheck(image, ['--firmware', 'bios']);
-  assert.match(console, /bios-mbr login:/);
+  assertLoginPrompt(console, 'bios-mbr');
 });
 
 void test('grub-hybrid: one GPT disk boots with SeaBIOS (raw) and with OVMF (qcow2)', async () => {
@@ -47,7 +47,7 @@ void test('grub-hybrid: one GPT disk boots with SeaBIOS (raw) and with OVMF (qco
   assert.match(run('sgdisk', ['-v', image]), /No problems found/);
   for (const format of ['qcow2', 'vmdk']) run('qemu-img', ['check', join(out, `hybrid.${format}`)]);
   const bios = await bootCheck(image, ['--firmware', 'bios']);
-  assert.match(bios, /hybrid login:/);
+  assertLoginPrompt(bios, 'hybrid');
   const uefi = await bootCheck(join(out, 'hybrid.qcow2'));
-  assert.match(uefi, /hybrid login:/);
+  assertLoginPrompt(uefi, 'hybrid');
 });

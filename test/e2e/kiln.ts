@@ -184,6 +184,15 @@ export async function bootCheck(image: string, extra: string[] = []) {
   return readFileSync(log, 'utf8');
 }
 
+/**
+ * Asserts that the console shows `host`'s getty prompt. getty writes the host name and " login: "
+ * separately, so a kernel message can land between them ("bios-mbr[ 33.4] scsi host2: ahci\r\n
+ * login: "); kernel lines are taken out before matching.
+ */
+export function assertLoginPrompt(console: string, host: string): void {
+  const withoutKernel = console.replace(/\[\s*\d+\.\d+\][^\n]*\n/g, '');
+  assert.match(withoutKernel, new RegExp(`${host} login:`), `no "${host} login:" prompt on the console`);
+}
 
 /** Console text without colour codes. */
 export function plain(text: string): string {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { bootCheck, Ext4, kiln, partitions, plain, readJson, run, scratch, sharedCache } from './kiln.js';
+import { assertLoginPrompt, bootCheck, Ext4, kiln, partitions, plain, readJson, run, scratch, sharedCache } from './kiln.js';
 
 interface Record {
   layers: { name: string }[];
@@ -63,5 +63,5 @@ void test('layers: a layered image with hooks in every phase grows its root and 
   assert.match(console, /generating new host keys/);
   assert.match(console, /Started systemd-networkd\.service/);
   assert.match(console, /Started ssh\.service/);
-  assert.match(console, /layered login:/);
+  assertLoginPrompt(console, 'layered');
 });
