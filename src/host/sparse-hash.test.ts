@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, openSync, readFileSync, rmSync, writeSync, closeSync, ftruncateSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -64,6 +64,27 @@ void test('the digest maps the data blocks, each range with the sha256 of its by
       { first: 16, last: 16, sha256: sum(16 * 4096, bytes.length) },
     ]);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+void test('a file without holes is hashed whole, without asking filefrag for its map', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-sparse-'));
+  const path = process.env.PATH;
+  try {
+    // A filefrag that leaves a mark: a whole file must not start it (a build hashes every .deb).
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'filefrag'), `#!/bin/sh\ntouch '${join(dir, 'called')}'\nexit 1\n`, { mode: 0o755 });
+    process.env.PATH = `${bin}:${path ?? ''}`;
+    const file = join(dir, 'package.deb');
+    writeFileSync(file, Buffer.alloc(3 * 4096 + 5, 9));
+    const digest = await digestFile(file);
+    assert.equal(digest.sha256, createHash('sha256').update(readFileSync(file)).digest('hex'));
+    assert.deepEqual(digest.ranges.map((r) => [r.first, r.last]), [[0, 3]]);
+    assert.equal(existsSync(join(dir, 'called')), false, 'filefrag was started for a file without holes');
+  } finally {
+    process.env.PATH = path;
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -63,8 +63,11 @@ const BLOCK = 4096;
 export async function digestFile(path: string): Promise<ImageDigest> {
   const file = await open(path);
   try {
-    const size = (await file.stat()).size;
-    const extents = mergeBlocks((await extentsOf(path)) ?? [{ start: 0, end: size }], size);
+    const { size, blocks } = await file.stat();
+    // Only a file with holes needs its map: filefrag is a process, and most files hashed are whole
+    // (each .deb a build caches; starting a process from a big node costs more than the hashing).
+    const whole = [{ start: 0, end: size }];
+    const extents = mergeBlocks(blocks * 512 < size ? ((await extentsOf(path)) ?? whole) : whole, size);
     const hash = createHash('sha256');
     const buffer = Buffer.allocUnsafe(CHUNK);
     const ranges: MappedRange[] = [];
