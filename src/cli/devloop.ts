@@ -3,20 +3,15 @@ import { Option, type Command } from '@commander-js/extra-typings';
 import pc from 'picocolors';
 import { ARCH_NAMES } from '../arch/table.js';
 import { resolve } from 'node:path';
-import { devContainerRecipe } from '../devloop/dev-container.js';
-import { applyToContainer } from '../devloop/apply.js';
-import { shell, runContainer } from '../devloop/session.js';
-import { build } from '../engine/executor.js';
 import { isIsolated, runIsolated } from '../engine/isolate.js';
-import { checkedManifest } from '../engine/plan.js';
-import { checkHost, checkRecipe } from '../engine/preflight.js';
-import { loadRecipe, type LoadOptions } from '../recipe/index.js';
+import type { LoadOptions } from '../recipe/index.js';
 import type { ArchName } from '../arch/table.js';
-import { pickReporter } from './reporters.js';
 import { BuildError, UserError } from '../errors.js';
 import { parseBind, type Bind } from '../host/nspawn.js';
-import { cacheDir } from '../engine/workspace.js';
-import { Store } from '../store/store.js';
+import { cacheDir } from '../engine/cache-dir.js';
+
+// As in program.ts, each command loads what it runs when it runs.
+const store = async () => new (await import('../store/store.js')).Store(cacheDir());
 
 export interface DevloopHelpers {
   version: string;
@@ -49,7 +44,8 @@ export function registerDevloopCommands(program: Command, h: DevloopHelpers): vo
     .addOption(new Option('--arch <arch>', "the recipe's arch, as the build did (--arch)").choices(ARCH_NAMES))
     .option('--layer <name>', 'apply this layer after the recipe\'s own, as the build did (repeatable)', h.collectList, [] as string[])
     .action(async (target, command, opts) => {
-      process.exitCode = await shell(new Store(cacheDir()), {
+      const { shell } = await import('../devloop/session.js');
+      process.exitCode = await shell(await store(), {
         target,
         load: loadOptions(opts),
         command,
@@ -69,7 +65,8 @@ export function registerDevloopCommands(program: Command, h: DevloopHelpers): vo
     .addOption(new Option('--arch <arch>', "the recipe's arch, as the build did (--arch)").choices(ARCH_NAMES))
     .option('--layer <name>', 'apply this layer after the recipe\'s own, as the build did (repeatable)', h.collectList, [] as string[])
     .action(async (target, opts) => {
-      const result = await runContainer(new Store(cacheDir()), {
+      const { runContainer } = await import('../devloop/session.js');
+      const result = await runContainer(await store(), {
         target,
         load: loadOptions(opts),
         check: opts.check ?? false,
@@ -96,6 +93,7 @@ export function registerDevloopCommands(program: Command, h: DevloopHelpers): vo
     .addOption(new Option('--arch <arch>', "the recipe's arch, as the build did (--arch)").choices(ARCH_NAMES))
     .option('--layer <name>', 'apply this layer after the recipe\'s own, as the build did (repeatable)', h.collectList, [] as string[])
     .action(async (recipe, opts) => {
+      const { applyToContainer } = await import('../devloop/apply.js');
       const applied = await applyToContainer({ recipe, load: loadOptions(opts) });
       process.stdout.write(`applied to the running container of ${applied.host} (init process ${applied.pid})\n`);
     });
@@ -113,6 +111,7 @@ export function registerDevloopCommands(program: Command, h: DevloopHelpers): vo
       // As `kiln build`: planned and checked once, inside the isolated run main.ts started, with
       // the signal handler first (pid 1 there).
       const signal = isIsolated() ? h.interruptible() : undefined;
+      const [{ devContainerRecipe }, { loadRecipe }, { checkedManifest }, { checkHost, checkRecipe }] = await Promise.all([import('../devloop/dev-container.js'), import('../recipe/index.js'), import('../engine/plan.js'), import('../engine/preflight.js')]);
       const loaded = devContainerRecipe(loadRecipe(recipe, loadOptions(opts)));
       const manifest = checkedManifest(loaded);
       checkHost(manifest.arch as ArchName);
@@ -121,6 +120,7 @@ export function registerDevloopCommands(program: Command, h: DevloopHelpers): vo
         process.exitCode = await runIsolated();
         return;
       }
+      const [{ build }, { pickReporter }] = await Promise.all([import('../engine/executor.js'), import('./reporters.js')]);
       const reporter = pickReporter(opts.json ?? false);
       const outputDir = resolve(opts.output ?? `out/${manifest.name}`);
       try {

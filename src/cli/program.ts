@@ -3,32 +3,18 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import pc from 'picocolors';
-import { build } from '../engine/executor.js';
 import { earlySignal, isIsolated, runIsolated } from '../engine/isolate.js';
 import { ARCH_NAMES, type ArchName } from '../arch/table.js';
-import { checkHost, checkRecipe } from '../engine/preflight.js';
-import { cacheDir } from '../engine/workspace.js';
+import { cacheDir } from '../engine/cache-dir.js';
 import { parseSize } from '../recipe/sizes.js';
 import { parseDuration } from '../store/prune.js';
-import { Store } from '../store/store.js';
-import { listCache, pruneCache, verifyCache } from './cache.js';
-import { cleanCache, keepLastCount } from './cache-clean.js';
-import { layersTable, showLayer } from './layers.js';
-import { sbomCommand } from './sbom.js';
-import { parseMatrix } from './matrix.js';
-import { diffCommand } from './diff.js';
-import { readLock } from '../lockfile/lockfile.js';
-import { searchPath } from '../recipe/layers.js';
-import { planRecipe } from '../engine/plan.js';
 import { BuildError, InterruptedError, isSystemError, UserError } from '../errors.js';
-import { canonicalJson } from '../manifest/index.js';
 import { renderDiagnostics } from '../diagnostics.js';
-import { recipeJsonSchema } from '../recipe/json-schema.js';
-import { boot } from '../vm/qemu.js';
-import { doctor } from './doctor.js';
-import { pickReporter } from './reporters.js';
 import { registerDevloopCommands } from './devloop.js';
-import { blueprintFlags, importCommand } from './import.js';
+
+// Each command loads what it runs when it runs (`await import` in its action): loading every
+// command's modules cost about a second of CPU on each start, which `kiln boot`, `kiln cache`
+// and the rest paid for the build engine, the SBOM writer and QEMU's options alike.
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -86,6 +72,7 @@ program
     // Isolated, kiln is pid 1 of its namespace, and the kernel drops a signal pid 1 has no handler
     // for: the handler comes first, so a Ctrl-C (or a worker's cancel) while the mirror is asked counts.
     const signal = isIsolated() ? interruptible() : undefined;
+    const [{ readLock }, { parseMatrix }, { planRecipe }, { blueprintFlags }, { checkHost, checkRecipe }] = await Promise.all([import('../lockfile/lockfile.js'), import('./matrix.js'), import('../engine/plan.js'), import('./import.js'), import('../engine/preflight.js')]);
     const lock = opts.lock === undefined ? undefined : readLock(opts.lock);
     const variants = parseMatrix(opts.matrix).map((v) => {
       const arch = v.arch ?? opts.arch;
@@ -105,6 +92,7 @@ program
       process.exitCode = await runIsolated();
       return;
     }
+    const [{ build }, { pickReporter }] = await Promise.all([import('../engine/executor.js'), import('./reporters.js')]);
     const failed: string[] = [];
     for (const { label, manifest } of variants) {
       const reporter = pickReporter(opts.json ?? false);
@@ -141,6 +129,7 @@ cache
   .description('show cached stages with size, age and the recipe that made them, and the package cache')
   .option('--json', 'print JSON')
   .action(async (opts) => {
+    const [{ listCache }, { Store }] = await Promise.all([import('./cache.js'), import('../store/store.js')]);
     process.stdout.write(await listCache(new Store(cacheDir()), opts.json ?? false));
   });
 
@@ -152,6 +141,7 @@ cache
   .action(async (opts) => {
     const maxBytes = opts.maxSize === undefined ? undefined : parseBytes(opts.maxSize);
     const olderThanMs = opts.olderThan === undefined ? undefined : parseAge(opts.olderThan);
+    const [{ pruneCache }, { Store }] = await Promise.all([import('./cache.js'), import('../store/store.js')]);
     const text = await pruneCache(new Store(cacheDir()), {
       ...(maxBytes === undefined ? {} : { maxBytes }),
       ...(olderThanMs === undefined ? {} : { olderThanMs }),
@@ -165,13 +155,14 @@ cache
   .command('clean')
   .description("remove a recipe's older builds (--keep-last N, per recipe, by last use) or a stage and all after it (RECIPE --from STAGE); shows the sizes freed")
   .argument('[recipe]', 'the recipe to clean (all recipes with --keep-last alone)')
-  .addOption(new Option('--keep-last <n>', 'keep the N builds of each recipe used last, with every stage under them').argParser(keepLastCount))
+  .option('--keep-last <n>', 'keep the N builds of each recipe used last, with every stage under them')
   .option('--from <stage>', "drop this stage of the recipe's plan and every later one (the next build reruns from it)")
   .option('--set <NAME=VALUE>', 'set a recipe variable, as the build did (repeatable)', collectSet, {} as Record<string, string>)
   .action(async (recipe, opts) => {
+    const [{ cleanCache, keepLastCount }, { Store }] = await Promise.all([import('./cache-clean.js'), import('../store/store.js')]);
     const text = await cleanCache(new Store(cacheDir()), {
       ...(recipe === undefined ? {} : { recipe }),
-      ...(opts.keepLast === undefined ? {} : { keepLast: Number(opts.keepLast) }),
+      ...(opts.keepLast === undefined ? {} : { keepLast: Number(keepLastCount(opts.keepLast)) }),
       ...(opts.from === undefined ? {} : { from: opts.from }),
       load: { set: opts.set },
       onWait: () => process.stderr.write('a build is running; waiting for it to finish...\n'),
@@ -186,6 +177,7 @@ cache
   .option('--json', 'print JSON')
   .option('--repair', 'move corrupt entries (and those built on them) to the trash and delete corrupt .debs, so the next build makes them again')
   .action(async (opts) => {
+    const [{ verifyCache }, { Store }] = await Promise.all([import('./cache.js'), import('../store/store.js')]);
     const { text, corrupt } = await verifyCache(new Store(cacheDir()), { json: opts.json ?? false, repair: opts.repair ?? false, signal: interruptible() });
     process.stdout.write(text);
     if (corrupt) process.exitCode = 1;
@@ -210,7 +202,8 @@ layers
   .command('list')
   .description('show every layer with its description and folder, in search-path order')
   .option('--recipe <file>', "search this recipe's layers/ folder (default: ./layers)")
-  .action((opts) => {
+  .action(async (opts) => {
+    const [{ layersTable }, { searchPath }] = await Promise.all([import('./layers.js'), import('../recipe/layers.js')]);
     process.stdout.write(layersTable(searchPath(opts.recipe ? dirname(resolve(opts.recipe)) : process.cwd(), process.env)));
   });
 
@@ -220,7 +213,8 @@ layers
   .argument('<name>', 'layer name')
   .option('--recipe <file>', "search this recipe's layers/ folder (default: ./layers)")
   .option('--set <NAME=VALUE>', 'set a variable (repeatable)', collectSet, {} as Record<string, string>)
-  .action((name, opts) => {
+  .action(async (name, opts) => {
+    const [{ showLayer }, { searchPath }] = await Promise.all([import('./layers.js'), import('../recipe/layers.js')]);
     process.stdout.write(showLayer(name, searchPath(opts.recipe ? dirname(resolve(opts.recipe)) : process.cwd(), process.env), opts.set, process.env));
   });
 
@@ -229,6 +223,7 @@ program
   .description('write the SPDX and CycloneDX SBOM of a built image (a build folder or a raw image), read from the image itself')
   .argument('<target>', 'build folder or raw image')
   .action(async (target) => {
+    const { sbomCommand } = await import('./sbom.js');
     process.stdout.write(await sbomCommand(target, VERSION, ['spdx', 'cyclonedx']));
   });
 
@@ -240,6 +235,7 @@ program
   .option('--ostree <repo>', 'A and B are commits of this OSTree repository: their packages and files')
   .option('--json', 'print the differences as JSON')
   .action(async (a, b, opts) => {
+    const { diffCommand } = await import('./diff.js');
     const { text, diff } = await diffCommand(a, b, opts.json ?? false, opts.ostree);
     process.stdout.write(text);
     if (!diff.identical) process.exitCode = 1;
@@ -254,7 +250,8 @@ program
   .option('--layer <name>', 'apply this layer after the recipe\'s own, e.g. vm (repeatable)', collectList, [] as string[])
   .option('--type <type>', 'a blueprint\'s image type, as composer names it: qcow2, raw, vmdk, vhd, tar, container, ... (sets outputs)')
   .option('--lenient', 'a blueprint\'s keys that do not change what the image does are dropped with a warning instead of refused')
-  .action((recipe, opts) => {
+  .action(async (recipe, opts) => {
+    const [{ planRecipe }, { blueprintFlags }, { canonicalJson }] = await Promise.all([import('../engine/plan.js'), import('./import.js'), import('../manifest/index.js')]);
     const { manifest } = planRecipe(recipe, { set: opts.set, layers: opts.layer, ...(opts.arch ? { arch: opts.arch } : {}), ...blueprintFlags(opts) });
     process.stdout.write(`${canonicalJson(manifest)}\n`);
   });
@@ -266,7 +263,8 @@ program
   .option('-o, --output <file>', 'write the recipe here (default: standard output)')
   .option('--type <type>', 'the image type, as composer names it: qcow2, raw, vmdk, vhd, tar, container, ... (sets outputs)')
   .option('--lenient', 'keys that do not change what the image does are dropped with a warning instead of refused')
-  .action((blueprint, opts) => {
+  .action(async (blueprint, opts) => {
+    const { importCommand } = await import('./import.js');
     const { yaml, warnings } = importCommand(blueprint, opts);
     for (const line of warnings) process.stderr.write(`${line}\n`);
     if (yaml !== undefined) process.stdout.write(yaml);
@@ -275,7 +273,8 @@ program
 program
   .command('schema')
   .description("print the recipe's JSON Schema, for editors (e.g. a '# yaml-language-server: $schema=...' line) and other tools")
-  .action(() => {
+  .action(async () => {
+    const { recipeJsonSchema } = await import('../recipe/json-schema.js');
     process.stdout.write(`${JSON.stringify(recipeJsonSchema(), null, 2)}\n`);
   });
 
@@ -294,6 +293,7 @@ program
   .option('--cpu <model>', "QEMU's CPU model (default: qemu64 on amd64, the fastest to emulate; max offers AVX2 and the rest)")
   .option('--log <file>', 'where --check saves the console log (default: IMAGE.boot.log)')
   .action(async (image, opts) => {
+    const { boot } = await import('../vm/qemu.js');
     const result = await boot({
       image,
       ...(opts.disk ? { blankDisks: opts.disk } : {}),
@@ -318,7 +318,8 @@ program
   .command('doctor')
   .description('check the host tools kiln needs; --install installs the missing ones with apt-get')
   .option('--install', 'install missing tools with apt-get')
-  .action((opts) => {
+  .action(async (opts) => {
+    const { doctor } = await import('./doctor.js');
     process.exitCode = doctor(opts.install ?? false);
   });
 

@@ -7,14 +7,11 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { isLocked, lock } from '../host/lock.js';
 import { removeTree } from '../store/store.js';
 
-export function cacheDir(): string {
-  return process.env.KILN_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'kiln');
-}
+export { cacheDir } from './cache-dir.js';
 
 export interface Workspace {
   dir: string;
