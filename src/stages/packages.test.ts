@@ -1,5 +1,6 @@
 /** The packages stage against a recorder: apt's steps in order, and the .debs it reports for kiln.lock. */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -45,6 +46,25 @@ void test('packages: update, pin check and cache check before apt installs in th
   assert.deepEqual(made.autoInstalled, ['libfdisk1']);
   assert.ok(existsSync(join(r.ctx.packageCache, 'hello_2.10-5_amd64.deb')), 'a downloaded .deb goes into the package cache');
   assert.ok(!existsSync(join(r.ctx.root, 'var/log/dpkg.log')), "dpkg's log is removed, as mmdebstrap removes it");
+});
+
+void test("packages: apt runs no Pre-Install-Pkgs hook (debconf's preconfiguration), and keeps the rest of the image's configuration", async () => {
+  const r = stageRecorder();
+  r.write('var/lib/dpkg/status', STATUS);
+  r.write('etc/apt/apt.conf.d/70debconf', 'DPkg::Pre-Install-Pkgs {"/usr/sbin/dpkg-preconfigure --apt || true";};\n');
+  r.write('etc/apt/apt.conf.d/20listchanges', 'DPkg::Pre-Install-Pkgs { "/usr/bin/apt-listchanges --apt || test $? -lt 10"; };\nDPkg::Tools::Options::/usr/bin/apt-listchanges::Version "2";\n');
+  r.write('etc/apt/apt.conf', 'Acquire::Retries "7";\n');
+  await packages.run(r.ctx, packages.options.parse(OPTIONS));
+  const install = r.calls.find((c) => c.command === 'unshare');
+  // apt's own reading of the configuration: the file kiln gives it, the image's parts, then the main file.
+  const dump = spawnSync('apt-config', ['dump'], { encoding: 'utf8', env: { ...process.env, APT_CONFIG: install?.options?.env?.APT_CONFIG ?? '' } });
+  assert.equal(dump.status, 0, dump.stderr);
+  // (#clear leaves the option itself, empty: `DPkg::Pre-Install-Pkgs "";`.)
+  assert.doesNotMatch(dump.stdout, /^DPkg::Pre-Install-Pkgs::/m);
+  assert.doesNotMatch(dump.stdout, /dpkg-preconfigure|apt-listchanges --apt/);
+  assert.match(dump.stdout, /^DPkg::Tools::Options::\/usr\/bin\/apt-listchanges::Version "2";$/m);
+  assert.match(dump.stdout, /^Acquire::Retries "7";$/m);
+  assert.match(dump.stdout, /^APT::Install-Recommends "false";$/m);
 });
 
 void test("packages: a pin apt cannot meet is named with the versions there are", async () => {
