@@ -22,3 +22,9 @@ void test('only whole lines count: a description line or a longer field name is 
   const packages = 'Package: hello\nPackage-Type: udeb\nVersion: 2.10-3\nArchitecture: amd64\nDescription: x\n SHA256: 666\nSHA256: 1f2e';
   assert.deepEqual([...(indexHashes([packages]).get('hello_2.10-3_amd64.deb') ?? [])], ['1f2e']);
 });
+
+void test('only the wanted packages are indexed; blank lines between stanzas and a last line without a newline are fine', () => {
+  const packages = Buffer.from('Package: zstd\nVersion: 1\nArchitecture: amd64\nSHA256: aa\n\n\n\nPackage: hello\nVersion: 2\nArchitecture: amd64\nSHA256: bb\n\nArchitecture: all\nPackage: tzdata\nSHA256: cc\nVersion: 3');
+  assert.deepEqual([...indexHashes([packages], new Set(['zstd', 'tzdata'])).keys()], ['zstd_1_amd64.deb', 'tzdata_3_all.deb']);
+  assert.deepEqual([...indexHashes([packages]).keys()], ['zstd_1_amd64.deb', 'hello_2_amd64.deb', 'tzdata_3_all.deb']);
+});

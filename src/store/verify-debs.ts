@@ -15,47 +15,54 @@ export function archiveName(pkg: string, version: string, arch: string): string 
   return `${pkg}_${version.replace(/:/g, '%3a')}_${arch}.deb`;
 }
 
-/** The four fields of a Packages stanza the check needs, by the line prefix that starts each. */
-const FIELDS = [
-  ['Package:', 'pkg'],
-  ['Version:', 'version'],
-  ['Architecture:', 'arch'],
-  ['SHA256:', 'sha'],
-] as const;
-const FIRST_LETTERS = new Set(FIELDS.map(([prefix]) => prefix.charCodeAt(0)));
-
 /**
- * File name → SHA256s from the text of Packages files. A line scan, not a regex per field: a
- * release's index is about 56 MB and 68,000 stanzas, read on every build.
+ * File name → SHA256s from Packages files (text or bytes), for the packages named in `wanted`
+ * (all when absent). A release's index is about 56 MB and 68,000 stanzas, read on every build:
+ * it is searched as bytes (the stanza's end, its Package field, and only for a wanted package
+ * the other three), not decoded and split into lines.
  */
-export function indexHashes(texts: string[]): Map<string, Set<string>> {
+export function indexHashes(indexes: readonly (string | Buffer)[], wanted?: ReadonlySet<string>): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
-  for (const text of texts) {
-    let stanza: Partial<Record<(typeof FIELDS)[number][1], string>> = {};
-    const flush = () => {
-      const { pkg, version, arch, sha } = stanza;
-      if (pkg && version && arch && sha) {
-        const name = archiveName(pkg, version, arch);
-        out.set(name, (out.get(name) ?? new Set()).add(sha.toLowerCase()));
+  for (const index of indexes) {
+    const buf = typeof index === 'string' ? Buffer.from(index, 'latin1') : index;
+    for (let start = 0; start < buf.length; ) {
+      // Stanzas are separated by blank lines; extra ones make empty stanzas, skipped.
+      if (buf[start] === 0x0a) {
+        start++;
+        continue;
       }
-      stanza = {};
-    };
-    for (let at = 0; at <= text.length; ) {
-      const newline = text.indexOf('\n', at);
-      const end = newline < 0 ? text.length : newline;
-      if (end === at) flush();
-      // Most lines (descriptions, dependencies) are ruled out by their first letter.
-      for (const [prefix, key] of FIRST_LETTERS.has(text.charCodeAt(at)) ? FIELDS : []) {
-        if (text.startsWith(prefix, at)) {
-          stanza[key] = text.slice(at + prefix.length, end).trim();
-          break;
+      const blank = buf.indexOf(BLANK_LINE, start);
+      const end = blank < 0 ? buf.length : blank;
+      const field = (name: string) => fieldValue(buf, name, start, end);
+      const pkg = field('Package');
+      if (pkg && (!wanted || wanted.has(pkg))) {
+        const [version, arch, sha] = [field('Version'), field('Architecture'), field('SHA256')];
+        if (version && arch && sha) {
+          const name = archiveName(pkg, version, arch);
+          out.set(name, (out.get(name) ?? new Set()).add(sha.toLowerCase()));
         }
       }
-      at = end + 1;
+      start = end + 1;
     }
-    flush();
   }
   return out;
+}
+
+const BLANK_LINE = Buffer.from('\n\n');
+const NEEDLES: Record<string, Buffer> = {};
+
+/** The value of the field `name` in the stanza buf[start, end): a whole line `name: value`, not a continuation line or a longer field name. */
+function fieldValue(buf: Buffer, name: string, start: number, end: number): string | undefined {
+  const needle = (NEEDLES[name] ??= Buffer.from(`\n${name}: `, 'latin1'));
+  // The needle without its newline, at the stanza's first byte (where Package always is).
+  let from = start + needle.length - 1;
+  if (buf.compare(needle, 1, needle.length, start, from) !== 0) {
+    const at = buf.indexOf(needle, start);
+    if (at < 0 || at >= end) return undefined;
+    from = at + needle.length;
+  }
+  const newline = buf.indexOf(0x0a, from);
+  return buf.toString('latin1', from, newline < 0 || newline > end ? end : newline).trim();
 }
 
 async function sha256(path: string): Promise<string> {
@@ -65,9 +72,12 @@ async function sha256(path: string): Promise<string> {
 }
 
 async function main(cache: string, archives: string, lists: string): Promise<void> {
-  const index = indexHashes(readdirSync(lists).filter((n) => n.endsWith('_Packages')).map((n) => readFileSync(join(lists, n), 'latin1')));
+  const cached = existsSync(cache) ? readdirSync(cache).filter((n) => n.endsWith('.deb')) : [];
+  // A package name has no underscore: apt's file name is name_version_arch.deb.
+  const wanted = new Set(cached.map((n) => n.slice(0, n.indexOf('_'))));
+  const index = indexHashes(readdirSync(lists).filter((n) => n.endsWith('_Packages')).map((n) => readFileSync(join(lists, n))), wanted);
   let linked = 0;
-  for (const name of existsSync(cache) ? readdirSync(cache).filter((n) => index.has(n)) : []) {
+  for (const name of cached.filter((n) => index.has(n))) {
     const sum = await sha256(join(cache, name));
     if (!index.get(name)?.has(sum)) {
       process.stdout.write(`kiln: not using cached ${name}: its SHA256 does not match the signed index\n`);
