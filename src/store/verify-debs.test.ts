@@ -27,4 +27,6 @@ void test('only the wanted packages are indexed; blank lines between stanzas and
   const packages = Buffer.from('Package: zstd\nVersion: 1\nArchitecture: amd64\nSHA256: aa\n\n\n\nPackage: hello\nVersion: 2\nArchitecture: amd64\nSHA256: bb\n\nArchitecture: all\nPackage: tzdata\nSHA256: cc\nVersion: 3');
   assert.deepEqual([...indexHashes([packages], new Set(['zstd', 'tzdata'])).keys()], ['zstd_1_amd64.deb', 'tzdata_3_all.deb']);
   assert.deepEqual([...indexHashes([packages]).keys()], ['zstd_1_amd64.deb', 'hello_2_amd64.deb', 'tzdata_3_all.deb']);
+  // A stanza shorter than a field's name, at the very end: no field, no error.
+  assert.equal(indexHashes([Buffer.from('Package: zstd\nVersion: 1\nArchitecture: amd64\nSHA256: aa\n\nPackage: a')]).size, 1);
 });

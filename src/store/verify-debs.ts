@@ -56,7 +56,7 @@ function fieldValue(buf: Buffer, name: string, start: number, end: number): stri
   const needle = (NEEDLES[name] ??= Buffer.from(`\n${name}: `, 'latin1'));
   // The needle without its newline, at the stanza's first byte (where Package always is).
   let from = start + needle.length - 1;
-  if (buf.compare(needle, 1, needle.length, start, from) !== 0) {
+  if (from > end || buf.compare(needle, 1, needle.length, start, from) !== 0) {
     const at = buf.indexOf(needle, start);
     if (at < 0 || at >= end) return undefined;
     from = at + needle.length;
