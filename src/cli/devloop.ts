@@ -8,10 +8,9 @@ import type { LoadOptions } from '../recipe/index.js';
 import type { ArchName } from '../arch/table.js';
 import { BuildError, UserError } from '../errors.js';
 import { parseBind, type Bind } from '../host/nspawn.js';
-import { cacheDir } from '../engine/cache-dir.js';
+import { cacheDir, openStore } from '../engine/cache-dir.js';
 
 // As in program.ts, each command loads what it runs when it runs.
-const store = async () => new (await import('../store/store.js')).Store(cacheDir());
 
 export interface DevloopHelpers {
   version: string;
@@ -45,7 +44,7 @@ export function registerDevloopCommands(program: Command, h: DevloopHelpers): vo
     .option('--layer <name>', 'apply this layer after the recipe\'s own, as the build did (repeatable)', h.collectList, [] as string[])
     .action(async (target, command, opts) => {
       const { shell } = await import('../devloop/session.js');
-      process.exitCode = await shell(await store(), {
+      process.exitCode = await shell(await openStore(), {
         target,
         load: loadOptions(opts),
         command,
@@ -66,7 +65,7 @@ export function registerDevloopCommands(program: Command, h: DevloopHelpers): vo
     .option('--layer <name>', 'apply this layer after the recipe\'s own, as the build did (repeatable)', h.collectList, [] as string[])
     .action(async (target, opts) => {
       const { runContainer } = await import('../devloop/session.js');
-      const result = await runContainer(await store(), {
+      const result = await runContainer(await openStore(), {
         target,
         load: loadOptions(opts),
         check: opts.check ?? false,

@@ -5,7 +5,7 @@ import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import pc from 'picocolors';
 import { earlySignal, isIsolated, runIsolated } from '../engine/isolate.js';
 import { ARCH_NAMES, type ArchName } from '../arch/table.js';
-import { cacheDir } from '../engine/cache-dir.js';
+import { cacheDir, openStore } from '../engine/cache-dir.js';
 import { parseSize } from '../recipe/sizes.js';
 import { parseDuration } from '../store/prune.js';
 import { BuildError, InterruptedError, isSystemError, UserError } from '../errors.js';
@@ -129,8 +129,8 @@ cache
   .description('show cached stages with size, age and the recipe that made them, and the package cache')
   .option('--json', 'print JSON')
   .action(async (opts) => {
-    const [{ listCache }, { Store }] = await Promise.all([import('./cache.js'), import('../store/store.js')]);
-    process.stdout.write(await listCache(new Store(cacheDir()), opts.json ?? false));
+    const { listCache } = await import('./cache.js');
+    process.stdout.write(await listCache(await openStore(), opts.json ?? false));
   });
 
 cache
@@ -141,8 +141,8 @@ cache
   .action(async (opts) => {
     const maxBytes = opts.maxSize === undefined ? undefined : parseBytes(opts.maxSize);
     const olderThanMs = opts.olderThan === undefined ? undefined : parseAge(opts.olderThan);
-    const [{ pruneCache }, { Store }] = await Promise.all([import('./cache.js'), import('../store/store.js')]);
-    const text = await pruneCache(new Store(cacheDir()), {
+    const { pruneCache } = await import('./cache.js');
+    const text = await pruneCache(await openStore(), {
       ...(maxBytes === undefined ? {} : { maxBytes }),
       ...(olderThanMs === undefined ? {} : { olderThanMs }),
       onWait: () => process.stderr.write('a build is running; waiting for it to finish...\n'),
@@ -159,8 +159,8 @@ cache
   .option('--from <stage>', "drop this stage of the recipe's plan and every later one (the next build reruns from it)")
   .option('--set <NAME=VALUE>', 'set a recipe variable, as the build did (repeatable)', collectSet, {} as Record<string, string>)
   .action(async (recipe, opts) => {
-    const [{ cleanCache, keepLastCount }, { Store }] = await Promise.all([import('./cache-clean.js'), import('../store/store.js')]);
-    const text = await cleanCache(new Store(cacheDir()), {
+    const { cleanCache, keepLastCount } = await import('./cache-clean.js');
+    const text = await cleanCache(await openStore(), {
       ...(recipe === undefined ? {} : { recipe }),
       ...(opts.keepLast === undefined ? {} : { keepLast: Number(keepLastCount(opts.keepLast)) }),
       ...(opts.from === undefined ? {} : { from: opts.from }),
@@ -177,8 +177,8 @@ cache
   .option('--json', 'print JSON')
   .option('--repair', 'move corrupt entries (and those built on them) to the trash and delete corrupt .debs, so the next build makes them again')
   .action(async (opts) => {
-    const [{ verifyCache }, { Store }] = await Promise.all([import('./cache.js'), import('../store/store.js')]);
-    const { text, corrupt } = await verifyCache(new Store(cacheDir()), { json: opts.json ?? false, repair: opts.repair ?? false, signal: interruptible() });
+    const { verifyCache } = await import('./cache.js');
+    const { text, corrupt } = await verifyCache(await openStore(), { json: opts.json ?? false, repair: opts.repair ?? false, signal: interruptible() });
     process.stdout.write(text);
     if (corrupt) process.exitCode = 1;
   });

@@ -25,7 +25,8 @@ import { checkHost, checkOutputDir } from './preflight.js';
 import { outputsOf, publishOutput, Staging } from './publish.js';
 import { publishCommit } from '../outputs/ostree-repo.js';
 import { elapsed, StageLoop } from './stage-loop.js';
-import { cacheDir, createWorkspace } from './workspace.js';
+import { cacheDir } from './cache-dir.js';
+import { createWorkspace } from './workspace.js';
 
 export interface BuildOptions {
   manifest: Manifest;

@@ -11,8 +11,6 @@ import { join } from 'node:path';
 import { isLocked, lock } from '../host/lock.js';
 import { removeTree } from '../store/store.js';
 
-export { cacheDir } from './cache-dir.js';
-
 export interface Workspace {
   dir: string;
   /** Mount point of the image root. */
