@@ -1,4 +1,5 @@
 /** `kiln cache list`, `prune` and `verify`: what the store holds, making room, and checking it. */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { choosePrune, type CacheItem } from '../store/prune.js';
 import { folderOf, Store, type ListedEntry } from '../store/store.js';
 import { repair, verifyStore } from '../store/verify-store.js';
 import { aptListsCache } from '../store/apt-lists.js';
+import { nativeToolboxes } from '../store/package-cache.js';
 
 export function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -44,6 +46,17 @@ function listsItems(store: Store): CacheItem[] {
   return readdirSync(folder).map((name) => {
     const files = readdirSync(join(folder, name)).map((f) => statSync(join(folder, name, f)));
     return { key: name, kind: 'lists' as const, bytes: files.reduce((sum, f) => sum + f.blocks * 512, 0), lastUsed: statSync(join(folder, name)).mtime };
+  });
+}
+
+/** The native toolboxes for foreign builds, one item each; used when a build last made or took it. */
+function nativeItems(store: Store): CacheItem[] {
+  const folder = nativeToolboxes(store.packages);
+  if (!existsSync(folder)) return [];
+  return readdirSync(folder).map((name) => {
+    const used = statSync(join(folder, name)).mtime;
+    const bytes = Number(execFileSync('du', ['-s', '-B1', join(folder, name)], { encoding: 'utf8' }).split('\t')[0]);
+    return { key: name, kind: 'native' as const, bytes, lastUsed: used };
   });
 }
 
@@ -85,19 +98,20 @@ export async function pruneCache(store: Store, request: PruneRequest): Promise<s
   try {
     removeAbandoned(join(store.dir, 'builds'));
     const entries = await store.list();
-    const items = [...stageItems(entries), ...packageItems(store), ...listsItems(store)];
+    const items = [...stageItems(entries), ...packageItems(store), ...listsItems(store), ...nativeItems(store)];
     const chosen = choosePrune(items, { now: new Date(), maxBytes: request.maxBytes, olderThanMs: request.olderThanMs });
     let bytes = 0;
     for (const item of items.filter((i) => chosen.has(i.key))) {
       bytes += item.bytes;
       if (item.kind === 'stage') await store.remove(item.key);
       else if (item.kind === 'lists') await rm(join(aptListsCache(store.packages), item.key), { recursive: true, force: true });
+      else if (item.kind === 'native') await rm(join(nativeToolboxes(store.packages), item.key), { recursive: true, force: true });
       else await rm(join(store.packages, item.key), { force: true });
     }
     store.emptyTrash();
     const left = items.filter((i) => !chosen.has(i.key)).reduce((sum, i) => sum + i.bytes, 0);
     const count = (kind: CacheItem['kind']) => items.filter((i) => i.kind === kind && chosen.has(i.key)).length;
-    const lists = count('lists') ? `, ${count('lists')} sets of package lists` : '';
+    const lists = (count('lists') ? `, ${count('lists')} sets of package lists` : '') + (count('native') ? `, ${count('native')} native toolboxes` : '');
     return `removed ${count('stage')} stage entries and ${count('package')} packages${lists} (${formatBytes(bytes)}); ${formatBytes(left)} left in ${store.dir}\n`;
   } finally {
     await held.release();

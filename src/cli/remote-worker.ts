@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
 import { ARCH_NAMES, type ArchName } from '../arch/table.js';
 import { UserError } from '../errors.js';
-import { hostArch } from '../worker/host-arch.js';
+import { hostArch } from '../arch/host-arch.js';
 import { lineLog } from '../worker/log.js';
 import { runWorker } from '../worker/worker.js';
 import { loadRemote } from './remote-config.js';

@@ -91,9 +91,10 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
   const ostreeRepo = r.ostree?.repo === undefined ? undefined : resolve(loaded.folder, r.ostree.repo);
   const ostreeKey = r.ostree?.sign === undefined ? undefined : join(loaded.folder, r.ostree.sign.key);
   const { base, later } = packageSets(loaded, baseSystem(r), implicitPackages(r), lock);
+  const mirror = r.distro.mirror ?? DEFAULT_MIRROR[r.distro.name] ?? '';
   add('bootstrap', {
     release: r.distro.release,
-    mirror: r.distro.mirror ?? DEFAULT_MIRROR[r.distro.name] ?? '',
+    mirror,
     components: r.distro.components,
     variant: r.distro.variant,
     arch: r.arch,
@@ -142,6 +143,8 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
       // with every driver, or with only the recipe's list (its `drivers`).
       initramfsModules: initramfsModules(r),
       ...(r.ostree ? { dracutModules: ['ostree'] } : {}),
+      arch: r.arch,
+      source: { release: r.distro.release, mirror, components: r.distro.components },
     });
   }
   const cmdline = rootPart ? [`root=PARTUUID=${rootPart.partUuid}`, 'rw', ...r.kernel.cmdline] : [];

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { checkMirror, releaseDate } from '../host/mirror.js';
@@ -7,6 +7,7 @@ import { defineStage, type StageContext } from './define.js';
 import { command, hookLabel, HookScript, scriptFile } from './hook-scripts.js';
 import { quote } from '../host/shell.js';
 import { AptSource, explainApt, pinCheckHook, sourcesFile } from './apt-sources.js';
+import { DEFERRED_IN_ROOT, DEFERRED_PROGRAMS, deferralStub, parseCalls, runDeferred, runsEmulated } from './native-tools.js';
 
 export const bootstrap = defineStage({
   name: 'bootstrap',
@@ -49,6 +50,8 @@ export const bootstrap = defineStage({
       await writeFile(join(sources, `${source.name}.sources`), sourcesFile(source));
       ctx.log(`apt source ${source.name}: ${source.uris.join(' ')} ${source.suites.join(' ')}, signed by ${source.fingerprint}`);
     }
+    // Foreign roots: depmod and systemd-hwdb are noted by stubs, and run natively afterwards.
+    const deferral = runsEmulated(o.arch) ? await deferralArgs(ctx) : null;
     const args = [
       '--mode=root',
       `--variant=${o.variant}`,
@@ -64,6 +67,7 @@ export const bootstrap = defineStage({
       // After the package cache's hook: its apt-get update gave apt-cache the repositories' lists.
       ...(o.pins.length ? [`--setup-hook=${pinCheckHook(o.pins, '"$MMDEBSTRAP_APT_CONFIG"')}`] : []),
       ...(o.autoInstalled.length ? [`--customize-hook=chroot "$1" apt-mark auto ${o.autoInstalled.map(quote).join(' ')} >/dev/null`] : []),
+      ...(deferral?.args ?? []),
       o.release,
       ctx.root,
       o.mirror,
@@ -77,6 +81,7 @@ export const bootstrap = defineStage({
     } catch (err) {
       throw explainApt(err, o.release);
     }
+    if (deferral) await runDeferred(ctx, o, parseCalls(await readFile(deferral.calls, 'utf8').catch(() => '')));
     const use = await collectPackages(collected, ctx.packageCache, await installedKeys(ctx.root));
     const mib = (use.downloadedBytes / 2 ** 20).toFixed(1);
     ctx.log(`packages: ${use.reused + use.downloaded} .debs, ${use.reused} from the package cache, ${use.downloaded} downloaded (${mib} MiB)`);
@@ -93,4 +98,29 @@ function setupHook(ctx: StageContext, script: HookScript, env: Record<string, st
   const vars = Object.entries({ ...env, ...script.env, KILN_HOOK: script.path }).map(([k, v]) => `${k}=${quote(v)}`);
   const [cmd, args] = command(file, file);
   return ['env', ...vars, 'KILN_ROOT="$1"', quote(cmd), ...args.map(quote), '"$1"'].join(' ');
+}
+
+/**
+ * mmdebstrap options that put the deferral stubs first in dpkg's PATH (apt gives dpkg the PATH in
+ * DPkg::Path, set in mmdebstrap's own apt configuration, which stays outside the image), copy them
+ * into the root once the essential packages are extracted, and take the noted calls out before
+ * mmdebstrap cleans /run.
+ */
+async function deferralArgs(ctx: StageContext): Promise<{ args: string[]; calls: string }> {
+  const stubs = join(ctx.scratch, 'deferral');
+  await mkdir(join(stubs, 'bin'), { recursive: true });
+  for (const name of DEFERRED_PROGRAMS) {
+    await writeFile(join(stubs, 'bin', name), deferralStub());
+    await chmod(join(stubs, 'bin', name), 0o755);
+  }
+  const calls = join(ctx.scratch, 'deferred-calls');
+  const path = `${DEFERRED_IN_ROOT}/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
+  return {
+    calls,
+    args: [
+      `--setup-hook=printf 'DPkg::Path "%s";\\n' ${quote(path)} >> "$MMDEBSTRAP_APT_CONFIG"`,
+      `--extract-hook=mkdir -p "$1${DEFERRED_IN_ROOT}" && cp -a ${quote(join(stubs, 'bin'))} "$1${DEFERRED_IN_ROOT}/"`,
+      `--customize-hook=if [ -e "$1${DEFERRED_IN_ROOT}/calls" ]; then cp "$1${DEFERRED_IN_ROOT}/calls" ${quote(calls)}; fi; rm -rf "$1${DEFERRED_IN_ROOT}"`,
+    ],
+  };
 }

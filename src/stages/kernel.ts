@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { BuildError } from '../errors.js';
 import { defineStage, type StageContext } from './define.js';
 import type { KernelFacts } from './facts.js';
+import { chrootWithNative, runsEmulated } from './native-tools.js';
 
 /**
  * The one place the initramfs is made. The bootstrap leaves it out and package sets leave their
@@ -23,6 +24,9 @@ export const kernel = defineStage({
     initramfsModules: z.array(z.string()).default([]),
     /** dracut makes the initramfs (in the base packages), with these dracut modules added. */
     dracutModules: z.array(z.string()).default([]),
+    arch: z.string(),
+    /** The release and mirror, for the native programs of a foreign root (native-tools.ts). */
+    source: z.strictObject({ release: z.string(), mirror: z.string(), components: z.array(z.string()) }),
   }),
   makes: ['kernel'],
   async run(ctx, o) {
@@ -36,15 +40,21 @@ export const kernel = defineStage({
     // dracut, where an image has it instead of initramfs-tools (OSTree images), reads its settings from /etc/dracut.conf.d.
     const tools = existsSync(join(ctx.root, 'usr/sbin/update-initramfs'));
     await writeSettings(ctx, o);
-    if (!existsSync(join(ctx.root, initrd))) {
-      ctx.log('the initramfs: made once, after every package set');
-      if (tools) await ctx.chroot('update-initramfs', ['-c', '-k', version]);
-      else await ctx.chroot('dracut', ['--quiet', '--kver', version, initrd]);
-    } else if (ctx.facts.initramfsOutdated) {
-      // One a hook made: the updates the package stages left (update-initramfs also runs its post-update hooks, e.g. raspi-firmware's copy to /boot/firmware).
-      ctx.log('the initramfs: remade once for the package sets that asked for it');
-      if (tools) await ctx.chroot('update-initramfs', ['-u', '-k', version]);
-      else await ctx.chroot('dracut', ['--quiet', '--force', '--kver', version, initrd]);
+    const make = !existsSync(join(ctx.root, initrd));
+    if (make || ctx.facts.initramfsOutdated) {
+      // Under qemu-user the compression runs natively (the same version's host build). Not kmod:
+      // mkinitramfs copies the image's own kmod into the initramfs, and would copy the wrapper.
+      const chroot = runsEmulated(o.arch) ? await chrootWithNative(ctx, o.source, ['zstd']) : ctx.chroot;
+      if (make) {
+        ctx.log('the initramfs: made once, after every package set');
+        if (tools) await chroot('update-initramfs', ['-c', '-k', version]);
+        else await chroot('dracut', ['--quiet', '--kver', version, initrd]);
+      } else {
+        // One a hook made: the updates the package stages left (update-initramfs also runs its post-update hooks, e.g. raspi-firmware's copy to /boot/firmware).
+        ctx.log('the initramfs: remade once for the package sets that asked for it');
+        if (tools) await chroot('update-initramfs', ['-u', '-k', version]);
+        else await chroot('dracut', ['--quiet', '--force', '--kver', version, initrd]);
+      }
     }
     ctx.log(`kernel ${version}`);
     const facts: KernelFacts = { version, vmlinuz: `/boot/vmlinuz-${version}`, initrd };

@@ -9,7 +9,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { lstat, mkdir, readFile, rename, utimes } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sha256File } from '../host/sparse-hash.js';
 import { debOfFileName, type LockedDeb } from '../lockfile/lockfile.js';
@@ -36,6 +36,11 @@ export function packageCacheArgs(cache: string, arch: string, out: string): stri
     `--setup-hook=APT_CONFIG="$MMDEBSTRAP_APT_CONFIG" ${update} >/dev/null && mkdir -p ${ARCHIVES} && ${node} ${quote(VERIFY)} ${quote(cache)} ${ARCHIVES} "$1/var/lib/apt/lists"`,
     `--customize-hook=find ${ARCHIVES} -maxdepth 1 -name '*.deb' -exec cp -al -t ${quote(out)} {} +`,
   ];
+}
+
+/** The folder of native toolboxes for foreign builds (stages/native-tools.ts), beside the package cache. */
+export function nativeToolboxes(packageCache: string): string {
+  return join(dirname(packageCache), 'native');
 }
 
 /** The same check for a root that already exists (the packages stage): run after apt's update. */

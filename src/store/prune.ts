@@ -2,8 +2,8 @@
 
 export interface CacheItem {
   key: string;
-  /** A stage entry, a cached .deb, or one set of kept apt package lists (apt-lists.ts). */
-  kind: 'stage' | 'package' | 'lists';
+  /** A stage entry, a cached .deb, one set of kept apt package lists (apt-lists.ts), or a native toolbox (stages/native-tools.ts). */
+  kind: 'stage' | 'package' | 'lists' | 'native';
   bytes: number;
   lastUsed: Date;
   /** A stage entry's input (the entry its tree stacks on); null for the first stage. */

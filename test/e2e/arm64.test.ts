@@ -38,6 +38,8 @@ void test('arm64: a matrix of arm64 and amd64, the arm64 image boots under AAVMF
   // systemd-boot's arm64 loader as the removable-media path, and an arm64 kernel beside it.
   assert.match(run('mdir', ['-b', '-i', `${image}@@${esp.start * 512}`, '::/EFI/BOOT']), /BOOTAA64\.EFI/i);
   assert.match(fatFile(image, esp, '/loader/entries/arm64-vm.conf'), /console=ttyAMA0,115200/);
+  // The initramfs was compressed by amd64's build of the image's zstd (host/native-tools.ts).
+  assert.match(readFileSync(join(out, 'arm64', 'build.log'), 'utf8'), /update-initramfs -c -k \S+ \(in the image root, zstd native\)/);
   const root = new Ext4(image, rootPart);
   assert.match(root.cat('/etc/initramfs-tools/conf.d/kiln.conf'), /^MODULES=list$/m);
   assert.match(root.cat('/etc/initramfs-tools/modules'), /^virtio_blk$/m);
@@ -56,9 +58,12 @@ void test('arm64: a matrix of arm64 and amd64, the arm64 image boots under AAVMF
   }
 
   // kiln shell runs the arm64 tree's own programs (through qemu-user) and exits with their status.
-  const shell = await kiln(['shell', join(out, 'arm64'), '--', 'sh', '-c', 'uname -m; exit 3'], { KILN_CACHE: cache });
+  // They read the hardware database and the module index that amd64's systemd-hwdb and depmod wrote.
+  const shell = await kiln(['shell', join(out, 'arm64'), '--', 'sh', '-c', 'uname -m; systemd-hwdb query usb:v1D6Bp0001; modprobe -S "$(ls /lib/modules)" --show-depends virtio_blk; exit 3'], { KILN_CACHE: cache });
   assert.equal(shell.code, 3, shell.stderr);
   assert.match(shell.stdout, /^aarch64$/m);
+  assert.match(shell.stdout, /^ID_VENDOR_FROM_DATABASE=Linux Foundation$/m);
+  assert.match(shell.stdout, /^insmod \/lib\/modules\/\S+-arm64\/kernel\/drivers\/block\/virtio_blk\.ko/m);
 });
 
 void test('arm64: a host that cannot run arm64 programs is refused before anything starts, with the fix', async () => {

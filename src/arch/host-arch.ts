@@ -1,5 +1,5 @@
 /** The Debian name of the machine's own architecture: what a worker builds without qemu-user. */
-import type { ArchName } from '../arch/table.js';
+import type { ArchName } from './table.js';
 
 const NODE_TO_DEBIAN: Partial<Record<NodeJS.Architecture, ArchName>> = { x64: 'amd64', arm64: 'arm64', arm: 'armhf', ia32: 'i386' };
 

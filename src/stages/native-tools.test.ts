@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import type { Exec } from '../host/exec.js';
+import { DEFERRED_IN_ROOT, deferralStub, installedVersions, nativeChroot, parseCalls, resolveInRoot, runsEmulated, wrapperScript } from './native-tools.js';
+
+const base = mkdtempSync(join(tmpdir(), 'kiln-native-test-'));
+after(() => rmSync(base, { recursive: true, force: true }));
+
+void test('only a root whose programs qemu-user runs gets native programs', () => {
+  assert.equal(runsEmulated('arm64', 'amd64'), true);
+  assert.equal(runsEmulated('armhf', 'amd64'), true);
+  assert.equal(runsEmulated('amd64', 'amd64'), false);
+  // An amd64 kernel runs i386 programs itself.
+  assert.equal(runsEmulated('i386', 'amd64'), false);
+  assert.equal(runsEmulated('amd64', 'arm64'), true);
+  assert.equal(runsEmulated('arm64', 'arm64'), false);
+});
+
+void test("a stub's notes, written by a real shell, come back as the calls it took, in order, each once", () => {
+  const log = join(base, 'calls');
+  const stub = join(base, 'systemd-hwdb');
+  writeFileSync(stub, deferralStub().replace(`${DEFERRED_IN_ROOT}/calls`, log), { mode: 0o755 });
+  const depmod = join(base, 'depmod');
+  writeFileSync(depmod, deferralStub().replace(`${DEFERRED_IN_ROOT}/calls`, log), { mode: 0o755 });
+  execFileSync(stub, ['--usr', 'update']);
+  execFileSync(depmod, ['6.12.1+deb13-arm64']);
+  execFileSync(stub, ['--usr', 'update']);
+  execFileSync(depmod, ['a b', '', "it's"]);
+  assert.deepEqual(parseCalls(readFileSync(log, 'utf8')), [
+    ['systemd-hwdb', '--usr', 'update'],
+    ['depmod', '6.12.1+deb13-arm64'],
+    ['depmod', 'a b', '', "it's"],
+  ]);
+  assert.deepEqual(parseCalls(''), []);
+});
+
+void test('the wrapper runs the toolbox binary with its own loader and libraries, under the name it was called by', () => {
+  const script = wrapperScript('usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2', ['usr/lib/x86_64-linux-gnu', 'usr/lib/x86_64-linux-gnu/systemd'], 'usr/bin/kmod');
+  assert.match(script, /^#!\/bin\/sh\n/);
+  assert.match(
+    script,
+    /^exec \/run\/kiln-native\/usr\/lib\/x86_64-linux-gnu\/ld-linux-x86-64\.so\.2 --library-path \/run\/kiln-native\/usr\/lib\/x86_64-linux-gnu:\/run\/kiln-native\/usr\/lib\/x86_64-linux-gnu\/systemd --argv0 "\$0" \/run\/kiln-native\/usr\/bin\/kmod "\$@"$/m,
+  );
+});
+
+void test('links are followed inside the image root, absolute ones from its top, never into the host', async () => {
+  const root = join(base, 'root');
+  mkdirSync(join(root, 'usr/bin'), { recursive: true });
+  mkdirSync(join(root, 'usr/sbin'), { recursive: true });
+  writeFileSync(join(root, 'usr/bin/kmod'), '');
+  symlinkSync('usr/bin', join(root, 'bin'));
+  symlinkSync('../bin/kmod', join(root, 'usr/sbin/depmod'));
+  symlinkSync('/bin/kmod', join(root, 'usr/sbin/modprobe'));
+  symlinkSync('/usr/sbin/modprobe', join(root, 'usr/sbin/lsmod'));
+  assert.equal(await resolveInRoot(root, '/usr/sbin/depmod'), '/usr/bin/kmod');
+  assert.equal(await resolveInRoot(root, '/usr/sbin/modprobe'), '/usr/bin/kmod');
+  assert.equal(await resolveInRoot(root, '/usr/sbin/lsmod'), '/usr/bin/kmod');
+  assert.equal(await resolveInRoot(root, '/bin/kmod'), '/usr/bin/kmod');
+  assert.equal(await resolveInRoot(root, '/usr/bin/zstd'), '/usr/bin/zstd');
+  symlinkSync('loop', join(root, 'loop'));
+  await assert.rejects(resolveInRoot(root, '/loop'), /too many symbolic links/);
+});
+
+void test("the image's versions come from its dpkg status, installed packages only", async () => {
+  const root = join(base, 'status-root');
+  mkdirSync(join(root, 'var/lib/dpkg'), { recursive: true });
+  writeFileSync(
+    join(root, 'var/lib/dpkg/status'),
+    [
+      'Package: kmod\nStatus: install ok installed\nArchitecture: arm64\nVersion: 34.2-2\n',
+      'Package: udev\nStatus: deinstall ok config-files\nArchitecture: arm64\nVersion: 257.1-1\n',
+      'Package: zstd\nStatus: install ok installed\nArchitecture: arm64\nVersion: 1.5.7+dfsg-1\n',
+      'Package: bash\nStatus: install ok installed\nArchitecture: arm64\nVersion: 5.2.37-2\n',
+    ].join('\n'),
+  );
+  assert.deepEqual(await installedVersions(root, ['kmod', 'udev', 'zstd']), { kmod: '34.2-2', zstd: '1.5.7+dfsg-1' });
+  assert.deepEqual(await installedVersions(join(base, 'nothing'), ['kmod']), {});
+});
+
+void test('the native chroot binds the toolbox and its wrappers over the named files, in a private namespace', async () => {
+  const calls: { command: string; args: readonly string[] }[] = [];
+  const exec: Exec = (command, args) => {
+    calls.push({ command, args });
+    return Promise.resolve({ stdout: '' });
+  };
+  await nativeChroot(exec, '/roots/r', '/cache/native/abc', { zstd: '/usr/bin/zstd' })('update-initramfs', ['-c', '-k', '6.12']);
+  const [call] = calls;
+  assert.equal(call?.command, 'unshare');
+  assert.deepEqual(call?.args.slice(0, 7), ['--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--']);
+  const script = call?.args[9] ?? '';
+  assert.match(script, /^mkdir "\$r\/run\/kiln-native" && mount --bind '\/cache\/native\/abc' "\$r\/run\/kiln-native"$/m);
+  assert.match(script, /^mount --bind '\/cache\/native\/abc\/kiln-bin\/zstd' "\$r"'\/usr\/bin\/zstd'$/m);
+  // /run is the namespace's own tmpfs before the toolbox's folder is made in it.
+  assert.ok(script.indexOf('tmpfs "$r/run"') < script.indexOf('mkdir "$r/run/kiln-native"'));
+  assert.deepEqual(call?.args.slice(10), ['kiln-chroot', '/roots/r', 'update-initramfs', '-c', '-k', '6.12']);
+});
