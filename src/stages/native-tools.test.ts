@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { Exec } from '../host/exec.js';
-import { DEFERRED_IN_ROOT, deferralStub, installedVersions, nativeChroot, parseCalls, resolveInRoot, runsEmulated, wrapperScript } from './native-tools.js';
+import { BuildError, InterruptedError } from '../errors.js';
+import { stageRecorder, type Call } from '../testing/stage-recorder.js';
+import { DEFERRED_IN_ROOT, deferralStub, installedVersions, nativeChroot, parseCalls, resolveInRoot, runDeferred, runsEmulated, wrapperScript } from './native-tools.js';
 
 const base = mkdtempSync(join(tmpdir(), 'kiln-native-test-'));
 after(() => rmSync(base, { recursive: true, force: true }));
@@ -97,4 +99,58 @@ void test('the native chroot binds the toolbox and its wrappers over the named f
   // /run is the namespace's own tmpfs before the toolbox's folder is made in it.
   assert.ok(script.indexOf('tmpfs "$r/run"') < script.indexOf('mkdir "$r/run/kiln-native"'));
   assert.deepEqual(call?.args.slice(10), ['kiln-chroot', '/roots/r', 'update-initramfs', '-c', '-k', '6.12']);
+});
+
+const STATUS = ['kmod 34.2-2', 'udev 257.13-1', 'zstd 1.5.7+dfsg-1'].map((p) => `Package: ${p.split(' ')[0]}\nStatus: install ok installed\nArchitecture: arm64\nVersion: ${p.split(' ')[1]}\n`).join('\n');
+const SOURCE = { release: 'trixie', mirror: 'http://deb.debian.org/debian', components: ['main'] };
+const NOTED = [['systemd-hwdb', '--usr', 'update'], ['depmod', '6.12.1+deb13-arm64']];
+
+/** mmdebstrap's part, played: the toolbox folder (its second-to-last argument) with every loader and the three binaries. */
+function extract(call: Call): void {
+  if (call.command !== 'mmdebstrap') return;
+  const into = call.args.at(-2) ?? '';
+  for (const lib of ['usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2', 'usr/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1', 'usr/bin/kmod', 'usr/bin/systemd-hwdb', 'usr/bin/zstd']) {
+    mkdirSync(join(into, lib, '..'), { recursive: true });
+    writeFileSync(join(into, lib), '');
+  }
+}
+
+void test("noted calls run natively with a toolbox of the image's versions, made once and then kept", async () => {
+  const r = stageRecorder(extract);
+  r.write('var/lib/dpkg/status', STATUS);
+  await runDeferred(r.ctx, SOURCE, NOTED);
+  const made = r.calls.filter((c) => c.command === 'mmdebstrap');
+  assert.equal(made.length, 1);
+  assert.ok(made[0]?.args.includes('--variant=extract'));
+  assert.ok(made[0]?.args.includes('--include=kmod=34.2-2,udev=257.13-1,zstd=1.5.7+dfsg-1'), made[0]?.args.join(' '));
+  const native = r.calls.filter((c) => c.command === 'unshare').map((c) => c.args.slice(12));
+  assert.deepEqual(native, [['/run/kiln-native/kiln-bin/systemd-hwdb', '--usr', 'update'], ['/run/kiln-native/kiln-bin/depmod', '6.12.1+deb13-arm64']]);
+  assert.equal(r.calls.filter((c) => c.where === 'chroot').length, 0, 'nothing ran under emulation');
+  const toolbox = /mount --bind '([^']+)' "\$r\/run\/kiln-native"/.exec(r.calls.find((c) => c.command === 'unshare')?.args[9] ?? '')?.[1] ?? '';
+  assert.match(readFileSync(join(toolbox, 'kiln-bin/depmod'), 'utf8'), /--argv0 "\$0" \/run\/kiln-native\/usr\/bin\/kmod "\$@"$/m);
+  // The next build of the same versions takes the same toolbox.
+  r.calls.length = 0;
+  await runDeferred(r.ctx, SOURCE, NOTED);
+  assert.equal(r.calls.filter((c) => c.command === 'mmdebstrap').length, 0);
+  assert.match(r.logs.join('\n'), /toolbox of kmod=34\.2-2 udev=257\.13-1 zstd=1\.5\.7\+dfsg-1 \(kept from an earlier build\)/);
+});
+
+void test("without a toolbox (no mirror, no such version) the noted calls run as the image's own, under emulation", async () => {
+  const r = stageRecorder((call) => {
+    if (call.command === 'mmdebstrap') throw new BuildError('E: Version 257.13-1 for udev was not found');
+  });
+  r.write('var/lib/dpkg/status', STATUS);
+  await runDeferred(r.ctx, SOURCE, NOTED);
+  assert.deepEqual(r.calls.filter((c) => c.where === 'chroot').map((c) => [c.command, ...c.args]), NOTED);
+  assert.match(r.logs.join('\n'), /no \S+ toolbox of .* \(E: Version 257\.13-1 for udev was not found\); the image's own run under emulation/);
+  assert.deepEqual(readdirSync(join(r.ctx.packageCache, '..', 'native')), [], 'no half-made toolbox is left');
+});
+
+void test('Ctrl-C while the toolbox is made stops the build instead of falling back', async () => {
+  const r = stageRecorder((call) => {
+    if (call.command === 'mmdebstrap') throw new InterruptedError('SIGINT');
+  });
+  r.write('var/lib/dpkg/status', STATUS);
+  await assert.rejects(runDeferred(r.ctx, SOURCE, NOTED), InterruptedError);
+  assert.equal(r.calls.filter((c) => c.where === 'chroot').length, 0);
 });

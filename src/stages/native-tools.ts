@@ -22,6 +22,7 @@ import { collectPackages, nativeToolboxes, packageCacheArgs } from '../store/pac
 import { API_MOUNTS } from '../host/chroot.js';
 import { quoteCommand, type Exec } from '../host/exec.js';
 import { quote } from '../host/shell.js';
+import { InterruptedError } from '../errors.js';
 
 /** The programs kiln runs natively, by the name their callers use: the package and its binary. */
 export const NATIVE_PROGRAMS: Record<string, { package: string; binary: string }> = {
@@ -123,8 +124,9 @@ export async function nativeToolbox(ctx: NativeContext, source: ToolboxSource): 
       `--include=${wanted.join(',')}`, ...packageCacheArgs(ctx.packageCache, host, collected), release, making, mirror,
     ], { label: `mmdebstrap: the ${host} toolbox (${wanted.join(' ')})` });
   } catch (err) {
-    ctx.log(`native programs: no ${host} toolbox of ${wanted.join(' ')} (${(err as Error).message.split('\n')[0]}); the image's own run under emulation`);
     await rm(making, { recursive: true, force: true });
+    if (err instanceof InterruptedError) throw err; // Ctrl-C stops the build, it does not fall back
+    ctx.log(`native programs: no ${host} toolbox of ${wanted.join(' ')} (${(err as Error).message.split('\n')[0]}); the image's own run under emulation`);
     return null;
   } finally {
     await collectPackages(collected, ctx.packageCache, new Set());
