@@ -32,7 +32,7 @@ function timed(command: string, args: string[], env: Record<string, string> = {}
 
 const plan = JSON.parse(spawnSync(process.execPath, [main, 'plan', recipe], { cwd: repo, encoding: 'utf8' }).stdout) as {
   name: string;
-  stages: { stage: string; options: { release: string; mirror: string; variant: string; arch: string; packages: string[]; initramfsModules: string[] } }[];
+  stages: { stage: string; options: { release: string; mirror: string; variant: string; arch: string; packages: string[]; initramfsModules?: string[] } }[];
 };
 const bootstrap = plan.stages.find((s) => s.stage === 'bootstrap')?.options;
 if (!bootstrap) throw new Error('the plan has no bootstrap stage');
@@ -50,7 +50,8 @@ const kilnTimes: number[] = [];
 const bareTimes: number[] = [];
 const warmTimes: number[] = [];
 const addedTimes: number[] = [];
-const modules = bootstrap.initramfsModules;
+// The kernel stage makes the initramfs, with the recipe's module list if it has one.
+const modules = plan.stages.find((s) => s.stage === 'kernel')?.options.initramfsModules ?? [];
 const initramfsHook = modules.length
   ? [`--essential-hook=mkdir -p "$1/etc/initramfs-tools/conf.d" "$1/usr/share/initramfs-tools/modules.d" && echo MODULES=list > "$1/etc/initramfs-tools/conf.d/bench.conf" && printf '%s\\n' ${modules.join(' ')} > "$1/usr/share/initramfs-tools/modules.d/bench"`]
   : [];

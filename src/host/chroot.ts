@@ -15,13 +15,17 @@ export const API_MOUNTS = [
   'mount -t tmpfs -o mode=0755 tmpfs "$r/run"',
 ];
 
-const SETUP = [...API_MOUNTS, 'exec chroot "$r" "$@"'].join('\n');
-
-export function makeChroot(exec: Exec, root: string): Exec {
+/**
+ * `mounts`: more shell lines after the API file systems (the root is "$r"), e.g. native programs
+ * bound over the image's own (stages/native-tools.ts); `note` says so in the command's label.
+ */
+export function makeChroot(exec: Exec, root: string, more: { mounts?: readonly string[]; note?: string } = {}): Exec {
+  const setup = [...API_MOUNTS, ...(more.mounts ?? []), 'exec chroot "$r" "$@"'].join('\n');
+  const where = more.note ? `in the image root, ${more.note}` : 'in the image root';
   return (command, args, options) =>
     exec(
       'unshare',
-      ['--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--', '/bin/sh', '-c', SETUP, 'kiln-chroot', root, command, ...args],
-      { label: `${quoteCommand(command, args)} (in the image root)`, ...options, env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', ...options?.env } },
+      ['--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--', '/bin/sh', '-c', setup, 'kiln-chroot', root, command, ...args],
+      { label: `${quoteCommand(command, args)} (${where})`, ...options, env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', ...options?.env } },
     );
 }

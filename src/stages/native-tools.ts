@@ -19,8 +19,8 @@ import { archInfo, type ArchName } from '../arch/table.js';
 import { hostArch } from '../arch/host-arch.js';
 import { parseStatus } from '../sbom/dpkg.js';
 import { collectPackages, nativeToolboxes, packageCacheArgs } from '../store/package-cache.js';
-import { API_MOUNTS } from '../host/chroot.js';
-import { quoteCommand, type Exec } from '../host/exec.js';
+import { makeChroot } from '../host/chroot.js';
+import type { Exec } from '../host/exec.js';
 import { quote } from '../host/shell.js';
 import { InterruptedError } from '../errors.js';
 
@@ -183,18 +183,11 @@ export async function resolveInRoot(root: string, path: string): Promise<string>
  * any path, PATH or not (mkinitramfs sets its own), runs the native ones. Nothing in the tree changes.
  */
 export function nativeChroot(exec: Exec, root: string, toolbox: string, over: Record<string, string>): Exec {
-  const setup = [
-    ...API_MOUNTS,
+  const mounts = [
     `mkdir "$r${NATIVE_IN_ROOT}" && mount --bind ${quote(toolbox)} "$r${NATIVE_IN_ROOT}"`,
     ...Object.entries(over).map(([program, path]) => `mount --bind ${quote(join(toolbox, 'kiln-bin', program))} "$r"${quote(path)}`),
-    'exec chroot "$r" "$@"',
-  ].join('\n');
-  return (command, args, options) =>
-    exec(
-      'unshare',
-      ['--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--', '/bin/sh', '-c', setup, 'kiln-chroot', root, command, ...args],
-      { label: `${quoteCommand(command, args)} (in the image root, ${Object.keys(over).join(', ') || 'toolbox'} native)`, ...options, env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', ...options?.env } },
-    );
+  ];
+  return makeChroot(exec, root, { mounts, note: `${Object.keys(over).join(', ') || 'toolbox'} native` });
 }
 
 /**
@@ -238,9 +231,9 @@ export async function runDeferred(ctx: NativeContext, source: ToolboxSource, cal
 }
 
 /**
- * The chroot for a stage that runs `programs` (or programs that call them, as mkinitramfs calls
- * zstd and kmod's modprobe and depmod): their native builds bound over the image's own, or the
- * plain chroot where the image has none of them or no toolbox matches.
+ * The chroot for a stage that runs `programs`, or programs that call them (mkinitramfs calls
+ * zstd): their native builds bound over the image's own, or the plain chroot where the image has
+ * none of them or no toolbox matches.
  */
 export async function chrootWithNative(ctx: NativeContext, source: ToolboxSource, programs: readonly string[]): Promise<Exec> {
   const toolbox = await nativeToolbox(ctx, source);
