@@ -111,8 +111,8 @@ export async function pruneCache(store: Store, request: PruneRequest): Promise<s
     store.emptyTrash();
     const left = items.filter((i) => !chosen.has(i.key)).reduce((sum, i) => sum + i.bytes, 0);
     const count = (kind: CacheItem['kind']) => items.filter((i) => i.kind === kind && chosen.has(i.key)).length;
-    const lists = (count('lists') ? `, ${count('lists')} sets of package lists` : '') + (count('native') ? `, ${count('native')} native toolboxes` : '');
-    return `removed ${count('stage')} stage entries and ${count('package')} packages${lists} (${formatBytes(bytes)}); ${formatBytes(left)} left in ${store.dir}\n`;
+    const others = (count('lists') ? `, ${count('lists')} sets of package lists` : '') + (count('native') ? `, ${count('native')} native toolboxes` : '');
+    return `removed ${count('stage')} stage entries and ${count('package')} packages${others} (${formatBytes(bytes)}); ${formatBytes(left)} left in ${store.dir}\n`;
   } finally {
     await held.release();
   }

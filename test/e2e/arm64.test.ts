@@ -38,7 +38,7 @@ void test('arm64: a matrix of arm64 and amd64, the arm64 image boots under AAVMF
   // systemd-boot's arm64 loader as the removable-media path, and an arm64 kernel beside it.
   assert.match(run('mdir', ['-b', '-i', `${image}@@${esp.start * 512}`, '::/EFI/BOOT']), /BOOTAA64\.EFI/i);
   assert.match(fatFile(image, esp, '/loader/entries/arm64-vm.conf'), /console=ttyAMA0,115200/);
-  // The initramfs was compressed by amd64's build of the image's zstd (host/native-tools.ts).
+  // The initramfs was compressed by amd64's build of the image's zstd (stages/native-tools.ts).
   assert.match(readFileSync(join(out, 'arm64', 'build.log'), 'utf8'), /update-initramfs -c -k \S+ \(in the image root, zstd native\)/);
   const root = new Ext4(image, rootPart);
   assert.match(root.cat('/etc/initramfs-tools/conf.d/kiln.conf'), /^MODULES=list$/m);
