@@ -1,6 +1,5 @@
 /** `kiln cache list`, `prune` and `verify`: what the store holds, making room, and checking it. */
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { removeAbandoned } from '../engine/workspace.js';
@@ -54,9 +53,8 @@ function nativeItems(store: Store): CacheItem[] {
   const folder = nativeToolboxes(store.packages);
   if (!existsSync(folder)) return [];
   return readdirSync(folder).map((name) => {
-    const used = statSync(join(folder, name)).mtime;
-    const bytes = Number(execFileSync('du', ['-s', '-B1', join(folder, name)], { encoding: 'utf8' }).split('\t')[0]);
-    return { key: name, kind: 'native' as const, bytes, lastUsed: used };
+    const files = readdirSync(join(folder, name), { recursive: true, encoding: 'utf8' }).map((f) => lstatSync(join(folder, name, f)));
+    return { key: name, kind: 'native' as const, bytes: files.reduce((sum, f) => sum + f.blocks * 512, 0), lastUsed: statSync(join(folder, name)).mtime };
   });
 }
 

@@ -223,9 +223,10 @@ export function parseCalls(text: string): string[][] {
 export async function runDeferred(ctx: NativeContext, source: ToolboxSource, calls: string[][]): Promise<void> {
   if (!calls.length) return;
   const toolbox = await nativeToolbox(ctx, source);
-  const native = toolbox ? nativeChroot(ctx.exec, ctx.root, toolbox, {}) : null;
+  const native = toolbox ? nativeChroot(ctx.exec, ctx.root, toolbox, {}) : ctx.chroot;
+  const programs = toolbox ? toolboxPrograms(toolbox) : [];
   for (const [name = '', ...args] of calls) {
-    if (native && toolboxPrograms(toolbox ?? '').includes(name)) await native(posix.join(NATIVE_IN_ROOT, 'kiln-bin', name), args);
+    if (programs.includes(name)) await native(posix.join(NATIVE_IN_ROOT, 'kiln-bin', name), args);
     else await ctx.chroot(name, args);
   }
 }
@@ -239,7 +240,8 @@ export async function chrootWithNative(ctx: NativeContext, source: ToolboxSource
   const toolbox = await nativeToolbox(ctx, source);
   if (!toolbox) return ctx.chroot;
   const over: Record<string, string> = {};
-  for (const name of programs.filter((p) => toolboxPrograms(toolbox).includes(p))) {
+  const has = toolboxPrograms(toolbox);
+  for (const name of programs.filter((p) => has.includes(p))) {
     const path = ['usr/bin', 'usr/sbin', 'bin', 'sbin'].map((f) => posix.join('/', f, name)).find((p) => existsSync(join(ctx.root, p)));
     if (path) over[name] = await resolveInRoot(ctx.root, path);
   }
