@@ -289,6 +289,27 @@ void test('an OSTree commit-only build makes the same tree as one with the deplo
   assert.ok(!plan('name: c\nkernel: { package: none }\nbootloader: none\noutputs: [tar]\n').stages.some((s) => s.stage === 'fstab' || s.stage === 'grub'));
 });
 
+void test('fstab: the ESP is mounted on first use (automount, unmounted when idle); other FAT partitions and options the recipe gives as they are', () => {
+  const m = plan(`name: f
+disk:
+  partitions:
+    - { name: esp, type: esp, size: 256M, fs: vfat, mount: /boot/efi }
+    - { name: root, type: root, size: 1G, fs: ext4, mount: / }
+    - { name: share, type: linux, size: 64M, fs: vfat, mount: /srv/share }
+    - { name: data, type: linux, size: 64M, fs: vfat, mount: /srv/data, options: noatime }
+`);
+  const entries = options(m, 'fstab').entries as { mount: string; options: string }[];
+  assert.deepEqual(
+    entries.map((e) => [e.mount, e.options]),
+    [
+      ['/', 'errors=remount-ro'],
+      ['/boot/efi', 'umask=0077,x-systemd.automount,x-systemd.idle-timeout=2min'],
+      ['/srv/data', 'noatime'],
+      ['/srv/share', 'umask=0077'],
+    ],
+  );
+});
+
 void test("an OSTree container: made from the commit, for the recipe's release and architecture; no outputs stage without a disk", () => {
   const m = plan('name: e\narch: arm64\ndistro: { release: bookworm }\nostree: { ref: os/edge }\noutputs: [ostree-repo, ostree-container]\n');
   assert.deepEqual(m.stages.map((s) => s.stage).slice(-2), ['ostree-commit', 'ostree-container']);

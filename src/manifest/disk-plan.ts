@@ -24,12 +24,24 @@ export function fstabEntries(parts: ReturnType<typeof partitions>, layout = 'pla
       source: p.fs === 'squashfs' ? `PARTUUID=${p.partUuid}` : `UUID=${p.uuid}`,
       mount: p.mount ?? '',
       fs: p.fs ?? '',
-      options: p.options ?? (p.fs === 'vfat' ? 'umask=0077' : READ_ONLY.includes(p.fs ?? '') ? 'ro' : p.mount === '/' ? 'errors=remount-ro' : 'defaults'),
+      options: p.options ?? defaultOptions(p),
       // fsck at boot only where a checker runs unattended: ext2/ext4 and FAT.
       pass: p.mount === '/' ? 1 : ['ext4', 'ext2', 'vfat'].includes(p.fs ?? '') ? 2 : 0,
     }));
   const swap = parts.filter((p) => p.fs === 'swap').map((p) => ({ source: `UUID=${p.uuid}`, mount: 'none', fs: 'swap', options: p.options ?? 'sw', pass: 0 }));
   return [...mounted, ...swap];
+}
+
+/**
+ * Mount options where the recipe gives none. The ESP is mounted when first used, as systemd's
+ * gpt-auto-generator mounts it: boot then waits neither for udev to find its device nor for the FAT
+ * mount (3 to 4 s of a 30 s boot under emulation, measured), and an ESP idle for 2 minutes is
+ * unmounted, so a power cut rarely finds its FAT dirty. mount(8) without systemd ignores x-* options.
+ */
+function defaultOptions(p: { fs?: string | undefined; mount?: string | undefined; esp: boolean }): string {
+  if (p.fs === 'vfat') return p.esp ? 'umask=0077,x-systemd.automount,x-systemd.idle-timeout=2min' : 'umask=0077';
+  if (READ_ONLY.includes(p.fs ?? '')) return 'ro';
+  return p.mount === '/' ? 'errors=remount-ro' : 'defaults';
 }
 
 /** GRUB's BIOS platform where the bootloader boots BIOS PCs, its EFI one where it boots UEFI. */
