@@ -6,6 +6,7 @@ import { autoInstalled, collectPackages, installedKeys, packageCacheArgs } from 
 import { defineStage, type StageContext } from './define.js';
 import { command, hookLabel, HookScript, scriptFile } from './hook-scripts.js';
 import { quote } from '../host/shell.js';
+import { TAR_FILTER } from '../host/tar-filter.js';
 import { AptSource, explainApt, pinCheckHook, sourcesFile } from './apt-sources.js';
 import { DEFERRED_IN_ROOT, DEFERRED_PROGRAMS, deferralStub, parseCalls, runDeferred, runsEmulated } from './native-tools.js';
 
@@ -52,6 +53,8 @@ export const bootstrap = defineStage({
     }
     // Foreign roots: depmod and systemd-hwdb are noted by stubs, and run natively afterwards.
     const deferral = runsEmulated(o.arch) ? await deferralArgs(ctx) : null;
+    // With path filters mmdebstrap pipes each essential package through mmtarfilter: kiln's is faster.
+    const filterPath = o.dpkgExclude.length || o.dpkgInclude.length ? await tarFilterPath(ctx) : null;
     const args = [
       '--mode=root',
       `--variant=${o.variant}`,
@@ -77,7 +80,7 @@ export const bootstrap = defineStage({
       // INITRD=No: the kernel's postinst makes no initramfs (initramfs-tools' trigger then has none to
       // update). The kernel stage makes it once, after every package set, with the recipe's settings;
       // so this stage is the same for recipes that differ only in their initramfs.
-      await ctx.exec('mmdebstrap', args, { env: { INITRD: 'No', SOURCE_DATE_EPOCH: String(epoch) } });
+      await ctx.exec('mmdebstrap', args, { env: { INITRD: 'No', SOURCE_DATE_EPOCH: String(epoch), ...(filterPath ? { PATH: filterPath } : {}) } });
     } catch (err) {
       throw explainApt(err, o.release);
     }
@@ -98,6 +101,14 @@ function setupHook(ctx: StageContext, script: HookScript, env: Record<string, st
   const vars = Object.entries({ ...env, ...script.env, KILN_HOOK: script.path }).map(([k, v]) => `${k}=${quote(v)}`);
   const [cmd, args] = command(file, file);
   return ['env', ...vars, 'KILN_ROOT="$1"', quote(cmd), ...args.map(quote), '"$1"'].join(' ');
+}
+
+/** mmdebstrap's PATH with kiln's mmtarfilter (host/tar-filter.ts) first; the same rules, about 10 times faster. */
+async function tarFilterPath(ctx: StageContext): Promise<string> {
+  const bin = join(ctx.scratch, 'tar-filter');
+  await mkdir(bin);
+  await writeFile(join(bin, 'mmtarfilter'), TAR_FILTER, { mode: 0o755 });
+  return `${bin}:${process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`;
 }
 
 /**
