@@ -10,11 +10,12 @@
  * initramfs module list too (through an essential hook), so both make the same small initramfs.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { fileURLToPath } from 'node:url';
+import { buildPhases, type BuildRecord } from './build-phases.js';
 import { median } from './median.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -59,8 +60,19 @@ let image = { size: 0, allocated: 0 };
 /** Each stage's seconds in every cold build, by its place in the plan (a name can come twice). */
 const stageTimes: { name: string; times: number[] }[] = [];
 const peakRss: number[] = [];
-type BuildJson = { stages: { name: string; seconds: number }[]; peakRssMiB?: number };
+/** The cold build's phases (build-phases.ts), by their place in the list. */
+const phaseTimes: { name: string; times: number[] }[] = [];
+type BuildJson = BuildRecord & { peakRssMiB?: number };
 const readRecord = (dir: string) => JSON.parse(readFileSync(join(dir, 'build.json'), 'utf8')) as BuildJson;
+/** Seconds each stage spent hashing its files into the store, by stage name (from its entries' meta.json). */
+function hashSeconds(cache: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const entry of readdirSync(join(cache, 'stages'))) {
+    const meta = JSON.parse(readFileSync(join(cache, 'stages', entry, 'meta.json'), 'utf8')) as { stage: string; contents?: { seconds: number } };
+    out[meta.stage] = (out[meta.stage] ?? 0) + (meta.contents?.seconds ?? 0);
+  }
+  return out;
+}
 for (let i = 0; i < runs; i++) {
   const scratch = mkdtempSync(join(tmpdir(), 'kiln-bench-'));
   try {
@@ -73,6 +85,8 @@ for (let i = 0; i < runs; i++) {
     kilnTimes.push(timed(process.execPath, [main, 'build', recipe, '-o', out], { KILN_CACHE: join(scratch, 'cache') }));
     const cold = readRecord(out);
     cold.stages.forEach(({ name, seconds }, n) => (stageTimes[n] ??= { name, times: [] }).times.push(seconds));
+    const phases = buildPhases(readFileSync(join(out, 'build.log'), 'utf8'), cold, hashSeconds(join(scratch, 'cache')));
+    phases.forEach(([name, seconds], n) => (phaseTimes[n] ??= { name, times: [] }).times.push(seconds));
     warmTimes.push(timed(process.execPath, [main, 'build', recipe, '-o', out], { KILN_CACHE: join(scratch, 'cache') }));
     addedTimes.push(timed(process.execPath, [main, 'build', added, '-o', join(scratch, 'added')], { KILN_CACHE: join(scratch, 'cache') }));
     for (const dir of [out, join(scratch, 'added')]) peakRss.push(readRecord(dir).peakRssMiB ?? NaN);
@@ -93,5 +107,7 @@ console.log(`kiln warm rebuild, median    ${median(warmTimes).toFixed(1)} s   (r
 console.log(`one package added, median    ${median(addedTimes).toFixed(1)} s   (runs: ${addedTimes.map((t) => t.toFixed(1)).join(', ')})`);
 console.log(`ratio added / cold           ${(median(addedTimes) / median(kilnTimes)).toFixed(2)}   (target ≤ 0.35)`);
 for (const { name, times } of stageTimes) console.log(`  ${name.padEnd(26)} ${median(times).toFixed(1).padStart(6)} s   (cold build, median)`);
+console.log('where the cold build goes (medians; the lines add up to the build):');
+for (const { name, times } of phaseTimes) console.log(`  ${name.padEnd(52)} ${median(times).toFixed(1).padStart(6)} s`);
 console.log(`kiln peak RSS                ${Math.max(...peakRss)} MiB   (largest of every build; target < 300)`);
 console.log(`image size                   ${mib(image.size)} apparent, ${mib(image.allocated)} allocated (sparse)`);
