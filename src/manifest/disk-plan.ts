@@ -35,7 +35,7 @@ export function fstabEntries(parts: ReturnType<typeof partitions>, layout = 'pla
 /**
  * Mount options where the recipe gives none. The ESP is mounted when first used, as systemd's
  * gpt-auto-generator mounts it: boot then waits neither for udev to find its device nor for the FAT
- * mount (3 to 4 s of a 30 s boot under emulation, measured), and an ESP idle for 2 minutes is
+ * mount (4 to 5 s of a 29 s boot under emulation, measured), and an ESP idle for 2 minutes is
  * unmounted, so a power cut rarely finds its FAT dirty. mount(8) without systemd ignores x-* options.
  */
 function defaultOptions(p: { fs?: string | undefined; mount?: string | undefined; esp: boolean }): string {
