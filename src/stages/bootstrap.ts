@@ -108,6 +108,7 @@ async function tarFilterPath(ctx: StageContext): Promise<string> {
   const bin = join(ctx.scratch, 'tar-filter');
   await mkdir(bin);
   await writeFile(join(bin, 'mmtarfilter'), TAR_FILTER, { mode: 0o755 });
+  ctx.log("dpkg path filters: the essential packages go through kiln's mmtarfilter before tar unpacks them");
   return `${bin}:${process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`;
 }
 
