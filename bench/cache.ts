@@ -98,7 +98,9 @@ const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
 await mirror?.close();
 console.log(`examples/server.yaml, ${runs} runs, medians${linkMbit === undefined ? '' : `, packages fetched over a ${linkMbit} Mbit/s link`}`);
 line('(a) cold, empty caches', 'a');
-line('(b) empty stage store, warm package cache', 'b', `   b/a = ${(m.b / m.a).toFixed(2)} (target ≤ 0.80)`);
+// The package cache's target: 0.8 on the machine's mirror, 0.5 over a 20 Mbit/s link (or slower).
+const bTarget = linkMbit !== undefined && linkMbit <= 20 ? '0.50' : '0.80';
+line('(b) empty stage store, warm package cache', 'b', `   b/a = ${(m.b / m.a).toFixed(2)} (target ≤ ${bTarget})`);
 line('(c) unchanged recipe, warm caches', 'c', '   (target ≤ 5 s)');
 line('(d) one overlay file changed', 'd', `   d/a = ${(m.d / m.a).toFixed(2)} (target ≤ 0.15)`);
 line('(e) one package added', 'e', `   e/a = ${(m.e / m.a).toFixed(2)}`);
