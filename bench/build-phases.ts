@@ -35,7 +35,7 @@ export function buildPhases(log: string, record: BuildRecord, hashed: Record<str
   const hashing = (name: string) => hashed[name] ?? 0;
   const stage = (name: string) => record.stages.filter((s) => s.name === name).reduce((sum, s) => sum + s.seconds - hashing(s.name), 0);
   const named = ['bootstrap', 'packages', 'kernel', 'filesystems'];
-  const others = record.stages.filter((s) => !named.includes(s.name)).reduce((sum, s) => sum + s.seconds - hashing(s.name), 0);
+  const others = record.stages.filter((s) => !named.includes(s.name));
   const inStages = record.stages.reduce((sum, s) => sum + s.seconds, 0);
   const s = (ms: number) => ms / 1000;
   return [
@@ -49,7 +49,7 @@ export function buildPhases(log: string, record: BuildRecord, hashed: Record<str
     ['package sets', stage('packages')],
     ['initramfs (kernel stage)', stage('kernel')],
     ['file systems', stage('filesystems')],
-    [`the other ${record.stages.length - record.stages.filter((x) => named.includes(x.name)).length} stages`, others],
+    [`the other ${others.length} stages`, others.reduce((sum, x) => sum + x.seconds - hashing(x.name), 0)],
     ["hashing each stage's files into the store", Object.values(hashed).reduce((sum, x) => sum + x, 0)],
     ['between stages (the plan, mounts)', s(publish - started) - inStages],
     ['outputs (image copy and hash, SBOM, lock)', record.seconds - s(publish - started)],

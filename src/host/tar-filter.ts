@@ -50,7 +50,8 @@ sub glob_re {
             else {
                 my $set = substr $g, $i + 1, $j - $i - 1;
                 $set =~ s/\\/\\\\/g;
-                if ($set !~ s/\A!/^/ && $set =~ /\A\^/) { $set = "\\$set" }
+                if ($set =~ /\A!/) { substr($set, 0, 1) = '^' }
+                elsif ($set =~ /\A\^/) { $set = "\\$set" }
                 $re .= "[$set]";
                 $i = $j;
             }
