@@ -35,6 +35,16 @@ void test('a prompt followed by later output on the next line still counts', () 
   assert.equal(w.result, 'login');
 });
 
+void test('a kernel message in the same chunk right after the prompt does not hide it', () => {
+  const w = feed('Debian GNU/Linux 13 bios-mbr ttyS0\r\n\r\nbios-mbr login: [   23.647368] [drm] Initialized bochs-drm\r\n');
+  assert.equal(w.result, 'login');
+  assert.match(w.line ?? '', /^bios-mbr login: \[/);
+  // Also when the kernel line is still unfinished at the end of the chunk.
+  assert.equal(feed('kiln login: [   23.6', '47368] scsi host1: ahci\r\n').result, 'login');
+  // A kernel line that merely mentions "login: " is not a prompt.
+  assert.equal(feed('[    5.1] audit: login: pid=1\r\n').result, undefined);
+});
+
 void test('detects a kernel panic split across chunks', () => {
   const w = feed('[    2.1] Kernel pa', 'nic - not syncing: VFS: Unable to mount root fs\r\n');
   assert.equal(w.result, 'panic');

@@ -9,6 +9,9 @@ export type ConsoleResult = 'login' | 'panic' | 'emergency' | 'no-boot' | 'refus
 const LOGIN = /\blogin: ?$/;
 // sshd/login print "Last login: <date>"; split across chunks its head would look like a prompt.
 const NOT_LOGIN = /^\s*last login:/i;
+// A kernel message printed right after the prompt ("kiln login: [   23.6] scsi host1: ahci") lands on
+// the prompt's line, since getty's prompt has no newline: the prompt is what comes before it.
+const KERNEL_TAIL = /\[\s*\d+\.\d+\].*$/;
 const PANIC = /Kernel panic - not syncing/;
 // systemd's emergency.target and sulogin's prompt (also used by rescue mode).
 const EMERGENCY = /emergency mode|Give root password for maintenance/i;
@@ -78,12 +81,16 @@ export class ConsoleWatcher {
     else if (EMERGENCY.test(line)) verdict = 'emergency';
     else if (REFUSED.test(line)) verdict = 'refused';
     else if (NO_BOOT.test(line)) verdict = 'no-boot';
-    else if (LOGIN.test(line) && !NOT_LOGIN.test(line)) verdict = 'login';
+    else if (isPrompt(line) || isPrompt(line.replace(KERNEL_TAIL, ''))) verdict = 'login';
     if (verdict === undefined) return false;
     this.found = verdict;
     this.foundLine = line.trim();
     return true;
   }
+}
+
+function isPrompt(line: string): boolean {
+  return LOGIN.test(line) && !NOT_LOGIN.test(line);
 }
 
 function applyBackspaces(line: string): string {
