@@ -63,7 +63,7 @@ export const packages = defineStage({
       await ctx.exec('apt-get', ['update', '-q'], { env });
       await keepLists(lists, o.arch, ctx.root);
       if (o.pins.length) await ctx.exec('/bin/sh', ['-c', pinCheckHook(o.pins, '"$APT_CONFIG"')], { env, label: 'the pin check' });
-      await linkCachedDebs(ctx.exec, ctx.packageCache, archives, join(ctx.root, 'var/lib/apt/lists'));
+      await linkCachedDebs(ctx.packageCache, archives, join(ctx.root, 'var/lib/apt/lists'), ctx.root, ctx.log);
       await ctx.exec('unshare', ['--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--', '/bin/sh', '-c', INSTALL_SCRIPT, 'kiln-apt', ctx.root, 'apt-get', ...INSTALL(ctx.root), ...o.packages], {
         env: { ...env, KILN_ARCHIVES: archives, KILN_DEFERRED: deferred },
         label: `apt-get install ${o.packages.join(' ')}`,

@@ -14,9 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { sha256File } from '../host/sparse-hash.js';
 import { debOfFileName, type LockedDeb } from '../lockfile/lockfile.js';
 import { quote } from '../host/shell.js';
-import type { Exec } from '../host/exec.js';
 import { paragraphs, parseStatus } from '../sbom/dpkg.js';
 import { aptListsCache } from './apt-lists.js';
+import { archiveName, linkVerified } from './verify-debs.js';
 
 const ARCHIVES = '"$1/var/cache/apt/archives"';
 
@@ -43,9 +43,17 @@ export function nativeToolboxes(packageCache: string): string {
   return join(dirname(packageCache), 'native');
 }
 
-/** The same check for a root that already exists (the packages stage): run after apt's update. */
-export async function linkCachedDebs(exec: Exec, cache: string, archives: string, lists: string): Promise<void> {
-  await exec(process.execPath, [VERIFY, cache, archives, lists], { label: 'the package cache check' });
+/**
+ * The same check for a root that already exists (the packages stage), in kiln's own process: run
+ * after apt's update. The .debs of the versions the root has installed are not checked or linked:
+ * apt installs none of them again.
+ */
+export async function linkCachedDebs(cache: string, archives: string, lists: string, root: string, log: (line: string) => void): Promise<void> {
+  const status = await readFile(join(root, 'var/lib/dpkg/status'), 'utf8').catch(() => '');
+  const installed = new Set(parseStatus(status).map((p) => archiveName(p.name, p.version, p.arch)));
+  const { linked, refused } = await linkVerified(cache, archives, lists, installed);
+  for (const line of refused) log(line);
+  log(`the package cache: ${linked} cached .debs match the signed package index (those of the ${installed.size} packages installed already not checked)`);
 }
 
 /** The root's installed packages, as debKey strings (from its dpkg status). */

@@ -71,21 +71,34 @@ async function sha256(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-async function main(cache: string, archives: string, lists: string): Promise<void> {
-  const cached = existsSync(cache) ? readdirSync(cache).filter((n) => n.endsWith('.deb')) : [];
+/**
+ * Hard-links into `archives` the cached .debs whose SHA256 the index in `lists` vouches for, and
+ * returns how many, with a line for each one refused. `skip` names files not to check: the packages
+ * stage passes those of the versions its root has installed already, which apt will not fetch (the
+ * recipe's set would otherwise hash every cached .deb of the base system again, about 0.4 s).
+ */
+export async function linkVerified(cache: string, archives: string, lists: string, skip: ReadonlySet<string> = new Set()): Promise<{ linked: number; refused: string[] }> {
+  const cached = existsSync(cache) ? readdirSync(cache).filter((n) => n.endsWith('.deb') && !skip.has(n)) : [];
   // A package name has no underscore: apt's file name is name_version_arch.deb.
   const wanted = new Set(cached.map((n) => n.slice(0, n.indexOf('_'))));
-  const index = indexHashes(readdirSync(lists).filter((n) => n.endsWith('_Packages')).map((n) => readFileSync(join(lists, n))), wanted);
+  const index = wanted.size ? indexHashes(readdirSync(lists).filter((n) => n.endsWith('_Packages')).map((n) => readFileSync(join(lists, n))), wanted) : new Map<string, Set<string>>();
   let linked = 0;
+  const refused: string[] = [];
   for (const name of cached.filter((n) => index.has(n))) {
     const sum = await sha256(join(cache, name));
     if (!index.get(name)?.has(sum)) {
-      process.stdout.write(`kiln: not using cached ${name}: its SHA256 does not match the signed index\n`);
+      refused.push(`not using cached ${name}: its SHA256 does not match the signed index`);
       continue;
     }
     if (!existsSync(join(archives, name))) linkSync(join(cache, name), join(archives, name));
     linked++;
   }
+  return { linked, refused };
+}
+
+async function main(cache: string, archives: string, lists: string): Promise<void> {
+  const { linked, refused } = await linkVerified(cache, archives, lists);
+  for (const line of refused) process.stdout.write(`kiln: ${line}\n`);
   process.stdout.write(`kiln: ${linked} cached .debs match the signed package index\n`);
 }
 
