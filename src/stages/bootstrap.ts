@@ -1,14 +1,20 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { checkMirror, releaseDate } from '../host/mirror.js';
 import { autoInstalled, collectPackages, installedKeys, packageCacheArgs } from '../store/package-cache.js';
 import { defineStage, type StageContext } from './define.js';
 import { command, hookLabel, HookScript, scriptFile } from './hook-scripts.js';
 import { quote } from '../host/shell.js';
+import { quoteCommand } from '../host/exec.js';
 import { TAR_FILTER } from '../host/tar-filter.js';
 import { AptSource, explainApt, pinCheckHook, sourcesFile } from './apt-sources.js';
 import { DEFERRED_IN_ROOT, DEFERRED_PROGRAMS, deferralStub, parseCalls, runDeferred, runsEmulated } from './native-tools.js';
+import { undoScript } from './native-hook.js';
+
+/** The essential hook that sets up the bootstrap's native programs (run by node, as mmdebstrap's hooks are shell commands). */
+const NATIVE_HOOK = fileURLToPath(new URL('./native-hook.js', import.meta.url));
 
 export const bootstrap = defineStage({
   name: 'bootstrap',
@@ -51,8 +57,9 @@ export const bootstrap = defineStage({
       await writeFile(join(sources, `${source.name}.sources`), sourcesFile(source));
       ctx.log(`apt source ${source.name}: ${source.uris.join(' ')} ${source.suites.join(' ')}, signed by ${source.fingerprint}`);
     }
-    // Foreign roots: depmod and systemd-hwdb are noted by stubs, and run natively afterwards.
-    const deferral = runsEmulated(o.arch) ? await deferralArgs(ctx) : null;
+    // Foreign roots: depmod and systemd-hwdb are noted by stubs, and run natively afterwards;
+    // once the essential packages are in, perl and dpkg-deb run natively (native-hook.ts).
+    const deferral = runsEmulated(o.arch) ? await deferralArgs(ctx, o) : null;
     // With path filters mmdebstrap pipes each essential package through mmtarfilter: kiln's is faster.
     const filterPath = o.dpkgExclude.length || o.dpkgInclude.length ? await tarFilterPath(ctx) : null;
     const args = [
@@ -80,7 +87,11 @@ export const bootstrap = defineStage({
       // INITRD=No: the kernel's postinst makes no initramfs (initramfs-tools' trigger then has none to
       // update). The kernel stage makes it once, after every package set, with the recipe's settings;
       // so this stage is the same for recipes that differ only in their initramfs.
-      await ctx.exec('mmdebstrap', args, { env: { INITRD: 'No', SOURCE_DATE_EPOCH: String(epoch), ...(filterPath ? { PATH: filterPath } : {}) } });
+      // With native programs mmdebstrap runs in a mount namespace of its own: the hook's mounts
+      // go with it, whether it ends well or not.
+      const env = { INITRD: 'No', SOURCE_DATE_EPOCH: String(epoch), ...(filterPath ? { PATH: filterPath } : {}) };
+      if (deferral) await ctx.exec('unshare', ['--mount', '--propagation', 'private', '--', 'mmdebstrap', ...args], { env, label: quoteCommand('mmdebstrap', args) });
+      else await ctx.exec('mmdebstrap', args, { env });
     } catch (err) {
       throw explainApt(err, o.release);
     }
@@ -118,7 +129,7 @@ async function tarFilterPath(ctx: StageContext): Promise<string> {
  * into the root once the essential packages are extracted, and take the noted calls out before
  * mmdebstrap cleans /run.
  */
-async function deferralArgs(ctx: StageContext): Promise<{ args: string[]; calls: string }> {
+async function deferralArgs(ctx: StageContext, o: { release: string; mirror: string; components: string[]; arch: string }): Promise<{ args: string[]; calls: string }> {
   const stubs = join(ctx.scratch, 'deferral');
   await mkdir(join(stubs, 'bin'), { recursive: true });
   for (const name of DEFERRED_PROGRAMS) {
@@ -132,6 +143,8 @@ async function deferralArgs(ctx: StageContext): Promise<{ args: string[]; calls:
     args: [
       `--setup-hook=printf 'DPkg::Path "%s";\\n' ${quote(path)} >> "$MMDEBSTRAP_APT_CONFIG"`,
       `--extract-hook=mkdir -p "$1${DEFERRED_IN_ROOT}" && cp -a ${quote(join(stubs, 'bin'))} "$1${DEFERRED_IN_ROOT}/"`,
+      `--essential-hook=${[process.execPath, NATIVE_HOOK, ctx.packageCache, ctx.scratch, o.release, o.mirror, o.components.join(','), o.arch].map(quote).join(' ')} "$1"`,
+      `--customize-hook=if [ -s ${quote(undoScript(ctx.scratch))} ]; then sh ${quote(undoScript(ctx.scratch))} "$1"; fi`,
       `--customize-hook=if [ -e "$1${DEFERRED_IN_ROOT}/calls" ]; then cp "$1${DEFERRED_IN_ROOT}/calls" ${quote(calls)}; fi; rm -rf "$1${DEFERRED_IN_ROOT}"`,
     ],
   };

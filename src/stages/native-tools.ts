@@ -30,7 +30,14 @@ export const NATIVE_PROGRAMS: Record<string, { package: string; binary: string }
   depmod: { package: 'kmod', binary: 'kmod' },
   'systemd-hwdb': { package: 'udev', binary: 'systemd-hwdb' },
   zstd: { package: 'zstd', binary: 'zstd' },
+  // The bootstrap's own (native-hook.ts): debconf, deb-systemd-helper and other maintainer scripts'
+  // Perl, and the unpacking of every .deb (dpkg runs dpkg-deb, which decompresses the archive).
+  perl: { package: 'perl-base', binary: 'perl' },
+  'dpkg-deb': { package: 'dpkg', binary: 'dpkg-deb' },
 };
+
+/** The programs of the toolbox the kernel stage and the bootstrap's deferred calls use. */
+export const IMAGE_TOOLS = ['depmod', 'systemd-hwdb', 'zstd'];
 
 /** Where a toolbox is inside the image root while a native program runs. */
 export const NATIVE_IN_ROOT = '/run/kiln-native';
@@ -42,6 +49,13 @@ const LOADERS: Record<ArchName, { triplet: string; loader: string }> = {
   armhf: { triplet: 'arm-linux-gnueabihf', loader: 'ld-linux-armhf.so.3' },
   i386: { triplet: 'i386-linux-gnu', loader: 'ld-linux.so.2' },
 };
+
+/** The GNU triplet of an architecture's library folders (/usr/lib/aarch64-linux-gnu). */
+export function tripletOf(arch: string): string {
+  const known = LOADERS[arch as ArchName] as { triplet: string } | undefined;
+  if (!known) throw new Error(`no GNU triplet known for ${arch}`);
+  return known.triplet;
+}
 
 /** True when the image's programs run under qemu-user on this machine (not i386 on amd64). */
 export function runsEmulated(arch: string, host: ArchName = hostArch()): boolean {
@@ -69,14 +83,22 @@ export async function installedVersions(root: string, names: readonly string[]):
  * toolbox's binary with the toolbox's libraries, under the name it was called by ("$0": kmod
  * reads it to be depmod).
  */
-export function wrapperScript(loader: string, libraryPath: readonly string[], binary: string): string {
+export function wrapperScript(loader: string, libraryPath: readonly string[], binary: string, options: readonly string[] = []): string {
   const inRoot = (p: string) => posix.join(NATIVE_IN_ROOT, p);
   return [
     '#!/bin/sh',
     "# kiln: the host architecture's build of the image's own version, run natively (see kiln's native-tools.ts).",
-    `exec ${inRoot(loader)} --library-path ${libraryPath.map(inRoot).join(':')} --argv0 "$0" ${inRoot(binary)} "$@"`,
+    `exec ${inRoot(loader)} --library-path ${libraryPath.map(inRoot).join(':')} --argv0 "$0" ${[inRoot(binary), ...options].join(' ')} "$@"`,
     '',
   ].join('\n');
+}
+
+/**
+ * Options a program's native build needs inside the foreign root: Perl's own modules (perl-base's,
+ * some of them compiled) are in the toolbox, under the host's triplet, not in the root.
+ */
+function programOptions(name: string, triplet: string): string[] {
+  return name === 'perl' ? ['-I', posix.join(NATIVE_IN_ROOT, `usr/lib/${triplet}/perl-base`)] : [];
 }
 
 /** Path of `name` in a toolbox: the first of the usual folders that has it. */
@@ -99,9 +121,10 @@ export interface NativeContext {
  * release, mirror, host architecture and set of versions, then reused. Returns its folder, or null
  * with the reason logged when it cannot be made; the caller then runs the image's own programs.
  */
-export async function nativeToolbox(ctx: NativeContext, source: ToolboxSource): Promise<string | null> {
+export async function nativeToolbox(ctx: NativeContext, source: ToolboxSource, programs: readonly string[] = IMAGE_TOOLS): Promise<string | null> {
   const host = hostArch();
-  const versions = await installedVersions(ctx.root, [...new Set(Object.values(NATIVE_PROGRAMS).map((p) => p.package))]);
+  const wantedPrograms = Object.entries(NATIVE_PROGRAMS).filter(([name]) => programs.includes(name));
+  const versions = await installedVersions(ctx.root, [...new Set(wantedPrograms.map(([, p]) => p.package))]);
   if (!Object.keys(versions).length) return null;
   const { release, mirror, components } = source;
   const key = createHash('sha256').update(JSON.stringify({ host, release, mirror, components, versions })).digest('hex').slice(0, 24);
@@ -136,7 +159,7 @@ export async function nativeToolbox(ctx: NativeContext, source: ToolboxSource): 
   const loaderPath = findIn(making, [...libFolders, 'usr/lib64', 'lib64', 'usr/lib', 'lib'], loader);
   const libraryPath = [...libFolders, `usr/lib/${triplet}/systemd`, 'usr/lib/systemd', 'lib/systemd'].filter((p) => existsSync(join(making, p)));
   await mkdir(join(making, 'kiln-bin'));
-  for (const [name, program] of Object.entries(NATIVE_PROGRAMS)) {
+  for (const [name, program] of wantedPrograms) {
     if (!(program.package in versions)) continue;
     const binary = findIn(making, ['usr/bin', 'bin', 'usr/sbin', 'sbin'], program.binary);
     if (!loaderPath || !binary) {
@@ -144,7 +167,7 @@ export async function nativeToolbox(ctx: NativeContext, source: ToolboxSource): 
       await rm(making, { recursive: true, force: true });
       return null;
     }
-    await writeFile(join(making, 'kiln-bin', name), wrapperScript(loaderPath, libraryPath, binary));
+    await writeFile(join(making, 'kiln-bin', name), wrapperScript(loaderPath, libraryPath, binary, programOptions(name, triplet)));
     await chmod(join(making, 'kiln-bin', name), 0o755);
   }
   // Atomic: a build running beside this one sees a whole toolbox or none (and keeps its own if both made one).

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { stageRecorder, type Call } from '../testing/stage-recorder.js';
+import { BOOTSTRAP_TOOLS, OWN_PERL, perlWrapper } from './native-hook.js';
+import { nativeToolbox, toolboxPrograms, wrapperScript } from './native-tools.js';
+
+const base = mkdtempSync(join(tmpdir(), 'kiln-native-hook-test-'));
+after(() => rmSync(base, { recursive: true, force: true }));
+
+const NATIVE = wrapperScript('usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2', ['usr/lib/x86_64-linux-gnu'], 'usr/bin/perl', ['-I', '/run/kiln-native/usr/lib/x86_64-linux-gnu/perl-base']);
+
+void test("the perl wrapper runs the toolbox's perl, with its perl-base modules, under the name it was called by", () => {
+  const script = perlWrapper(NATIVE, 'aarch64-linux-gnu');
+  assert.match(script, /^#!\/bin\/sh\n/);
+  assert.match(script, /^exec \/run\/kiln-native\/usr\/lib\/x86_64-linux-gnu\/ld-linux-x86-64\.so\.2 --library-path \/run\/kiln-native\/usr\/lib\/x86_64-linux-gnu --argv0 "\$0" \/run\/kiln-native\/usr\/bin\/perl -I \/run\/kiln-native\/usr\/lib\/x86_64-linux-gnu\/perl-base "\$@"$/m);
+  assert.throws(() => perlWrapper('#!/bin/sh\n', 'aarch64-linux-gnu'), /no exec line/);
+});
+
+void test("once the root has compiled Perl modules of its own architecture, the wrapper runs the image's own perl (a real shell)", () => {
+  const root = join(base, 'root');
+  const own = join(base, 'own-perl');
+  writeFileSync(own, '#!/bin/sh\necho own "$@"\n', { mode: 0o755 });
+  // The wrapper's absolute paths, moved into the test's folder; the native exec line made an echo.
+  const script = perlWrapper('exec echo native "$@"\n', 'aarch64-linux-gnu').replaceAll('/usr/lib/', `${root}/usr/lib/`).replace(OWN_PERL, own);
+  const wrapper = join(base, 'perl');
+  writeFileSync(wrapper, script, { mode: 0o755 });
+  const call = () => execFileSync(wrapper, ['-w', 'frontend'], { encoding: 'utf8' }).trim();
+  mkdirSync(join(root, 'usr/lib/aarch64-linux-gnu/perl-base'), { recursive: true });
+  assert.equal(call(), 'native -w frontend', "perl-base's own modules are in the toolbox");
+  mkdirSync(join(root, 'usr/lib/aarch64-linux-gnu/perl5/5.40'), { recursive: true });
+  assert.equal(call(), 'own -w frontend');
+});
+
+/** mmdebstrap's part, played: the toolbox with the loader, perl, its modules and dpkg-deb. */
+function extract(call: Call): void {
+  if (call.command !== 'mmdebstrap') return;
+  const into = call.args.at(-2) ?? '';
+  for (const file of ['usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2', 'usr/lib/x86_64-linux-gnu/perl-base/strict.pm', 'usr/bin/perl', 'usr/bin/dpkg-deb']) {
+    mkdirSync(join(into, file, '..'), { recursive: true });
+    writeFileSync(join(into, file), '');
+  }
+}
+
+void test("the bootstrap's toolbox has the image's perl-base and dpkg, and nothing of the kernel stage's", async () => {
+  const r = stageRecorder(extract);
+  r.write('var/lib/dpkg/status', ['perl-base 5.40.1-6', 'dpkg 1.22.22', 'kmod 34.2-2'].map((p) => `Package: ${p.split(' ')[0]}\nStatus: install ok installed\nArchitecture: arm64\nVersion: ${p.split(' ')[1]}\n`).join('\n'));
+  const toolbox = await nativeToolbox(r.ctx, { release: 'trixie', mirror: 'http://deb.debian.org/debian', components: ['main'] }, BOOTSTRAP_TOOLS);
+  assert.ok(toolbox);
+  const made = r.calls.filter((c) => c.command === 'mmdebstrap');
+  assert.ok(made[0]?.args.includes('--include=perl-base=5.40.1-6,dpkg=1.22.22') || made[0]?.args.includes('--include=dpkg=1.22.22,perl-base=5.40.1-6'), made[0]?.args.join(' '));
+  assert.deepEqual(toolboxPrograms(toolbox), ['dpkg-deb', 'perl']);
+  assert.match(readFileSync(join(toolbox, 'kiln-bin/perl'), 'utf8'), / -I \/run\/kiln-native\/usr\/lib\/x86_64-linux-gnu\/perl-base "\$@"$/m);
+  assert.doesNotMatch(readFileSync(join(toolbox, 'kiln-bin/dpkg-deb'), 'utf8'), / -I /);
+});
