@@ -89,7 +89,10 @@ export const bootstrap = defineStage({
       // so this stage is the same for recipes that differ only in their initramfs.
       // With native programs mmdebstrap runs in a mount namespace of its own: the hook's mounts
       // go with it, whether it ends well or not.
-      const env = { INITRD: 'No', SOURCE_DATE_EPOCH: String(epoch), ...(filterPath ? { PATH: filterPath } : {}) };
+      // The deferral folder first in PATH: dpkg installing the essential packages (run by
+      // mmdebstrap, not apt) finds the native dpkg-deb there too.
+      const path = [...(deferral ? [`${DEFERRED_IN_ROOT}/bin`] : []), filterPath ?? process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin'].join(':');
+      const env = { INITRD: 'No', SOURCE_DATE_EPOCH: String(epoch), ...(filterPath || deferral ? { PATH: path } : {}) };
       if (deferral) await ctx.exec('unshare', ['--mount', '--propagation', 'private', '--', 'mmdebstrap', ...args], { env, label: quoteCommand('mmdebstrap', args) });
       else await ctx.exec('mmdebstrap', args, { env });
     } catch (err) {
@@ -127,7 +130,8 @@ async function tarFilterPath(ctx: StageContext): Promise<string> {
  * mmdebstrap options that put the deferral stubs first in dpkg's PATH (apt gives dpkg the PATH in
  * DPkg::Path, set in mmdebstrap's own apt configuration, which stays outside the image), copy them
  * into the root once the essential packages are extracted, and take the noted calls out before
- * mmdebstrap cleans /run.
+ * mmdebstrap cleans /run. With them, the hooks of native-hook.ts: the host's dpkg-deb and perl of
+ * the image's versions, and the customize hook that takes their mounts away.
  */
 async function deferralArgs(ctx: StageContext, o: { release: string; mirror: string; components: string[]; arch: string }): Promise<{ args: string[]; calls: string }> {
   const stubs = join(ctx.scratch, 'deferral');
@@ -137,13 +141,15 @@ async function deferralArgs(ctx: StageContext, o: { release: string; mirror: str
     await chmod(join(stubs, 'bin', name), 0o755);
   }
   const calls = join(ctx.scratch, 'deferred-calls');
+  const nativeHook = (mode: string) => [process.execPath, NATIVE_HOOK, mode, ctx.packageCache, ctx.scratch, o.release, o.mirror, o.components.join(','), o.arch].map(quote).join(' ');
   const path = `${DEFERRED_IN_ROOT}/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
   return {
     calls,
     args: [
       `--setup-hook=printf 'DPkg::Path "%s";\\n' ${quote(path)} >> "$MMDEBSTRAP_APT_CONFIG"`,
       `--extract-hook=mkdir -p "$1${DEFERRED_IN_ROOT}" && cp -a ${quote(join(stubs, 'bin'))} "$1${DEFERRED_IN_ROOT}/"`,
-      `--essential-hook=${[process.execPath, NATIVE_HOOK, ctx.packageCache, ctx.scratch, o.release, o.mirror, o.components.join(','), o.arch].map(quote).join(' ')} "$1"`,
+      `--extract-hook=${nativeHook('extract')} "$1"`,
+      `--essential-hook=${nativeHook('essential')} "$1"`,
       `--customize-hook=if [ -s ${quote(undoScript(ctx.scratch))} ]; then sh ${quote(undoScript(ctx.scratch))} "$1"; fi`,
       `--customize-hook=if [ -e "$1${DEFERRED_IN_ROOT}/calls" ]; then cp "$1${DEFERRED_IN_ROOT}/calls" ${quote(calls)}; fi; rm -rf "$1${DEFERRED_IN_ROOT}"`,
     ],

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { stageRecorder, type Call } from '../testing/stage-recorder.js';
-import { BOOTSTRAP_TOOLS, OWN_PERL, perlWrapper } from './native-hook.js';
+import { BOOTSTRAP_TOOLS, essentialVersions, OWN_PERL, perlWrapper } from './native-hook.js';
 import { nativeToolbox, toolboxPrograms, wrapperScript } from './native-tools.js';
 
 const base = mkdtempSync(join(tmpdir(), 'kiln-native-hook-test-'));
@@ -55,4 +55,13 @@ void test("the bootstrap's toolbox has the image's perl-base and dpkg, and nothi
   assert.deepEqual(toolboxPrograms(toolbox), ['dpkg-deb', 'perl']);
   assert.match(readFileSync(join(toolbox, 'kiln-bin/perl'), 'utf8'), / -I \/run\/kiln-native\/usr\/lib\/x86_64-linux-gnu\/perl-base "\$@"$/m);
   assert.doesNotMatch(readFileSync(join(toolbox, 'kiln-bin/dpkg-deb'), 'utf8'), / -I /);
+});
+
+void test("the extract hook reads the versions from mmdebstrap's list of essential .debs, epochs decoded", () => {
+  assert.deepEqual(essentialVersions('/var/cache/apt/archives/dpkg_1.22.22_arm64.deb /var/cache/apt/archives/perl-base_5.40.1-6_arm64.deb /var/cache/apt/archives/bsdutils_1%3a2.41.5-0_arm64.deb'), {
+    dpkg: '1.22.22',
+    'perl-base': '5.40.1-6',
+    bsdutils: '1:2.41.5-0',
+  });
+  assert.deepEqual(essentialVersions(''), {});
 });

@@ -117,14 +117,16 @@ export interface NativeContext {
 }
 
 /**
- * The toolbox for the versions of NATIVE_PROGRAMS' packages the image root has: made once per
+ * The toolbox for the versions of `programs`' packages the image root has: made once per
  * release, mirror, host architecture and set of versions, then reused. Returns its folder, or null
  * with the reason logged when it cannot be made; the caller then runs the image's own programs.
  */
-export async function nativeToolbox(ctx: NativeContext, source: ToolboxSource, programs: readonly string[] = IMAGE_TOOLS): Promise<string | null> {
+export async function nativeToolbox(ctx: NativeContext, source: ToolboxSource, programs: readonly string[] = IMAGE_TOOLS, known?: Record<string, string>): Promise<string | null> {
   const host = hostArch();
   const wantedPrograms = Object.entries(NATIVE_PROGRAMS).filter(([name]) => programs.includes(name));
-  const versions = await installedVersions(ctx.root, [...new Set(wantedPrograms.map(([, p]) => p.package))]);
+  const packages = [...new Set(wantedPrograms.map(([, p]) => p.package))];
+  // `known`: the versions about to be installed, where the root's dpkg database has none yet.
+  const versions = known ? Object.fromEntries(Object.entries(known).filter(([name]) => packages.includes(name))) : await installedVersions(ctx.root, packages);
   if (!Object.keys(versions).length) return null;
   const { release, mirror, components } = source;
   const key = createHash('sha256').update(JSON.stringify({ host, release, mirror, components, versions })).digest('hex').slice(0, 24);
