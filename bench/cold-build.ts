@@ -5,7 +5,10 @@
  * recipe's own package set: only that set's stage and the later ones run again). Prints medians
  * and the ratios, where the cold build's time goes stage by stage, and the kiln process's peak
  * memory (from build.json).
- *   node dist/bench/cold-build.js [runs=3] [recipe=examples/minimal.yaml]
+ *   node dist/bench/cold-build.js [runs=3] [recipe=examples/minimal.yaml] [--mkosi]
+ * --mkosi adds a cold build of the same image by mkosi (Debian's mkosi 14 package, `apt-get install
+ * mkosi`; its configuration and this host's shims are in bench/mkosi/) to every turn: the package
+ * cache, workspace and output emptied each time, as kiln's cache is.
  * For examples/arm64-vm.yaml both run under qemu-user, and the bare mmdebstrap gets the recipe's
  * initramfs module list too (through an essential hook), so both make the same small initramfs.
  */
@@ -21,8 +24,11 @@ import { median } from './median.js';
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 // The kiln compiled beside this bench (dist/, or another --outDir).
 const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const runs = Number(process.argv[2] ?? 3);
-const recipe = process.argv[3] ?? 'examples/minimal.yaml';
+const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const runs = Number(positional[0] ?? 3);
+const recipe = positional[1] ?? 'examples/minimal.yaml';
+const withMkosi = process.argv.includes('--mkosi');
+if (withMkosi && spawnSync('mkosi', ['--version']).status !== 0) throw new Error('--mkosi needs mkosi: apt-get install -y mkosi');
 
 function timed(command: string, args: string[], env: Record<string, string> = {}): number {
   const t = process.hrtime.bigint();
@@ -51,6 +57,8 @@ const kilnTimes: number[] = [];
 const bareTimes: number[] = [];
 const warmTimes: number[] = [];
 const addedTimes: number[] = [];
+const mkosiTimes: number[] = [];
+let mkosiImage = { size: 0, allocated: 0 };
 // The kernel stage makes the initramfs, with the recipe's module list if it has one.
 const modules = plan.stages.find((s) => s.stage === 'kernel')?.options.initramfsModules ?? [];
 const initramfsHook = modules.length
@@ -87,6 +95,14 @@ for (let i = 0; i < runs; i++) {
     cold.stages.forEach(({ name, seconds }, n) => (stageTimes[n] ??= { name, times: [] }).times.push(seconds));
     const phases = buildPhases(readFileSync(join(out, 'build.log'), 'utf8'), cold, hashSeconds(join(scratch, 'cache')));
     phases.forEach(([name, seconds], n) => (phaseTimes[n] ??= { name, times: [] }).times.push(seconds));
+    if (withMkosi) {
+      const folder = join(scratch, 'mkosi');
+      mkosiTimes.push(timed('bash', ['bench/mkosi/build.sh', 'cold'], { BENCH: folder }));
+      const raw = join(folder, 'output', 'debian~trixie', 'image.raw');
+      const stat = statSync(raw);
+      mkosiImage = { size: stat.size, allocated: stat.blocks * 512 };
+      rmSync(folder, { recursive: true, force: true });
+    }
     warmTimes.push(timed(process.execPath, [main, 'build', recipe, '-o', out], { KILN_CACHE: join(scratch, 'cache') }));
     addedTimes.push(timed(process.execPath, [main, 'build', added, '-o', join(scratch, 'added')], { KILN_CACHE: join(scratch, 'cache') }));
     for (const dir of [out, join(scratch, 'added')]) peakRss.push(readRecord(dir).peakRssMiB ?? NaN);
@@ -95,7 +111,8 @@ for (let i = 0; i < runs; i++) {
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
-  process.stderr.write(`run ${i + 1}/${runs}: mmdebstrap ${bareTimes.at(-1)?.toFixed(1)} s, kiln ${kilnTimes.at(-1)?.toFixed(1)} s, warm ${warmTimes.at(-1)?.toFixed(1)} s, one package added ${addedTimes.at(-1)?.toFixed(1)} s\n`);
+  const mkosiRun = withMkosi ? `, mkosi ${mkosiTimes.at(-1)?.toFixed(1)} s` : '';
+  process.stderr.write(`run ${i + 1}/${runs}: mmdebstrap ${bareTimes.at(-1)?.toFixed(1)} s, kiln ${kilnTimes.at(-1)?.toFixed(1)} s${mkosiRun}, warm ${warmTimes.at(-1)?.toFixed(1)} s, one package added ${addedTimes.at(-1)?.toFixed(1)} s\n`);
 }
 
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
@@ -103,6 +120,10 @@ console.log(`recipe                       ${recipe} (${bootstrap.release}: ${pac
 console.log(`bare mmdebstrap, median      ${median(bareTimes).toFixed(1)} s   (runs: ${bareTimes.map((t) => t.toFixed(1)).join(', ')})`);
 console.log(`kiln cold build, median      ${median(kilnTimes).toFixed(1)} s   (runs: ${kilnTimes.map((t) => t.toFixed(1)).join(', ')})`);
 console.log(`ratio kiln / mmdebstrap      ${(median(kilnTimes) / median(bareTimes)).toFixed(2)}   (target ≤ 0.60)`);
+if (withMkosi) {
+  console.log(`mkosi cold build, median     ${median(mkosiTimes).toFixed(1)} s   (runs: ${mkosiTimes.map((t) => t.toFixed(1)).join(', ')})`);
+  console.log(`ratio kiln / mkosi           ${(median(kilnTimes) / median(mkosiTimes)).toFixed(2)}   (target ≤ 0.75)`);
+}
 console.log(`kiln warm rebuild, median    ${median(warmTimes).toFixed(1)} s   (runs: ${warmTimes.map((t) => t.toFixed(1)).join(', ')})`);
 console.log(`one package added, median    ${median(addedTimes).toFixed(1)} s   (runs: ${addedTimes.map((t) => t.toFixed(1)).join(', ')})`);
 console.log(`ratio added / cold           ${(median(addedTimes) / median(kilnTimes)).toFixed(2)}   (target ≤ 0.35)`);
@@ -111,3 +132,4 @@ console.log('where the cold build goes (medians; the lines add up to the build):
 for (const { name, times } of phaseTimes) console.log(`  ${name.padEnd(52)} ${median(times).toFixed(1).padStart(6)} s`);
 console.log(`kiln peak RSS                ${Math.max(...peakRss)} MiB   (largest of every build; target < 300)`);
 console.log(`image size                   ${mib(image.size)} apparent, ${mib(image.allocated)} allocated (sparse)`);
+if (withMkosi) console.log(`mkosi's image                ${mib(mkosiImage.size)} apparent, ${mib(mkosiImage.allocated)} allocated (sparse)`);
