@@ -13,7 +13,7 @@ import { AptSource, explainApt, pinCheckHook, sourcesFile } from './apt-sources.
 import { DEFERRED_IN_ROOT, DEFERRED_PROGRAMS, deferralStub, parseCalls, runDeferred, runsEmulated } from './native-tools.js';
 import { undoScript } from './native-hook.js';
 
-/** The essential hook that sets up the bootstrap's native programs (run by node, as mmdebstrap's hooks are shell commands). */
+/** The extract and essential hooks that set up the bootstrap's native programs (a node script: mmdebstrap's hooks are shell commands). */
 const NATIVE_HOOK = fileURLToPath(new URL('./native-hook.js', import.meta.url));
 
 export const bootstrap = defineStage({
@@ -87,12 +87,12 @@ export const bootstrap = defineStage({
       // INITRD=No: the kernel's postinst makes no initramfs (initramfs-tools' trigger then has none to
       // update). The kernel stage makes it once, after every package set, with the recipe's settings;
       // so this stage is the same for recipes that differ only in their initramfs.
-      // With native programs mmdebstrap runs in a mount namespace of its own: the hook's mounts
-      // go with it, whether it ends well or not.
       // The deferral folder first in PATH: dpkg installing the essential packages (run by
       // mmdebstrap, not apt) finds the native dpkg-deb there too.
       const path = [...(deferral ? [`${DEFERRED_IN_ROOT}/bin`] : []), filterPath ?? process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin'].join(':');
       const env = { INITRD: 'No', SOURCE_DATE_EPOCH: String(epoch), ...(filterPath || deferral ? { PATH: path } : {}) };
+      // With native programs mmdebstrap runs in a mount namespace of its own: the hooks' mounts
+      // go with it, whether it ends well or not.
       if (deferral) await ctx.exec('unshare', ['--mount', '--propagation', 'private', '--', 'mmdebstrap', ...args], { env, label: quoteCommand('mmdebstrap', args) });
       else await ctx.exec('mmdebstrap', args, { env });
     } catch (err) {
