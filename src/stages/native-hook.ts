@@ -71,9 +71,6 @@ export function essentialVersions(list: string): Record<string, string> {
   return versions;
 }
 
-/** The file that tells the essential hook which toolbox the extract hook mounted. */
-const toolboxNote = (scratch: string) => join(scratch, 'native-toolbox');
-
 /**
  * Extract hook: the essential packages are unpacked but not installed, their versions known from
  * mmdebstrap's list. The toolbox is mounted, and its dpkg-deb put first in PATH, where dpkg
@@ -90,7 +87,6 @@ async function extract(ctx: NativeContext & { source: ToolboxSource }, essential
   undo.unshift(`umount "$1"${quote(NATIVE_IN_ROOT)}`);
   // Read-only: a clean-up of /run that missed the unmount cannot reach into the package cache's folder.
   run('mount', ['-o', 'remount,bind,ro', mountPoint]);
-  await writeFile(toolboxNote(ctx.scratch), toolbox);
   if (toolboxPrograms(toolbox).includes('dpkg-deb') && existsSync(join(ctx.root, DEFERRED_IN_ROOT, 'bin'))) {
     const target = join(ctx.root, DEFERRED_IN_ROOT, 'bin', 'dpkg-deb');
     await copyFile(join(toolbox, 'kiln-bin', 'dpkg-deb'), target);
@@ -102,10 +98,11 @@ async function extract(ctx: NativeContext & { source: ToolboxSource }, essential
 /**
  * Essential hook: perl-base is installed, and nothing in the rest of the bootstrap replaces
  * /usr/bin/perl (a bind mount would stop dpkg from renaming over it), so the wrapper goes there.
+ * The toolbox is the one the extract hook mounted, if it did.
  */
 async function essential(ctx: NativeContext & { arch: string }, undo: string[]): Promise<void> {
-  const toolbox = await readFile(toolboxNote(ctx.scratch), 'utf8').catch(() => '');
-  if (!toolbox || !toolboxPrograms(toolbox).includes('perl')) return;
+  const toolbox = join(ctx.root, NATIVE_IN_ROOT);
+  if (!existsSync(join(toolbox, 'kiln-bin', 'perl'))) return;
   const perl = await resolveInRoot(ctx.root, '/usr/bin/perl');
   if (!existsSync(join(ctx.root, perl))) return;
   const wrapper = join(ctx.scratch, 'native-perl');
@@ -140,8 +137,7 @@ async function main([mode, packageCache, scratch, release, mirror, components, a
     if (undo.length) await writeFile(undoFile, ['set -e', ...undo, ...earlier, ''].join('\n'));
   } catch (err) {
     // What this hook set up is taken down again; the bootstrap goes on with the image's own programs.
-    await writeFile(join(scratch, 'native-undo-now.sh'), `${undo.join('\n')}\n`);
-    spawnSync('sh', [join(scratch, 'native-undo-now.sh'), root], { stdio: 'inherit' });
+    spawnSync('sh', ['-c', undo.join('\n'), 'native-undo', root], { stdio: 'inherit' });
     log(`native programs: none from the ${mode} hook on (${(err as Error).message.split('\n')[0]}); the image's own run under emulation`);
   }
 }

@@ -3,7 +3,7 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { API_MOUNTS } from '../host/chroot.js';
-import { autoInstalled, collectPackages, installedKeys, linkCachedDebs } from '../store/package-cache.js';
+import { autoInstalled, collectPackages, debKey, installedKeys, installedPackages, linkCachedDebs } from '../store/package-cache.js';
 import { defineStage, type StageContext } from './define.js';
 import { explainApt, pinCheckHook } from './apt-sources.js';
 import { aptListsCache, keepLists, seedLists } from '../store/apt-lists.js';
@@ -48,7 +48,8 @@ export const packages = defineStage({
   async run(ctx, o) {
     const env = { APT_CONFIG: await writeAptConfig(ctx, o.arch), DEBIAN_FRONTEND: 'noninteractive', INITRD: 'No' };
     const deferred = await deferInitramfs(ctx);
-    const before = await installedKeys(ctx.root);
+    const installed = await installedPackages(ctx.root);
+    const before = new Set(installed.map(debKey));
     // The root is an overlay mount, so cached .debs cannot be hard-linked into it: apt's archive
     // folder is a scratch folder beside the cache, bind-mounted into the root while apt runs.
     const archives = join(ctx.scratch, 'archives');
@@ -63,7 +64,7 @@ export const packages = defineStage({
       await ctx.exec('apt-get', ['update', '-q'], { env });
       await keepLists(lists, o.arch, ctx.root);
       if (o.pins.length) await ctx.exec('/bin/sh', ['-c', pinCheckHook(o.pins, '"$APT_CONFIG"')], { env, label: 'the pin check' });
-      await linkCachedDebs(ctx.packageCache, archives, join(ctx.root, 'var/lib/apt/lists'), ctx.root, ctx.log);
+      await linkCachedDebs(ctx.packageCache, archives, join(ctx.root, 'var/lib/apt/lists'), installed, ctx.log);
       await ctx.exec('unshare', ['--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--', '/bin/sh', '-c', INSTALL_SCRIPT, 'kiln-apt', ctx.root, 'apt-get', ...INSTALL(ctx.root), ...o.packages], {
         env: { ...env, KILN_ARCHIVES: archives, KILN_DEFERRED: deferred },
         label: `apt-get install ${o.packages.join(' ')}`,

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { sha256File } from '../host/sparse-hash.js';
 import { debOfFileName, type LockedDeb } from '../lockfile/lockfile.js';
 import { quote } from '../host/shell.js';
-import { paragraphs, parseStatus } from '../sbom/dpkg.js';
+import { paragraphs, parseStatus, type DpkgPackage } from '../sbom/dpkg.js';
 import { aptListsCache } from './apt-lists.js';
 import { archiveName, linkVerified } from './verify-debs.js';
 
@@ -45,21 +45,24 @@ export function nativeToolboxes(packageCache: string): string {
 
 /**
  * The same check for a root that already exists (the packages stage), in kiln's own process: run
- * after apt's update. The .debs of the versions the root has installed are not checked or linked:
- * apt installs none of them again.
+ * after apt's update. The .debs of the versions the root has installed (`installed`, its dpkg
+ * status) are not checked or linked: apt installs none of them again.
  */
-export async function linkCachedDebs(cache: string, archives: string, lists: string, root: string, log: (line: string) => void): Promise<void> {
-  const status = await readFile(join(root, 'var/lib/dpkg/status'), 'utf8').catch(() => '');
-  const installed = new Set(parseStatus(status).map((p) => archiveName(p.name, p.version, p.arch)));
-  const { linked, refused } = await linkVerified(cache, archives, lists, installed);
+export async function linkCachedDebs(cache: string, archives: string, lists: string, installed: readonly DpkgPackage[], log: (line: string) => void): Promise<void> {
+  const skip = new Set(installed.map((p) => archiveName(p.name, p.version, p.arch)));
+  const { linked, refused } = await linkVerified(cache, archives, lists, skip);
   for (const line of refused) log(line);
-  log(`the package cache: ${linked} cached .debs match the signed package index (those of the ${installed.size} packages installed already not checked)`);
+  log(`the package cache: ${linked} cached .debs match the signed package index (those of the ${installed.length} packages installed already not checked)`);
 }
 
-/** The root's installed packages, as debKey strings (from its dpkg status). */
+/** The root's installed packages (from its dpkg status). */
+export async function installedPackages(root: string): Promise<DpkgPackage[]> {
+  return parseStatus(await readFile(join(root, 'var/lib/dpkg/status'), 'utf8').catch(() => ''));
+}
+
+/** The root's installed packages, as debKey strings. */
 export async function installedKeys(root: string): Promise<Set<string>> {
-  const status = await readFile(join(root, 'var/lib/dpkg/status'), 'utf8').catch(() => '');
-  return new Set(parseStatus(status).map(debKey));
+  return new Set((await installedPackages(root)).map(debKey));
 }
 
 /** What apt installed only as a dependency, from the root's extended_states: kiln.lock keeps it. */
