@@ -11,8 +11,8 @@ import { mountOverlay, unmount } from '../host/overlay.js';
 import type { Workspace } from './workspace.js';
 
 export class ImageRoot {
-  /** Store ids of the tree stages so far, bottom first. */
-  private readonly layers: string[] = [];
+  /** The tree stages so far, bottom first: store id and stage name. */
+  private readonly layers: { id: string; stage: string }[] = [];
   private mounted: 'rw' | 'ro' | undefined;
   private mountedLayers = 0;
 
@@ -22,8 +22,13 @@ export class ImageRoot {
     private readonly store: Store,
   ) {}
 
-  push(id: string): void {
-    this.layers.push(id);
+  push(id: string, stage: string): void {
+    this.layers.push({ id, stage });
+  }
+
+  /** The layers beneath the root, bottom first: which stage made each, and its folder in the store. */
+  layerTrees(): { stage: string; tree: string }[] {
+    return this.layers.map(({ id, stage }) => ({ stage, tree: this.store.treeOf(id) }));
   }
 
   /** A root whose changes land in `upper`; the first stage writes straight into it. */
@@ -43,7 +48,7 @@ export class ImageRoot {
     const [only] = this.layers;
     if (only === undefined) throw new Error('no tree stage has run: there is no image root');
     // overlayfs wants two lower layers when there is no upper one; a single layer is the root itself.
-    if (this.layers.length === 1) return this.store.treeOf(only);
+    if (this.layers.length === 1) return this.store.treeOf(only.id);
     await mountOverlay(this.exec, { lowers: this.lowers(), cwd: this.store.stages, target: this.workspace.root });
     this.mounted = 'ro';
     this.mountedLayers = this.layers.length;
@@ -57,6 +62,6 @@ export class ImageRoot {
   }
 
   private lowers(): string[] {
-    return this.layers.map((id) => `${folderOf(id)}/tree`);
+    return this.layers.map(({ id }) => `${folderOf(id)}/tree`);
   }
 }

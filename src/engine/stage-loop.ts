@@ -120,7 +120,7 @@ export class StageLoop {
 
   private reuse(stage: Stage, entry: EntryMeta): void {
     this.facts = storedFacts(entry.facts);
-    if (stage.kind === 'tree') this.root.push(entry.id);
+    if (stage.kind === 'tree') this.root.push(entry.id, stage.name);
     else this.imageEntry = entry.id;
     void this.store.touch(entry.id);
   }
@@ -134,6 +134,8 @@ export class StageLoop {
     const exec = makeExec({ stage: stage.name, signal: o.signal, onLine: log, env: epoch === undefined ? {} : { SOURCE_DATE_EPOCH: String(epoch) } });
     let root: string;
     let work = scratch;
+    // Taken before the stage's own upper layer joins the stack.
+    const layers = this.root.layerTrees();
     if (stage.kind === 'tree') {
       root = await this.root.writable(join(built, 'tree'));
     } else {
@@ -145,7 +147,7 @@ export class StageLoop {
     }
     try {
       const result = await stage.run(
-        { root, work, scratch, folders: o.manifest.folders, exec, chroot: makeChroot(exec, root), log, facts: this.facts, signal: o.signal, packageCache: store.packages },
+        { root, layers, work, scratch, folders: o.manifest.folders, exec, chroot: makeChroot(exec, root), log, facts: this.facts, signal: o.signal, packageCache: store.packages },
         stage.options.parse(options),
       );
       this.facts = { ...this.facts, ...checkMadeFacts(stage.name, stage.makes ?? [], result) };
@@ -173,7 +175,7 @@ export class StageLoop {
     };
     await store.commit(built, meta);
     if (replaced) await store.remove(replaced);
-    if (stage.kind === 'tree') this.root.push(id);
+    if (stage.kind === 'tree') this.root.push(id, stage.name);
     else this.imageEntry = id;
   }
 }

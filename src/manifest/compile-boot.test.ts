@@ -40,7 +40,7 @@ void test('kernel.uki: ukify and the EFI stub in the image; the uki stage before
   const m = plan('name: u\nkernel: { uki: true }\n');
   assert.ok(['systemd-ukify', 'systemd-boot-efi'].every((p) => packages(m).includes(p)));
   const names = m.stages.map((s) => s.stage);
-  assert.deepEqual(names.slice(names.indexOf('kernel'), names.indexOf('kernel') + 3), ['kernel', 'uki', 'systemd-boot']);
+  assert.deepEqual(names.slice(names.indexOf('initramfs'), names.indexOf('initramfs') + 3), ['initramfs', 'uki', 'systemd-boot']);
   assert.equal((stage(m, 'uki')?.options as { removable: boolean }).removable, false);
   assert.equal((stage(m, 'systemd-boot')?.options as { uki: boolean }).uki, true);
   assert.match((stage(m, 'uki')?.options as { cmdline: string[] }).cmdline.join(' '), /^root=PARTUUID=[0-9a-f-]{36} rw console=tty0 console=ttyS0,115200$/);
@@ -76,4 +76,30 @@ void test('secure_boot: debian brings shim-signed, grub-efi-amd64-signed and mok
   assert.ok(['shim-signed', 'grub-efi-amd64-signed', 'mokutil', 'grub-efi-amd64-bin'].every((p) => packages(m).includes(p)));
   assert.equal((stage(m, 'grub')?.options as { signed: boolean }).signed, true);
   assert.equal(stage(m, 'secure-boot-sign'), undefined);
+});
+
+void test('initramfs-tools: the kernel stage before the recipe’s own packages, the initramfs stage after its hooks; dracut: the kernel stage after them', () => {
+  const names = (text: string) => plan(text).stages.map((s) => s.stage + (s.options.set === undefined ? '' : `(${String(s.options.set)})`));
+  assert.deepEqual(names('name: a\nlayers: [growroot]\npackages: [vim]\nhooks: { customize: [] }\n').slice(0, 12), [
+    'bootstrap',
+    'packages(layer growroot)',
+    'fstab',
+    'kernel',
+    'packages(recipe)',
+    'system',
+    'users',
+    'files',
+    'services',
+    'customize-hooks',
+    'initramfs',
+    'systemd-boot',
+  ]);
+  const kernel = stage(plan('name: a\n'), 'kernel');
+  assert.deepEqual(stage(plan('name: a\n'), 'initramfs')?.options, kernel?.options);
+  const ostree = names('name: o\nbootloader: grub-efi\nostree: { ref: a/b }\noutputs: [ostree-repo]\n');
+  assert.ok(!ostree.includes('initramfs'));
+  assert.deepEqual(ostree.slice(ostree.indexOf('customize-hooks'), ostree.indexOf('customize-hooks') + 3), ['customize-hooks', 'fstab', 'kernel']);
+  // No kernel: no initramfs, and the fstab where it always was.
+  const container = names('name: c\nkernel: { package: none }\nbootloader: none\noutputs: [tar]\n');
+  assert.ok(!container.includes('kernel') && !container.includes('initramfs'));
 });

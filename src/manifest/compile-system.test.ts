@@ -35,7 +35,7 @@ const options = (m: Manifest, stage: string) => m.stages.find((s) => s.stage ===
 
 void test('the system keys compile into the stages that apply them, in order', () => {
   const m = plan(RECIPE);
-  assert.deepEqual(m.stages.map((s) => s.stage).slice(0, 8), ['bootstrap', 'packages', 'system', 'users', 'directories', 'files', 'services', 'firewall']);
+  assert.deepEqual(m.stages.map((s) => s.stage).slice(0, 10), ['bootstrap', 'fstab', 'kernel', 'packages', 'system', 'users', 'directories', 'files', 'services', 'firewall']);
   const bootstrap = options(m, 'bootstrap') as { aptSources: { name: string; suites: string[]; components: string[]; key: string; fingerprint: string }[] };
   const own = options(m, 'packages') as { set: string; packages: string[]; pins: string[] };
   assert.equal(own.set, 'recipe');

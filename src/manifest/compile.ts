@@ -110,10 +110,37 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
     ...bootstrapExtras(loaded, folders),
     ...(base.pins.length ? { pins: base.pins } : {}),
   });
+  const fstab = { entries: fstabEntries(parts, r.disk.layout) };
+  const kernelOptions =
+    r.kernel.package === 'none'
+      ? undefined
+      : {
+          package: r.kernel.package,
+          // dracut makes an OSTree image's initramfs (Debian's ostree-boot ships only a dracut module):
+          // with every driver, or with only the recipe's list (its `drivers`).
+          initramfsModules: initramfsModules(r),
+          ...(r.ostree ? { dracutModules: ['ostree'] } : {}),
+          arch: r.arch,
+          source: { release: r.distro.release, mirror, components: r.distro.components },
+        };
+  // initramfs-tools: the initramfs is made before the recipe's own packages, files and hooks (with
+  // the fstab, which its fsck hook reads), so they reuse it; the initramfs stage at the end makes it
+  // again only if one of them changed what it is made from. After the layers' package sets, so a
+  // layer's package that asks for an initramfs (e2fsprogs) does not cost a second one. dracut copies
+  // much more of the system (systemd's units and settings), so it runs after every change.
+  const early = kernelOptions !== undefined && !r.ostree && releaseOf(r).initramfs === 'initramfs-tools';
+  const addKernel = () => {
+    if (device) add('fstab', fstab);
+    if (kernelOptions) add('kernel', kernelOptions);
+  };
   // Debian ships the Raspberry Pi firmware in non-free-firmware. The first set after the bootstrap
   // adds it, so the bootstrap is the one every arm64 recipe shares (the firmware is in a later set).
   const firmware = r.bootloader === 'rpi-firmware' && !r.distro.components.includes('non-free-firmware') ? { components: ['non-free-firmware'] } : {};
-  for (const [i, s] of later.entries()) add('packages', { release: r.distro.release, arch: r.arch, ...s, ...(i === 0 ? firmware : {}) });
+  for (const [i, s] of later.entries()) {
+    if (early && s.set === 'recipe') addKernel();
+    add('packages', { release: r.distro.release, arch: r.arch, ...s, ...(i === 0 ? firmware : {}) });
+  }
+  if (early && later.at(-1)?.set !== 'recipe') addKernel();
   add('system', { hostname: hostname(r), timezone: r.timezone, locale: r.locale, ...systemExtras(r) });
   add('users', {
     rootPasswordHash: r.root_password_hash ?? (r.root_password === undefined ? null : hash(r.name, 'root', r.root_password)),
@@ -135,18 +162,8 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
   if (r.firewall) add('firewall', firewallOptions(r));
   if (r.ansible) add('ansible', ansibleOptions(r.ansible, origin(['ansible']), folders[origin(['ansible'])] ?? '', hostname(r)));
   add('customize-hooks', { scripts: hooks.customize, env });
-  if (device) add('fstab', { entries: fstabEntries(parts, r.disk.layout) });
-  if (r.kernel.package !== 'none') {
-    add('kernel', {
-      package: r.kernel.package,
-      // dracut makes an OSTree image's initramfs (Debian's ostree-boot ships only a dracut module):
-      // with every driver, or with only the recipe's list (its `drivers`).
-      initramfsModules: initramfsModules(r),
-      ...(r.ostree ? { dracutModules: ['ostree'] } : {}),
-      arch: r.arch,
-      source: { release: r.distro.release, mirror, components: r.distro.components },
-    });
-  }
+  if (early) add('initramfs', kernelOptions);
+  else addKernel();
   const cmdline = rootPart ? [`root=PARTUUID=${rootPart.partUuid}`, 'rw', ...r.kernel.cmdline] : [];
   const efiArch = archInfo(r.arch).efi;
   if (disk && r.kernel.uki && esp && rootPart) {

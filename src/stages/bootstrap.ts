@@ -20,7 +20,7 @@ export const bootstrap = defineStage({
   name: 'bootstrap',
   version: 7,
   kind: 'tree',
-  summary: "Creates the root file system from scratch with mmdebstrap: the base system (the variant, the kernel, systemd and udev) in one apt transaction, taking .debs from the machine's package cache (checked against the signed index), without an initramfs (the kernel stage makes it once, after every package set). Layers' and the recipe's packages follow in packages stages.",
+  summary: "Creates the root file system from scratch with mmdebstrap: the base system (the variant, the kernel, systemd and udev) in one apt transaction, taking .debs from the machine's package cache (checked against the signed index), without an initramfs (the kernel stage makes it). Layers' and the recipe's packages follow in packages stages.",
   options: z.strictObject({
     release: z.string(),
     mirror: z.string(),
@@ -85,8 +85,8 @@ export const bootstrap = defineStage({
     try {
       // dpkg and maintainer scripts clamp what they write to it; mmdebstrap removes its logs.
       // INITRD=No: the kernel's postinst makes no initramfs (initramfs-tools' trigger then has none to
-      // update). The kernel stage makes it once, after every package set, with the recipe's settings;
-      // so this stage is the same for recipes that differ only in their initramfs.
+      // update). The kernel stage makes it, with the recipe's settings; so this stage is the same for
+      // recipes that differ only in their initramfs.
       // The deferral folder first in PATH: dpkg installing the essential packages (run by
       // mmdebstrap, not apt) finds the native dpkg-deb there too.
       const path = [...(deferral ? [`${DEFERRED_IN_ROOT}/bin`] : []), filterPath ?? process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin'].join(':');

@@ -12,6 +12,11 @@ export interface StageContext {
   /** The image root tree that tree stages change. */
   root: string;
   /**
+   * The store layers the root is stacked from, bottom first, each with the stage that made it: what
+   * each earlier stage changed (the initramfs stage reads what changed since the kernel stage).
+   */
+  layers: readonly { stage: string; tree: string }[];
+  /**
    * Image stages: the folder of image files. It starts with a copy of the previous image stage's
    * files; whatever is in it when the stage ends is the stage's result (and its cache entry).
    */

@@ -94,7 +94,7 @@ void test('packages: an initramfs update a maintainer script asks for reaches th
   };
   const asked = await run(true);
   assert.equal(asked.made.initramfsOutdated, true);
-  assert.ok(asked.logs.some((l) => /the initramfs update it asked for is left to the kernel stage/.test(l)));
+  assert.ok(asked.logs.some((l) => /the initramfs update it asked for is left to kiln/.test(l)));
   assert.equal((await run(false)).made.initramfsOutdated, false);
   assert.equal((await run(false, true)).made.initramfsOutdated, true, 'an earlier set that asked is not forgotten');
 });

@@ -18,14 +18,15 @@ import { aptListsCache, keepLists, seedLists } from '../store/apt-lists.js';
  *
  * A set that asks for a new initramfs (e2fsprogs, raspi-firmware and other packages with
  * initramfs hooks do) does not get one here: under qemu-user each costs over a minute, and an
- * image with two such sets made it three times. The set says so in a fact instead, and the kernel
- * stage makes the initramfs once, after every package set (see deferInitramfs).
+ * image with two such sets made it three times. The set says so in a fact instead, and kiln makes
+ * the initramfs once after the package sets: the initramfs stage (initramfs-tools), or the kernel
+ * stage (dracut) (see deferInitramfs).
  */
 export const packages = defineStage({
   name: 'packages',
   version: 3,
   kind: 'tree',
-  summary: "Installs one package set (a layer's, or the recipe's own) in one apt transaction on top of the base system, taking .debs from the machine's package cache (checked against the signed index); an initramfs update it asks for is left to the kernel stage.",
+  summary: "Installs one package set (a layer's, or the recipe's own) in one apt transaction on top of the base system, taking .debs from the machine's package cache (checked against the signed index); an initramfs update it asks for is left to the initramfs (or kernel) stage.",
   options: z.strictObject({
     /** Which set: "layer NAME" or "recipe"; kiln.lock records it for each package. */
     set: z.string(),
@@ -80,7 +81,7 @@ export const packages = defineStage({
     ctx.log(`${o.set}: ${added.size} packages installed; ${use.reused} .debs from the package cache, ${use.downloaded} downloaded (${mib} MiB)`);
     await clean(ctx, env);
     const outdated = existsSync(join(deferred, OUTDATED));
-    if (outdated) ctx.log(`${o.set}: the initramfs update it asked for is left to the kernel stage, which makes it once after every package set`);
+    if (outdated) ctx.log(`${o.set}: the initramfs update it asked for is left to kiln, which makes the initramfs once, after the package sets`);
     return {
       debs: [...(ctx.facts.debs ?? []), ...use.debs.map((d) => ({ ...d, set: o.set }))],
       autoInstalled: await autoInstalled(ctx.root),
@@ -137,7 +138,7 @@ async function deferInitramfs(ctx: StageContext): Promise<string> {
   const folder = join(ctx.scratch, 'deferred');
   await mkdir(join(folder, 'bin'), { recursive: true });
   const stub = join(folder, 'bin/update-initramfs');
-  await writeFile(stub, `#!/bin/sh\n# kiln: the kernel stage makes the initramfs once, after every package set.\n: > ${DEFERRED_IN_ROOT}/${OUTDATED}\necho "update-initramfs $*: left to kiln's kernel stage"\n`);
+  await writeFile(stub, `#!/bin/sh\n# kiln makes the initramfs once, after the package sets.\n: > ${DEFERRED_IN_ROOT}/${OUTDATED}\necho "update-initramfs $*: left to kiln"\n`);
   await chmod(stub, 0o755);
   return folder;
 }

@@ -18,6 +18,7 @@ import { imageHooks } from './image-hooks.js';
 import { grub } from './grub.js';
 import { grubBiosInstall } from './grub-bios-install.js';
 import { kernel } from './kernel.js';
+import { initramfs } from './initramfs.js';
 import { outputs } from './outputs.js';
 import { ostreeCommit } from './ostree-commit.js';
 import { ostreeContainer } from './ostree-container.js';
@@ -47,6 +48,7 @@ export const STAGES = [
   customizeHooks,
   fstab,
   kernel,
+  initramfs,
   uki,
   systemdBoot,
   rpiFirmware,

@@ -42,6 +42,7 @@ export function stageRecorder(onCall?: (call: Call, root: string) => void): Reco
   };
   const ctx: StageContext = {
     root,
+    layers: [],
     work: join(base, 'work'),
     scratch: join(base, 'scratch'),
     packageCache: join(base, 'packages'),
