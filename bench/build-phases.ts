@@ -8,7 +8,7 @@
 export interface BuildRecord {
   started: string;
   seconds: number;
-  stages: { name: string; seconds: number }[];
+  stages: { name: string; seconds: number; cached?: boolean }[];
 }
 
 /** `hashed`: each stage's seconds spent recording its files' hashes in the store (its entry's meta.json), part of its time in build.json. */
@@ -34,7 +34,7 @@ export function buildPhases(log: string, record: BuildRecord, hashed: Record<str
   const publish = first((l) => l.stage === 'publish');
   const hashing = (name: string) => hashed[name] ?? 0;
   const stage = (name: string) => record.stages.filter((s) => s.name === name).reduce((sum, s) => sum + s.seconds - hashing(s.name), 0);
-  const named = ['bootstrap', 'packages', 'kernel', 'filesystems'];
+  const named = ['bootstrap', 'packages', 'kernel', 'initramfs', 'filesystems'];
   const others = record.stages.filter((s) => !named.includes(s.name));
   const inStages = record.stages.reduce((sum, s) => sum + s.seconds, 0);
   const s = (ms: number) => ms / 1000;
@@ -48,6 +48,7 @@ export function buildPhases(log: string, record: BuildRecord, hashed: Record<str
     ['bootstrap: before mmdebstrap (mirror check) and after', stage('bootstrap') - s(marks.end - marks.start)],
     ['package sets', stage('packages')],
     ['initramfs (kernel stage)', stage('kernel')],
+    ['initramfs check (initramfs stage: kept or made again)', stage('initramfs')],
     ['file systems', stage('filesystems')],
     [`the other ${others.length} stages`, others.reduce((sum, x) => sum + x.seconds - hashing(x.name), 0)],
     ["hashing each stage's files into the store", Object.values(hashed).reduce((sum, x) => sum + x, 0)],

@@ -67,6 +67,8 @@ const initramfsHook = modules.length
 let image = { size: 0, allocated: 0 };
 /** Each stage's seconds in every cold build, by its place in the plan (a name can come twice). */
 const stageTimes: { name: string; times: number[] }[] = [];
+/** The same for the build with one package added (the stages it ran, not those from the store). */
+const addedStageTimes: { name: string; times: number[] }[] = [];
 const peakRss: number[] = [];
 /** The cold build's phases (build-phases.ts), by their place in the list. */
 const phaseTimes: { name: string; times: number[] }[] = [];
@@ -106,6 +108,9 @@ for (let i = 0; i < runs; i++) {
     warmTimes.push(timed(process.execPath, [main, 'build', recipe, '-o', out], { KILN_CACHE: join(scratch, 'cache') }));
     addedTimes.push(timed(process.execPath, [main, 'build', added, '-o', join(scratch, 'added')], { KILN_CACHE: join(scratch, 'cache') }));
     for (const dir of [out, join(scratch, 'added')]) peakRss.push(readRecord(dir).peakRssMiB ?? NaN);
+    readRecord(join(scratch, 'added'))
+      .stages.filter((st) => !st.cached)
+      .forEach(({ name, seconds }, n) => (addedStageTimes[n] ??= { name, times: [] }).times.push(seconds));
     const stat = statSync(join(out, `${plan.name}.raw`));
     image = { size: stat.size, allocated: stat.blocks * 512 };
   } finally {
@@ -128,6 +133,8 @@ console.log(`kiln warm rebuild, median    ${median(warmTimes).toFixed(1)} s   (r
 console.log(`one package added, median    ${median(addedTimes).toFixed(1)} s   (runs: ${addedTimes.map((t) => t.toFixed(1)).join(', ')})`);
 console.log(`ratio added / cold           ${(median(addedTimes) / median(kilnTimes)).toFixed(2)}   (target ≤ 0.35)`);
 for (const { name, times } of stageTimes) console.log(`  ${name.padEnd(26)} ${median(times).toFixed(1).padStart(6)} s   (cold build, median)`);
+console.log('the build with one package added, the stages it ran (medians):');
+for (const { name, times } of addedStageTimes) console.log(`  ${name.padEnd(26)} ${median(times).toFixed(1).padStart(6)} s`);
 console.log('where the cold build goes (medians; the lines add up to the build):');
 for (const { name, times } of phaseTimes) console.log(`  ${name.padEnd(52)} ${median(times).toFixed(1).padStart(6)} s`);
 console.log(`kiln peak RSS                ${Math.max(...peakRss)} MiB   (largest of every build; target < 300)`);

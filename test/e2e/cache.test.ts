@@ -5,10 +5,12 @@
  * The tests run in order and build on each other's cache.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Ext4, kiln, partitions, scratch, type Run } from './kiln.js';
+import { makeExec } from '../../src/host/exec.js';
+import { initrdFiles } from '../../src/stages/initrd-files.js';
+import { Ext4, kiln, partitions, run, scratch, type Run } from './kiln.js';
 
 const cache = scratch('store');
 const env = { KILN_CACHE: cache };
@@ -112,6 +114,44 @@ void test('one changed byte in an overlay file reruns exactly the stages from fi
   assert.ok(root);
   assert.equal(new Ext4(image, root).cat('/etc/kiln-note'), 'firsT\n');
   assert.equal(new Ext4(image, root).cat('/etc/kiln-hook'), 'ok\n');
+  assert.match(readFileSync(join(out, 'build.log'), 'utf8'), /\[initramfs\] the initramfs the kernel stage made is current/);
+});
+
+void test('a package added reruns the stages from its set on and keeps the initramfs; a modprobe setting makes it again, with the setting in it', async () => {
+  writeFileSync(file, RECIPE('hooks/10-ok.sh').replace('files:', 'packages: [hello]\nfiles:'));
+  ok(await kiln(['build', file, '-o', out], env));
+  const r = record();
+  const from = r.stages.findIndex((s) => s.name === 'packages');
+  assert.deepEqual(ran(r), r.stages.slice(from).map((s) => s.name));
+  assert.equal(r.stages[from - 1]?.name, 'kernel');
+  const log = readFileSync(join(out, 'build.log'), 'utf8');
+  assert.match(log, /\[initramfs\] the initramfs the kernel stage made is current/);
+  assert.doesNotMatch(log, /update-initramfs: Generating/);
+  const image = join(out, 'cached.raw');
+  const part = partitions(image).find((p) => p.name === 'root');
+  assert.ok(part);
+  assert.ok(new Ext4(image, part).exists('/usr/bin/hello'));
+
+  // The initramfs's kmod hook copies /etc/modprobe.d: a file there makes it again, once.
+  mkdirSync(join(dir, 'overlay/etc/modprobe.d'), { recursive: true });
+  writeFileSync(join(dir, 'overlay/etc/modprobe.d/kiln-test.conf'), 'options loop max_loop=4\n');
+  try {
+    ok(await kiln(['build', file, '-o', out], env));
+    const again = readFileSync(join(out, 'build.log'), 'utf8');
+    assert.match(again, /\[initramfs\] the initramfs: remade once, because stage files changed \/etc\/modprobe\.d/);
+    assert.equal(again.match(/update-initramfs: Generating/g)?.length, 1);
+    const root = new Ext4(image, part);
+    const version = /initrd\.img-([^/\s]+)/.exec(run('debugfs', ['-R', 'ls -p /boot', root.spec]))?.[1];
+    assert.ok(version);
+    const initrd = join(dir, 'initrd.img');
+    run('debugfs', ['-R', `dump /boot/initrd.img-${version} ${initrd}`, root.spec]);
+    // Its already-compressed modules first, in an archive of their own; then the rest, in zstd.
+    const files = await initrdFiles(makeExec({ stage: 'test', signal: new AbortController().signal, onLine: () => undefined }), initrd, dir);
+    assert.ok(typeof files !== 'string' && files.has('etc/modprobe.d/kiln-test.conf'), String(typeof files === 'string' ? files : [...files].filter((f) => f.includes('modprobe'))));
+  } finally {
+    rmSync(join(dir, 'overlay/etc/modprobe.d'), { recursive: true, force: true });
+    writeFileSync(file, RECIPE('hooks/10-ok.sh'));
+  }
 });
 
 void test('a failed build keeps the stages before the failure; the fixed build starts at the failed stage', async () => {
@@ -134,7 +174,7 @@ void test('--rebuild-from runs that stage and every later one; an unknown stage 
   assert.deepEqual(ran(r), r.stages.slice(from).map((s) => s.name));
   const bad = await kiln(['build', file, '-o', out, '--rebuild-from', 'kernal'], env);
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /--rebuild-from kernal: this recipe has no such stage; its stages are: bootstrap, packages, system/);
+  assert.match(bad.stderr, /--rebuild-from kernal: this recipe has no such stage; its stages are: bootstrap, fstab, kernel, packages, system/);
 });
 
 void test('--no-cache: a cold stage store with a warm package cache downloads nothing; a corrupted .deb is fetched again', async () => {

@@ -216,7 +216,7 @@ void test('reference build: every stage made once, timed', async () => {
   const start = result.events.find((e) => e.type === 'build-start') as { stages?: { name: string; id: string }[] } | undefined;
   reference = { stages: ends.map((e) => e.stage ?? ''), ids: (start?.stages ?? []).map((s) => s.id), seconds };
   assert.equal(reference.ids.length, reference.stages.length);
-  for (const kind of ['bootstrap', 'packages', 'system', 'users', 'files', 'services', 'customize-hooks', 'fstab', 'kernel', 'systemd-boot', 'ssh-host-keys', 'partition-table', 'filesystems', 'outputs']) {
+  for (const kind of ['bootstrap', 'packages', 'system', 'users', 'files', 'services', 'customize-hooks', 'fstab', 'kernel', 'initramfs', 'systemd-boot', 'ssh-host-keys', 'partition-table', 'filesystems', 'outputs']) {
     assert.ok(reference.stages.includes(kind), `the recipe has a ${kind} stage`);
   }
   process.stderr.write(`crash test: reference build ${((Date.now() - started) / 1000).toFixed(1)} s: ${[...seconds].map(([s, t]) => `${s} ${t.toFixed(2)}`).join(', ')}\n`);

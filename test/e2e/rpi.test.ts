@@ -51,13 +51,16 @@ void test('rpi: firmware partition as Debian makes it, root by PARTUUID, boots u
   assert.match(defaults, /^CONSOLES="tty0 ttyS1,115200"$/m);
 
   // The bootstrap made no initramfs and the firmware packages' updates of it were left to the kernel
-  // stage, which made it once; its post-update hook copied it to the firmware partition, so both
-  // copies are the same.
+  // stage (after the layers' package sets), which made it once; its post-update hook copied it to
+  // the firmware partition, so both copies are the same. Nothing later changed what it is made from.
   const record = JSON.parse(readFileSync(join(out, 'build.json'), 'utf8')) as { stages: { name: string; cached: boolean }[] };
   if (!record.stages.find((s) => s.name === 'kernel')?.cached) {
     const log = readFileSync(join(out, 'build.log'), 'utf8');
-    assert.match(log, /layer raspberrypi: the initramfs update it asked for is left to the kernel stage/);
-    assert.match(log, /the initramfs: made once, after every package set/);
+    assert.match(log, /layer raspberrypi: the initramfs update it asked for is left to kiln/);
+    assert.match(log, /\[kernel\] the initramfs: made once/);
+  }
+  if (!record.stages.find((s) => s.name === 'initramfs')?.cached) {
+    assert.match(readFileSync(join(out, 'build.log'), 'utf8'), /\[initramfs\] the initramfs the kernel stage made is current/);
   }
   const initrd = /::\/(initrd\.img-\S+)/.exec(files)?.[1] ?? '';
   const dir = scratch('rpi-initrd');
