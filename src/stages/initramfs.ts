@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BuildError } from '../errors.js';
-import { defineStage } from './define.js';
+import { defineStage, type StageContext } from './define.js';
 import { changesIn, firstInput } from './initramfs-inputs.js';
 import { installedKernel, KernelOptions, makeInitramfs } from './initramfs-make.js';
 import { initrdFiles } from './initrd-files.js';
@@ -27,7 +27,7 @@ export const initramfs = defineStage({
     const kernel = installedKernel(ctx.root, o.package);
     const reason = await remakeReason(ctx, kernel.version, made.version, ctx.layers.slice(at + 1));
     if (!reason) {
-      ctx.log(`the initramfs the kernel stage made is current: no stage since changed what it is made from`);
+      ctx.log('the initramfs the kernel stage made is current: no stage since changed what it is made from');
     } else {
       const create = !existsSync(join(ctx.root, kernel.initrd));
       ctx.log(`the initramfs: ${create ? 'made' : 'remade'} once, because ${reason}`);
@@ -37,7 +37,8 @@ export const initramfs = defineStage({
   },
 });
 
-async function remakeReason(ctx: Parameters<typeof initramfs.run>[0], version: string, made: string, since: readonly { stage: string; tree: string }[]): Promise<string | undefined> {
+/** Why the initramfs must be made again, or undefined when the kernel stage's is current. */
+async function remakeReason(ctx: StageContext, version: string, made: string, since: readonly { stage: string; tree: string }[]): Promise<string | undefined> {
   if (version !== made) return `kernel ${version} was installed after ${made}`;
   if (ctx.facts.initramfsOutdated) return 'a package set asked for it';
   const initrd = join(ctx.root, `boot/initrd.img-${version}`);
