@@ -1,7 +1,7 @@
 /**
  * What an initramfs-tools initramfs is made from, and whether a change to the root since it was
- * made touches any of it. The kernel stage makes the initramfs right after the base system; every
- * stage after it records what it changed as its own store layer, and the initramfs stage at the end
+ * made touches any of it. The kernel stage makes the initramfs before the recipe's own packages;
+ * every stage after it records what it changed as its own store layer, and the initramfs stage at the end
  * remakes the initramfs only if one of those changes is something mkinitramfs reads:
  * - its settings, hooks and scripts, and the post-update hooks update-initramfs runs;
  * - the kernel's modules and firmware, and modprobe's and depmod's settings;

@@ -7,8 +7,8 @@ import { installedKernel, KernelOptions, makeInitramfs } from './initramfs-make.
 import { initrdFiles } from './initrd-files.js';
 
 /**
- * The initramfs-tools initramfs, checked after every package set, file, service and hook: the
- * kernel stage made it right after the base system, so adding a package or changing a file reruns
+ * The initramfs-tools initramfs, checked after the recipe's package set, files, services and hooks:
+ * the kernel stage made it before them, so adding a package or changing a file reruns
  * this check (a fraction of a second) instead of mkinitramfs (6 s on amd64, half a minute under
  * qemu-user). It is made again, once, if a package set asked for that (Debian's trigger), a newer
  * kernel came in, or a stage since changed anything it is made from (initramfs-inputs.ts).
