@@ -79,7 +79,7 @@ void test('secure_boot: debian brings shim-signed, grub-efi-amd64-signed and mok
 });
 
 void test('initramfs-tools: the kernel stage before the recipe’s own packages, the initramfs stage after its hooks; dracut: the kernel stage after them', () => {
-  const names = (text: string) => plan(text).stages.map((s) => s.stage + (s.options.set === undefined ? '' : `(${String(s.options.set)})`));
+  const names = (text: string) => plan(text).stages.map((s) => s.stage + (s.options.set === undefined ? '' : `(${s.options.set as string})`));
   assert.deepEqual(names('name: a\nlayers: [growroot]\npackages: [vim]\nhooks: { customize: [] }\n').slice(0, 12), [
     'bootstrap',
     'packages(layer growroot)',
