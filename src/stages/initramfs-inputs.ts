@@ -70,8 +70,9 @@ export const INITRAMFS_INPUTS: readonly string[] = [
 const GENERATED = new Set(['etc/ld.so.cache', 'etc/mtab']);
 
 /**
- * One spelling for a path of a merged-/usr root: `usr/lib/x` and `lib/x` are the same file, and
- * `usr/share/x` is kept apart from a top-level `share` only by being the one that exists.
+ * One spelling for a path of a merged-/usr root: `usr/lib/x` and `lib/x` are the same file (the
+ * top-level folders are links into /usr). `usr/share` loses its prefix too, which is why the
+ * inputs above name `share/...` (a root has no top-level /share for it to be confused with).
  */
 export function normalize(path: string): string {
   const p = path.replace(/^\/+/, '').replace(/\/+$/, '');
