@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { makeExec } from '../../src/host/exec.js';
 import { initrdFiles } from '../../src/stages/initrd-files.js';
-import { Ext4, kiln, partitions, run, scratch, type Run } from './kiln.js';
+import { Ext4, kiln, partitions, run, scratch, type Run, type SfdiskPartition } from './kiln.js';
 
 const cache = scratch('store');
 const env = { KILN_CACHE: cache };
@@ -117,7 +117,20 @@ void test('one changed byte in an overlay file reruns exactly the stages from fi
   assert.match(readFileSync(join(out, 'build.log'), 'utf8'), /\[initramfs\] the initramfs the kernel stage made is current/);
 });
 
-void test('a package added reruns the stages from its set on and keeps the initramfs; a modprobe setting makes it again, with the setting in it', async () => {
+/** The files in the initramfs of an image's root file system, listed as kiln lists them. */
+async function initramfsFiles(image: string, part: SfdiskPartition): Promise<Set<string>> {
+  const root = new Ext4(image, part);
+  const version = /initrd\.img-([^/\s]+)/.exec(run('debugfs', ['-R', 'ls -p /boot', root.spec]))?.[1];
+  assert.ok(version);
+  const initrd = join(dir, 'initrd.img');
+  run('debugfs', ['-R', `dump /boot/initrd.img-${version} ${initrd}`, root.spec]);
+  // Its already-compressed modules first, in an archive of their own; then the rest, in zstd.
+  const files = await initrdFiles(makeExec({ stage: 'test', signal: new AbortController().signal, onLine: () => undefined }), initrd, dir);
+  if (typeof files === 'string') assert.fail(`the initramfs cannot be listed: ${files}`);
+  return files;
+}
+
+void test('a package added reruns the stages from its set on and keeps the initramfs; a modprobe setting or a package with an initramfs hook makes it again, with them in it', async () => {
   writeFileSync(file, RECIPE('hooks/10-ok.sh').replace('files:', 'packages: [hello]\nfiles:'));
   ok(await kiln(['build', file, '-o', out], env));
   const r = record();
@@ -140,14 +153,14 @@ void test('a package added reruns the stages from its set on and keeps the initr
     const again = readFileSync(join(out, 'build.log'), 'utf8');
     assert.match(again, /\[initramfs\] the initramfs: remade once, because stage files changed \/etc\/modprobe\.d/);
     assert.equal(again.match(/update-initramfs: Generating/g)?.length, 1);
-    const root = new Ext4(image, part);
-    const version = /initrd\.img-([^/\s]+)/.exec(run('debugfs', ['-R', 'ls -p /boot', root.spec]))?.[1];
-    assert.ok(version);
-    const initrd = join(dir, 'initrd.img');
-    run('debugfs', ['-R', `dump /boot/initrd.img-${version} ${initrd}`, root.spec]);
-    // Its already-compressed modules first, in an archive of their own; then the rest, in zstd.
-    const files = await initrdFiles(makeExec({ stage: 'test', signal: new AbortController().signal, onLine: () => undefined }), initrd, dir);
-    assert.ok(typeof files !== 'string' && files.has('etc/modprobe.d/kiln-test.conf'), String(typeof files === 'string' ? files : [...files].filter((f) => f.includes('modprobe'))));
+    assert.ok((await initramfsFiles(image, part)).has('etc/modprobe.d/kiln-test.conf'));
+
+    // A package with an initramfs hook (busybox's, which puts busybox in the initramfs) makes it again too.
+    writeFileSync(file, RECIPE('hooks/10-ok.sh').replace('files:', 'packages: [hello, busybox]\nfiles:'));
+    ok(await kiln(['build', file, '-o', out], env));
+    const third = readFileSync(join(out, 'build.log'), 'utf8');
+    assert.match(third, /\[initramfs\] the initramfs: remade once, because (a package set asked for it|stage packages changed \/usr\/share\/initramfs-tools\/)/);
+    assert.ok((await initramfsFiles(image, part)).has('usr/bin/busybox'));
   } finally {
     rmSync(join(dir, 'overlay/etc/modprobe.d'), { recursive: true, force: true });
     writeFileSync(file, RECIPE('hooks/10-ok.sh'));

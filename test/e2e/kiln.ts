@@ -100,7 +100,7 @@ export function run(command: string, args: string[]): string {
   return result.stdout;
 }
 
-interface SfdiskPartition {
+export interface SfdiskPartition {
   start: number;
   size: number;
   name: string;
