@@ -13,12 +13,11 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
-import { chmod, mkdir, readFile, readlink, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readlink, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { archInfo, type ArchName } from '../arch/table.js';
 import { hostArch } from '../arch/host-arch.js';
-import { parseStatus } from '../sbom/dpkg.js';
-import { collectPackages, nativeToolboxes, packageCacheArgs } from '../store/package-cache.js';
+import { collectPackages, dpkgStatusOf, nativeToolboxes, packageCacheArgs } from '../store/package-cache.js';
 import { makeChroot } from '../host/chroot.js';
 import type { Exec } from '../host/exec.js';
 import { quote } from '../host/shell.js';
@@ -72,9 +71,8 @@ export interface ToolboxSource {
 
 /** The image's installed version of each package, from its dpkg status (absent: not installed). */
 export async function installedVersions(root: string, names: readonly string[]): Promise<Record<string, string>> {
-  const status = await readFile(join(root, 'var/lib/dpkg/status'), 'utf8').catch(() => '');
   const versions: Record<string, string> = {};
-  for (const p of parseStatus(status)) if (names.includes(p.name)) versions[p.name] = p.version;
+  for (const p of await dpkgStatusOf(root)) if (names.includes(p.name)) versions[p.name] = p.version;
   return versions;
 }
 

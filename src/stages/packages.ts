@@ -3,7 +3,7 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { API_MOUNTS } from '../host/chroot.js';
-import { autoInstalled, collectPackages, debKey, installedKeys, installedPackages, linkCachedDebs } from '../store/package-cache.js';
+import { autoInstalled, collectPackages, debKey, installedKeys, dpkgStatusOf, linkCachedDebs } from '../store/package-cache.js';
 import { defineStage, type StageContext } from './define.js';
 import { explainApt, pinCheckHook } from './apt-sources.js';
 import { aptListsCache, keepLists, seedLists } from '../store/apt-lists.js';
@@ -49,7 +49,7 @@ export const packages = defineStage({
   async run(ctx, o) {
     const env = { APT_CONFIG: await writeAptConfig(ctx, o.arch), DEBIAN_FRONTEND: 'noninteractive', INITRD: 'No' };
     const deferred = await deferInitramfs(ctx);
-    const installed = await installedPackages(ctx.root);
+    const installed = await dpkgStatusOf(ctx.root);
     const before = new Set(installed.map(debKey));
     // The root is an overlay mount, so cached .debs cannot be hard-linked into it: apt's archive
     // folder is a scratch folder beside the cache, bind-mounted into the root while apt runs.

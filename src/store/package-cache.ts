@@ -55,14 +55,14 @@ export async function linkCachedDebs(cache: string, archives: string, lists: str
   log(`the package cache: ${linked} cached .debs match the signed package index (those of the ${installed.length} packages installed already not checked)`);
 }
 
-/** The root's installed packages (from its dpkg status). */
-export async function installedPackages(root: string): Promise<DpkgPackage[]> {
+/** The root's installed packages, from its dpkg status (none when it has no status yet). */
+export async function dpkgStatusOf(root: string): Promise<DpkgPackage[]> {
   return parseStatus(await readFile(join(root, 'var/lib/dpkg/status'), 'utf8').catch(() => ''));
 }
 
 /** The root's installed packages, as debKey strings. */
 export async function installedKeys(root: string): Promise<Set<string>> {
-  return new Set((await installedPackages(root)).map(debKey));
+  return new Set((await dpkgStatusOf(root)).map(debKey));
 }
 
 /** What apt installed only as a dependency, from the root's extended_states: kiln.lock keeps it. */
