@@ -12,9 +12,16 @@ import type { Exec } from '../host/exec.js';
 const HEADER = 110;
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
 
-/** The paths of every entry but folders in uncompressed newc archives, from `at`; where the bytes stop being newc. */
-export function cpioFiles(data: Buffer, at = 0, into: Set<string> = new Set()): { files: Set<string>; end: number } {
+/** How many of a regular file's first bytes `heads` keeps: enough for an ELF header's machine. */
+const HEAD = 20;
+
+/**
+ * The paths of every entry but folders in uncompressed newc archives, from `at`; where the bytes
+ * stop being newc. `heads`, if given, gets the first bytes of each regular file.
+ */
+export function cpioFiles(data: Buffer, at = 0, into: Set<string> = new Set(), heads?: Map<string, Buffer>): { files: Set<string>; end: number } {
   let pos = at;
   for (;;) {
     // Archives are padded (to 512 bytes, by convention) with zeros before the next one.
@@ -26,9 +33,12 @@ export function cpioFiles(data: Buffer, at = 0, into: Set<string> = new Set()): 
     const size = field(6);
     const nameSize = field(11);
     const name = data.toString('utf8', pos + HEADER, pos + HEADER + nameSize - 1);
-    pos = align4(align4(pos + HEADER + nameSize) + size);
+    const content = align4(pos + HEADER + nameSize);
+    pos = align4(content + size);
     if (name === 'TRAILER!!!') continue;
-    if ((mode & S_IFMT) !== S_IFDIR) into.add(name.replace(/^\.?\//, ''));
+    const path = name.replace(/^\.?\//, '');
+    if ((mode & S_IFMT) !== S_IFDIR) into.add(path);
+    if (heads && (mode & S_IFMT) === S_IFREG) heads.set(path, Buffer.from(data.subarray(content, content + Math.min(size, HEAD))));
   }
 }
 
@@ -44,11 +54,12 @@ const COMPRESSED: { name: string; magic: number[]; suffix?: string; command?: (f
 
 /**
  * Every file and link in the initramfs (paths relative to its root), or a sentence saying why they
- * cannot be read. `scratch` holds the unpacked archive while it is read.
+ * cannot be read. `scratch` holds the unpacked archive while it is read; `heads` gets the first
+ * bytes of each regular file.
  */
-export async function initrdFiles(exec: Exec, initrd: string, scratch: string): Promise<Set<string> | string> {
+export async function initrdFiles(exec: Exec, initrd: string, scratch: string, heads?: Map<string, Buffer>): Promise<Set<string> | string> {
   const data = await readFile(initrd);
-  const { files, end } = cpioFiles(data);
+  const { files, end } = cpioFiles(data, 0, new Set(), heads);
   if (end >= data.length) return files;
   const kind = COMPRESSED.find((c) => c.magic.every((b, i) => data[end + i] === b));
   if (!kind) return `its compression (bytes ${data.subarray(end, end + 4).toString('hex')} at ${end}) is not one kiln reads`;
@@ -62,6 +73,6 @@ export async function initrdFiles(exec: Exec, initrd: string, scratch: string): 
   } else {
     unpacked = gunzipSync(data.subarray(end));
   }
-  const rest = cpioFiles(unpacked, 0, files);
+  const rest = cpioFiles(unpacked, 0, files, heads);
   return rest.end >= unpacked.length ? files : `its ${kind.name} part holds more than cpio archives`;
 }

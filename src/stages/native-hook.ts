@@ -1,35 +1,44 @@
 /**
  * The bootstrap's native programs for a foreign root, set up by mmdebstrap hooks. From the moment
  * the essential packages are unpacked, the versions of the rest of the bootstrap are fixed (one
- * apt run, one set of lists), so the host architecture's build of two of them can stand in
+ * apt run, one set of lists), so the host architecture's build of the essential ones can stand in
  * (native-tools.ts has the toolbox):
  *
- * - dpkg-deb, which dpkg runs by name for every .deb to decompress and read it. The extract hook
- *   puts the toolbox's first in PATH (the deferral folder, /run/kiln-deferred/bin).
- * - perl, which maintainer scripts run by its path (debconf's frontend, deb-systemd-helper,
- *   update-rc.d, adduser). Once perl-base is installed, the essential hook binds a wrapper over
- *   the root's /usr/bin/perl that runs the toolbox's perl with the toolbox's perl-base modules. As
- *   soon as the root has compiled Perl modules of its own architecture (libperl, or any XS module
- *   package), which a native perl cannot load, the wrapper runs the image's own perl again.
+ * - dpkg-deb and dpkg-split, which dpkg runs by name for every .deb, tar, which dpkg-deb runs, and
+ *   the shell's small programs (sed, rm, mkdir, ...), which maintainer scripts run by name. The
+ *   extract hook links them first in PATH (the deferral folder, /run/kiln-deferred/bin), where
+ *   dpkg installing the essential packages finds them too.
+ * - the shell (dash) and perl, which maintainer scripts run by their path (#!/bin/sh; debconf's
+ *   frontend, deb-systemd-helper, update-rc.d, adduser). Once the essential packages are
+ *   installed, the essential hook binds them over the root's own (dpkg could not rename a new
+ *   /usr/bin/perl over a bound one, and nothing in the rest of the bootstrap replaces them). Perl
+ *   goes through a wrapper: as soon as the root has compiled Perl modules of its own architecture
+ *   (libperl, or any XS module package), which a native perl cannot load, it runs the image's own
+ *   perl again.
  *
- * Under qemu-user these were about half the CPU of an arm64 bootstrap (process accounting: dpkg-deb
- * 38 CPU-s in 926 runs, debconf's frontend 37 in 10, deb-systemd-helper 22 in 12). The mounts live
- * in mmdebstrap's private mount namespace; a customize hook takes them away again before mmdebstrap
- * cleans the root (and the toolbox is bound read-only, so no clean-up can reach into it).
+ * Under qemu-user these were most of the CPU of an arm64 bootstrap (process accounting: dpkg-deb
+ * 38 CPU-s in 926 runs, debconf's frontend 37 in 10, deb-systemd-helper 22 in 12, then tar, rm,
+ * dpkg-split and dpkg-maintscript-helper's shell). The mounts live in mmdebstrap's private mount
+ * namespace; a customize hook takes them away again before mmdebstrap cleans the root (and the
+ * toolbox is bound read-only, so no clean-up can reach into it).
  *   node native-hook.js extract|essential PACKAGE_CACHE SCRATCH RELEASE MIRROR COMPONENTS ARCH ROOT
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { makeExec } from '../host/exec.js';
 import { quote } from '../host/shell.js';
 import { debOfFileName } from '../lockfile/lockfile.js';
-import { DEFERRED_IN_ROOT, NATIVE_IN_ROOT, nativeToolbox, resolveInRoot, toolboxPrograms, tripletOf, type NativeContext, type ToolboxSource } from './native-tools.js';
+import { hostArch } from '../arch/host-arch.js';
+import { DEFERRED_IN_ROOT, NATIVE_IN_ROOT, nativeToolbox, resolveInRoot, SHELL_TOOLS, toolboxPrograms, tripletOf, type NativeContext, type ToolboxSource } from './native-tools.js';
 
 /** The programs the bootstrap runs natively once its essential packages are in. */
-export const BOOTSTRAP_TOOLS = ['perl', 'dpkg-deb'];
+export const BOOTSTRAP_TOOLS = ['perl', 'dpkg-deb', 'dpkg-split', 'tar', ...SHELL_TOOLS];
+
+/** The ones maintainer scripts run by their path, bound there by the hooks; the rest are found in PATH. */
+const BY_PATH: Record<string, string> = { dash: '/usr/bin/dash', perl: '/usr/bin/perl' };
 
 /** Where the image's own perl stays reachable while the wrapper is bound over it. */
 export const OWN_PERL = '/run/kiln-perl';
@@ -41,17 +50,15 @@ export function undoScript(scratch: string): string {
 
 /**
  * The wrapper bound over /usr/bin/perl: the image's own perl while the root has compiled Perl
- * modules for its architecture (a native perl cannot load them), the toolbox's otherwise (its exec
- * line, from the toolbox's own wrapper).
+ * modules for its architecture (a native perl cannot load them), the toolbox's otherwise, with the
+ * toolbox's perl-base modules (some of them compiled) first in its @INC.
  */
-export function perlWrapper(nativeWrapper: string, foreignTriplet: string): string {
-  const exec = nativeWrapper.split('\n').find((line) => line.startsWith('exec '));
-  if (!exec) throw new Error("the toolbox's perl wrapper has no exec line");
+export function perlWrapper(foreignTriplet: string, hostTriplet: string): string {
   return [
     '#!/bin/sh',
     "# kiln: the host's perl of the image's own version, while the image has no compiled Perl modules of its own (see kiln's native-hook.ts).",
     `for d in /usr/lib/${foreignTriplet}/perl /usr/lib/${foreignTriplet}/perl5; do [ -d "$d" ] && exec ${OWN_PERL} "$@"; done`,
-    exec,
+    `exec ${NATIVE_IN_ROOT}/kiln-bin/perl -I ${NATIVE_IN_ROOT}/usr/lib/${hostTriplet}/perl-base "$@"`,
     '',
   ].join('\n');
 }
@@ -71,13 +78,16 @@ export function essentialVersions(list: string): Record<string, string> {
   return versions;
 }
 
+/** dpkg's setting, for the essential packages' install only, that leaves an installed version as it is. */
+const SKIP_INSTALLED = '/etc/dpkg/dpkg.cfg.d/kiln-native';
+
 /**
  * Extract hook: the essential packages are unpacked but not installed, their versions known from
- * mmdebstrap's list. The toolbox is mounted, and its dpkg-deb put first in PATH, where dpkg
- * installing the essential packages finds it too (dpkg replaces its own dpkg-deb as it goes, not
- * the one in the deferral folder).
+ * mmdebstrap's list. The toolbox is mounted, its programs but the shell and perl linked first in
+ * PATH, where dpkg installing the essential packages finds them too (dpkg replaces its own
+ * dpkg-deb as it goes, not the link in the deferral folder), and perl bound (perlFirst).
  */
-async function extract(ctx: NativeContext & { source: ToolboxSource }, essential: string, undo: string[]): Promise<void> {
+async function extract(ctx: NativeContext & { source: ToolboxSource; arch: string }, essential: string, undo: string[]): Promise<void> {
   const toolbox = await nativeToolbox(ctx, ctx.source, BOOTSTRAP_TOOLS, essentialVersions(essential));
   if (!toolbox) return;
   const mountPoint = join(ctx.root, NATIVE_IN_ROOT);
@@ -87,33 +97,60 @@ async function extract(ctx: NativeContext & { source: ToolboxSource }, essential
   undo.unshift(`umount "$1"${quote(NATIVE_IN_ROOT)}`);
   // Read-only: a clean-up of /run that missed the unmount cannot reach into the package cache's folder.
   run('mount', ['-o', 'remount,bind,ro', mountPoint]);
-  if (toolboxPrograms(toolbox).includes('dpkg-deb') && existsSync(join(ctx.root, DEFERRED_IN_ROOT, 'bin'))) {
-    const target = join(ctx.root, DEFERRED_IN_ROOT, 'bin', 'dpkg-deb');
-    await copyFile(join(toolbox, 'kiln-bin', 'dpkg-deb'), target);
-    await chmod(target, 0o755);
-    ctx.log("native programs: the host's dpkg-deb unpacks the image's packages");
+  const bin = join(ctx.root, DEFERRED_IN_ROOT, 'bin');
+  const inPath = toolboxPrograms(toolbox).filter((name) => !(name in BY_PATH));
+  if (existsSync(bin) && inPath.length) {
+    for (const name of inPath) await symlink(`${NATIVE_IN_ROOT}/kiln-bin/${name}`, join(bin, name));
+    ctx.log(`native programs: the host's ${inPath.join(', ')} first in dpkg's PATH`);
   }
+  const perlBase = essential.split(' ').find((path) => debOfFileName(basename(path))?.name === 'perl-base');
+  if (perlBase && toolboxPrograms(toolbox).includes('perl')) await perlFirst(ctx, perlBase, undo);
 }
 
 /**
- * Essential hook: perl-base is installed, and nothing in the rest of the bootstrap replaces
- * /usr/bin/perl (a bind mount would stop dpkg from renaming over it), so the wrapper goes there.
- * The toolbox is the one the extract hook mounted, if it did.
+ * perl-base, which has no maintainer scripts, is installed on its own, and dpkg is told to leave
+ * an installed version as it is: the essential packages' install then never renames a new
+ * /usr/bin/perl over the wrapper, which goes there at once, before their maintainer scripts run
+ * debconf's frontend and deb-systemd-helper (29 of the 51 CPU-s of the arm64 essential install,
+ * emulated). The dpkg database comes out the same.
  */
-async function essential(ctx: NativeContext & { arch: string }, undo: string[]): Promise<void> {
-  const toolbox = join(ctx.root, NATIVE_IN_ROOT);
-  if (!existsSync(join(toolbox, 'kiln-bin', 'perl'))) return;
-  const perl = await resolveInRoot(ctx.root, '/usr/bin/perl');
-  if (!existsSync(join(ctx.root, perl))) return;
-  const wrapper = join(ctx.scratch, 'native-perl');
-  await writeFile(wrapper, perlWrapper(await readFile(join(toolbox, 'kiln-bin', 'perl'), 'utf8'), tripletOf(ctx.arch)), { mode: 0o755 });
+async function perlFirst(ctx: NativeContext & { arch: string }, deb: string, undo: string[]): Promise<void> {
+  run('chroot', [ctx.root, 'dpkg', '--install', '--force-depends', deb]);
+  // The folder's times go back to these when the setting is removed, so the tree is the same.
+  const folder = await stat(join(ctx.root, dirname(SKIP_INSTALLED)));
+  const times = JSON.stringify({ atime: folder.atimeMs / 1000, mtime: folder.mtimeMs / 1000 });
+  await writeFile(join(ctx.root, SKIP_INSTALLED), `# kiln: removed again once the essential packages are installed (see kiln's native-hook.ts): ${times}\nskip-same-version\n`);
+  undo.unshift(`rm -f "$1"${quote(SKIP_INSTALLED)}`);
+  const perl = await resolveInRoot(ctx.root, BY_PATH['perl'] ?? '');
   await writeFile(join(ctx.root, OWN_PERL), '');
   undo.unshift(`rm -f "$1"${quote(OWN_PERL)}`);
   run('mount', ['--bind', join(ctx.root, perl), join(ctx.root, OWN_PERL)]);
   undo.unshift(`umount "$1"${quote(OWN_PERL)}`);
+  const wrapper = join(ctx.scratch, 'native-perl');
+  await writeFile(wrapper, perlWrapper(tripletOf(ctx.arch), tripletOf(hostArch())), { mode: 0o755 });
   run('mount', ['--bind', wrapper, join(ctx.root, perl)]);
   undo.unshift(`umount "$1"${quote(perl)}`);
-  ctx.log("native programs: the host's perl runs the maintainer scripts' Perl");
+  ctx.log("native programs: the host's perl runs the maintainer scripts' Perl (perl-base installed first)");
+}
+
+/**
+ * Essential hook: the essential packages are installed, and nothing in the rest of the bootstrap
+ * replaces the shell (a bind mount would stop dpkg from renaming over it), so the native one goes
+ * there. The toolbox is the one the extract hook mounted, if it did.
+ */
+async function essential(ctx: NativeContext, undo: string[]): Promise<void> {
+  const setting = await readFile(join(ctx.root, SKIP_INSTALLED), 'utf8').catch(() => null);
+  if (setting !== null) {
+    const times = JSON.parse(/\{.*\}/.exec(setting)?.[0] ?? '{}') as { atime?: number; mtime?: number };
+    await rm(join(ctx.root, SKIP_INSTALLED));
+    if (times.atime && times.mtime) await utimes(join(ctx.root, dirname(SKIP_INSTALLED)), times.atime, times.mtime);
+  }
+  if (!existsSync(join(ctx.root, NATIVE_IN_ROOT, 'kiln-bin', 'dash'))) return;
+  const dash = await resolveInRoot(ctx.root, BY_PATH['dash'] ?? '');
+  if (!existsSync(join(ctx.root, dash))) return;
+  run('mount', ['--bind', join(ctx.root, NATIVE_IN_ROOT, 'kiln-bin', 'dash'), join(ctx.root, dash)]);
+  undo.unshift(`umount "$1"${quote(dash)}`);
+  ctx.log("native programs: the host's dash runs the rest of the maintainer scripts");
 }
 
 async function main([mode, packageCache, scratch, release, mirror, components, arch, root]: string[]): Promise<void> {

@@ -1,27 +1,45 @@
 /**
- * Native programs for a foreign image root. Under qemu-user three jobs whose output does not
- * depend on the architecture that runs them cost much of an arm64 build: depmod over the kernel's
- * modules (36 CPU-s emulated, 3.6 native), systemd-hwdb's database (39 CPU-s, 0.3) and the
- * initramfs's zstd (14 CPU-s). kiln runs the host architecture's build of the very same package
- * versions instead, from the same release: a "toolbox" of those packages extracted with
- * mmdebstrap (variant extract, through the package cache) and kept in the cache folder. Inside the
- * image root they run with their own loader and libraries, bind-mounted at /run/kiln-native in the
- * chroot's private mount namespace, so nothing of them reaches the tree, and the files they write
- * are the ones the emulated programs write (compared byte for byte on trixie arm64: hwdb.bin,
- * every modules.* file, the initramfs). Where no toolbox can be had (no mirror, or no such version
- * for the host's architecture), the image's own programs run under emulation as before.
+ * Native programs for a foreign image root. Under qemu-user every process start costs 20 to 45 ms
+ * of CPU, and jobs whose output does not depend on the architecture that runs them cost much of an
+ * arm64 build: depmod over the kernel's modules (36 CPU-s emulated, 3.6 native), systemd-hwdb's
+ * database (39 CPU-s, 0.3), mkinitramfs's shell and its thousand short sed, cp and realpath runs
+ * (41 s, 3.5 native), the maintainer scripts' shell, coreutils and Perl. kiln runs the host
+ * architecture's build of the very same package versions instead, from the same release: a
+ * "toolbox" of those packages extracted with mmdebstrap (variant extract, through the package
+ * cache) and kept in the cache folder. Inside the image root the toolbox is bind-mounted at
+ * /run/kiln-native, in the chroot's private mount namespace, so nothing of it reaches the tree.
+ * Each program is a copy of the toolbox's binary whose loader path (PT_INTERP) is a copy of the
+ * toolbox's loader, itself changed to look for libraries in the toolbox instead of the host's
+ * library folder: the kernel starts the program natively by any path it is bound at, with no
+ * shell script in front. No folder or environment variable in the root says where the libraries
+ * are: initramfs-tools' udev hook copies every libkmod it finds in any folder of /usr/lib. The
+ * files they write are the ones the emulated programs write (compared byte for byte on trixie
+ * arm64: hwdb.bin, every modules.* file, the initramfs). Where no toolbox can be
+ * had (no mirror, or no such version for the host's architecture), the image's own programs run
+ * under emulation as before.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
-import { chmod, mkdir, readlink, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { archInfo, type ArchName } from '../arch/table.js';
 import { hostArch } from '../arch/host-arch.js';
+import { withInterpreter, withLibraryFolder } from '../arch/elf.js';
 import { collectPackages, dpkgStatusOf, nativeToolboxes, packageCacheArgs } from '../store/package-cache.js';
+import { debOfFileName } from '../lockfile/lockfile.js';
 import { makeChroot } from '../host/chroot.js';
 import type { Exec } from '../host/exec.js';
 import { quote } from '../host/shell.js';
 import { InterruptedError } from '../errors.js';
+
+/**
+ * coreutils' programs that maintainer scripts and mkinitramfs call most, none of whose output
+ * depends on the architecture that runs it (not uname, arch or nproc: they tell the machine).
+ */
+const COREUTILS = ['basename', 'cat', 'chmod', 'chown', 'cp', 'cut', 'dirname', 'env', 'head', 'ln', 'ls', 'mkdir', 'mktemp', 'mv', 'readlink', 'realpath', 'rm', 'rmdir', 'sort', 'stat', 'tail', 'touch', 'tr', 'uniq', 'wc'];
+
+/** The shell and the small programs shell scripts run, by the name their callers use. */
+export const SHELL_TOOLS = ['dash', 'sed', 'grep', 'find', 'xargs', ...COREUTILS];
 
 /** The programs kiln runs natively, by the name their callers use: the package and its binary. */
 export const NATIVE_PROGRAMS: Record<string, { package: string; binary: string }> = {
@@ -29,17 +47,48 @@ export const NATIVE_PROGRAMS: Record<string, { package: string; binary: string }
   depmod: { package: 'kmod', binary: 'kmod' },
   'systemd-hwdb': { package: 'udev', binary: 'systemd-hwdb' },
   zstd: { package: 'zstd', binary: 'zstd' },
+  cpio: { package: 'cpio', binary: 'cpio' },
   // The bootstrap's own (native-hook.ts): debconf, deb-systemd-helper and other maintainer scripts'
-  // Perl, and the unpacking of every .deb (dpkg runs dpkg-deb, which decompresses the archive).
+  // Perl, and the unpacking of every .deb (dpkg runs dpkg-split and dpkg-deb, which runs tar).
   perl: { package: 'perl-base', binary: 'perl' },
   'dpkg-deb': { package: 'dpkg', binary: 'dpkg-deb' },
+  'dpkg-split': { package: 'dpkg', binary: 'dpkg-split' },
+  tar: { package: 'tar', binary: 'tar' },
+  dash: { package: 'dash', binary: 'dash' },
+  sed: { package: 'sed', binary: 'sed' },
+  grep: { package: 'grep', binary: 'grep' },
+  find: { package: 'findutils', binary: 'find' },
+  xargs: { package: 'findutils', binary: 'xargs' },
+  ...Object.fromEntries(COREUTILS.map((name) => [name, { package: 'coreutils', binary: name }])),
 };
 
-/** The programs of the toolbox the kernel stage and the bootstrap's deferred calls use. */
-export const IMAGE_TOOLS = ['depmod', 'systemd-hwdb', 'zstd'];
+/**
+ * The programs of the toolbox the kernel stage and the bootstrap's deferred calls use: depmod and
+ * the hardware database, and mkinitramfs's shell, small programs, cpio and compression.
+ */
+export const IMAGE_TOOLS = ['depmod', 'systemd-hwdb', 'zstd', 'cpio', ...SHELL_TOOLS];
 
 /** Where a toolbox is inside the image root while a native program runs. */
 export const NATIVE_IN_ROOT = '/run/kiln-native';
+
+/**
+ * The loader path the toolbox's programs are given: the toolbox's changed loader. Short, so it
+ * fits where the original path was (/lib64/ld-linux-x86-64.so.2).
+ */
+export const LOADER_IN_ROOT = posix.join(NATIVE_IN_ROOT, 'ld');
+
+/**
+ * The toolbox's folder of libraries, named to be as long as the host's library folder, whose name
+ * it takes in the loader: kiln-lib for x86_64-linux-gnu (/run/kiln-native/kiln-lib/ for
+ * /usr/lib/x86_64-linux-gnu/), padded or cut for other triplets.
+ */
+export function librariesFolder(triplet: string): string {
+  const length = `/usr/lib/${triplet}/`.length - `${NATIVE_IN_ROOT}//`.length;
+  return 'kiln-lib'.padEnd(length, '_').slice(0, length);
+}
+
+/** Changed whenever a toolbox's layout changes, so that no build takes one made by an older kiln. */
+const TOOLBOX_FORMAT = 2;
 
 /** GNU triplet and dynamic loader of each architecture a toolbox can be for. */
 const LOADERS: Record<ArchName, { triplet: string; loader: string }> = {
@@ -76,29 +125,6 @@ export async function installedVersions(root: string, names: readonly string[]):
   return versions;
 }
 
-/**
- * The wrapper a native program is called through inside the root: the toolbox's loader runs the
- * toolbox's binary with the toolbox's libraries, under the name it was called by ("$0": kmod
- * reads it to be depmod).
- */
-export function wrapperScript(loader: string, libraryPath: readonly string[], binary: string, options: readonly string[] = []): string {
-  const inRoot = (p: string) => posix.join(NATIVE_IN_ROOT, p);
-  return [
-    '#!/bin/sh',
-    "# kiln: the host architecture's build of the image's own version, run natively (see kiln's native-tools.ts).",
-    `exec ${inRoot(loader)} --library-path ${libraryPath.map(inRoot).join(':')} --argv0 "$0" ${[inRoot(binary), ...options].join(' ')} "$@"`,
-    '',
-  ].join('\n');
-}
-
-/**
- * Options a program's native build needs inside the foreign root: Perl's own modules (perl-base's,
- * some of them compiled) are in the toolbox, under the host's triplet, not in the root.
- */
-function programOptions(name: string, triplet: string): string[] {
-  return name === 'perl' ? ['-I', posix.join(NATIVE_IN_ROOT, `usr/lib/${triplet}/perl-base`)] : [];
-}
-
 /** Path of `name` in a toolbox: the first of the usual folders that has it. */
 function findIn(dir: string, folders: readonly string[], name: string): string | undefined {
   return folders.map((f) => posix.join(f, name)).find((p) => existsSync(join(dir, p)));
@@ -114,10 +140,33 @@ export interface NativeContext {
   log: (line: string) => void;
 }
 
+/** A version without its binary-only rebuild suffix (+b1): what the source package was. */
+export function sourceVersion(version: string): string {
+  return version.replace(/\+b\d+$/, '');
+}
+
+/**
+ * What the toolbox's mmdebstrap is asked for: the image's version of each package, except where
+ * it is a binary-only rebuild (grep 3.11-4+b1 on arm64): rebuilds are numbered per architecture,
+ * so the host's may be another one of the same source. The release's current build is taken
+ * then, and checked to be of the same source (`sameSources`).
+ */
+export function toolboxRequest(versions: Record<string, string>): string[] {
+  return Object.entries(versions).map(([name, version]) => (sourceVersion(version) === version ? `${name}=${version}` : name));
+}
+
+/** The first package whose .deb in `debs` (file names) is of another source version than the image's, if any. */
+export function otherSource(versions: Record<string, string>, debs: readonly string[]): string | undefined {
+  const got = new Map(debs.map(debOfFileName).flatMap((d) => (d ? [[d.name, d.version] as const] : [])));
+  return Object.entries(versions)
+    .filter(([name, version]) => got.has(name) && sourceVersion(got.get(name) ?? '') !== sourceVersion(version))
+    .map(([name, version]) => `${name} ${got.get(name) ?? ''} (the image has ${version})`)[0];
+}
+
 /**
  * The toolbox for the versions of `programs`' packages the image root has: made once per
  * release, mirror, host architecture and set of versions, then reused. Returns its folder, or null
- * with the reason logged when it cannot be made; the caller then runs the image's own programs.
+ * with the reason logged when it cannot be made or used; the caller then runs the image's own programs.
  */
 export async function nativeToolbox(ctx: NativeContext, source: ToolboxSource, programs: readonly string[] = IMAGE_TOOLS, known?: Record<string, string>): Promise<string | null> {
   const host = hostArch();
@@ -127,7 +176,7 @@ export async function nativeToolbox(ctx: NativeContext, source: ToolboxSource, p
   const versions = known ? Object.fromEntries(Object.entries(known).filter(([name]) => packages.includes(name))) : await installedVersions(ctx.root, packages);
   if (!Object.keys(versions).length) return null;
   const { release, mirror, components } = source;
-  const key = createHash('sha256').update(JSON.stringify({ host, release, mirror, components, versions })).digest('hex').slice(0, 24);
+  const key = createHash('sha256').update(JSON.stringify({ host, release, mirror, components, versions, format: TOOLBOX_FORMAT })).digest('hex').slice(0, 24);
   const folder = join(nativeToolboxes(ctx.packageCache), key);
   const wanted = Object.entries(versions).map(([name, version]) => `${name}=${version}`);
   if (existsSync(join(folder, 'kiln-bin'))) {
@@ -139,44 +188,89 @@ export async function nativeToolbox(ctx: NativeContext, source: ToolboxSource, p
   // Not the pid: kiln builds in a PID namespace of its own, where every build is 1.
   const making = `${folder}.making-${randomBytes(6).toString('hex')}`;
   await mkdir(dirname(folder), { recursive: true });
-  const collected = join(ctx.scratch, 'native-debs');
+  const collected = join(ctx.scratch, `native-debs-${randomBytes(4).toString('hex')}`);
   await mkdir(collected, { recursive: true });
+  const notMade = async (why: string) => {
+    await rm(making, { recursive: true, force: true });
+    ctx.log(`native programs: no ${host} toolbox of ${wanted.join(' ')} (${why}); the image's own run under emulation`);
+    return null;
+  };
   try {
     await ctx.exec('mmdebstrap', [
       '--mode=root', '--variant=extract', `--architectures=${host}`, `--components=${components.join(',')}`,
-      `--include=${wanted.join(',')}`, ...packageCacheArgs(ctx.packageCache, host, collected), release, making, mirror,
+      `--include=${toolboxRequest(versions).join(',')}`, ...packageCacheArgs(ctx.packageCache, host, collected), release, making, mirror,
     ], { label: `mmdebstrap: the ${host} toolbox (${wanted.join(' ')})` });
+    const other = otherSource(versions, await readdir(collected));
+    if (other) return await notMade(`the release's ${host} build is of another source: ${other}`);
   } catch (err) {
-    await rm(making, { recursive: true, force: true });
-    if (err instanceof InterruptedError) throw err; // Ctrl-C stops the build, it does not fall back
-    ctx.log(`native programs: no ${host} toolbox of ${wanted.join(' ')} (${(err as Error).message.split('\n')[0]}); the image's own run under emulation`);
-    return null;
+    if (err instanceof InterruptedError) {
+      await rm(making, { recursive: true, force: true });
+      throw err; // Ctrl-C stops the build, it does not fall back
+    }
+    return await notMade((err as Error).message.split('\n')[0] ?? '');
   } finally {
     await collectPackages(collected, ctx.packageCache, new Set());
+    await rm(collected, { recursive: true, force: true });
   }
-  const { triplet, loader } = LOADERS[host];
-  const libFolders = [`usr/lib/${triplet}`, `lib/${triplet}`];
-  const loaderPath = findIn(making, [...libFolders, 'usr/lib64', 'lib64', 'usr/lib', 'lib'], loader);
-  const libraryPath = [...libFolders, `usr/lib/${triplet}/systemd`, 'usr/lib/systemd', 'lib/systemd'].filter((p) => existsSync(join(making, p)));
-  await mkdir(join(making, 'kiln-bin'));
-  for (const [name, program] of wantedPrograms) {
-    if (!(program.package in versions)) continue;
-    const binary = findIn(making, ['usr/bin', 'bin', 'usr/sbin', 'sbin'], program.binary);
-    if (!loaderPath || !binary) {
-      ctx.log(`native programs: the ${host} toolbox has no ${binary ? loader : program.binary}; the image's own run under emulation`);
-      await rm(making, { recursive: true, force: true });
-      return null;
-    }
-    await writeFile(join(making, 'kiln-bin', name), wrapperScript(loaderPath, libraryPath, binary, programOptions(name, triplet)));
-    await chmod(join(making, 'kiln-bin', name), 0o755);
-  }
+  const made = await fillToolbox(making, wantedPrograms.filter(([, program]) => program.package in versions), host);
+  if (typeof made === 'string') return await notMade(made);
   // Atomic: a build running beside this one sees a whole toolbox or none (and keeps its own if both made one).
   await rename(making, folder).catch(async () => rm(making, { recursive: true, force: true }));
   ctx.log(`native programs: ${host} toolbox of ${wanted.join(' ')}`);
   return folder;
 }
 
-/** The programs a toolbox has wrappers for. */
+/**
+ * The toolbox's own parts, in the extracted packages: its libraries in one folder, the loader
+ * changed to look there, and each program's binary with its loader path pointing at that loader.
+ * A sentence when one is missing.
+ */
+async function fillToolbox(dir: string, programs: [string, { package: string; binary: string }][], host: ArchName): Promise<string | undefined> {
+  const { triplet, loader } = LOADERS[host];
+  const libFolders = [`usr/lib/${triplet}`, `lib/${triplet}`];
+  const loaderPath = findIn(dir, [...libFolders, 'usr/lib64', 'lib64', 'usr/lib', 'lib'], loader);
+  if (!loaderPath) return `it has no ${loader}`;
+  const libraries = librariesFolder(triplet);
+  try {
+    const changed = withLibraryFolder(await readFile(join(dir, loaderPath)), `/usr/lib/${triplet}/`, `${NATIVE_IN_ROOT}/${libraries}/`);
+    await writeFile(join(dir, posix.basename(LOADER_IN_ROOT)), changed, { mode: 0o755 });
+  } catch (err) {
+    return `${loaderPath}: ${(err as Error).message}`;
+  }
+  // systemd's programs find their private library by RUNPATH, which is the host's folder too.
+  await gatherLibraries(dir, libraries, [...libFolders, `usr/lib/${triplet}/systemd`, 'usr/lib/systemd', 'lib/systemd']);
+  await mkdir(join(dir, 'kiln-bin'));
+  for (const [name, program] of programs) {
+    const binary = findIn(dir, ['usr/bin', 'bin', 'usr/sbin', 'sbin'], program.binary);
+    if (!binary) return `it has no ${program.binary}`;
+    try {
+      await writeFile(join(dir, 'kiln-bin', name), withInterpreter(await readFile(join(dir, binary)), LOADER_IN_ROOT), { mode: 0o755 });
+    } catch (err) {
+      return `${binary}: ${(err as Error).message}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * One folder with links (absolute, as the root sees them) to the libraries of `folders`: the
+ * loader looks in one folder. Packages of older releases keep some in /lib/<triplet>, some in
+ * /usr/lib/<triplet>.
+ */
+async function gatherLibraries(dir: string, into: string, folders: readonly string[]): Promise<void> {
+  await mkdir(join(dir, into));
+  for (const folder of folders) {
+    const path = join(dir, folder);
+    if (!existsSync(path) || (await lstat(path)).isSymbolicLink()) continue;
+    for (const entry of await readdir(path)) {
+      await symlink(posix.join(NATIVE_IN_ROOT, folder, entry), join(dir, into, entry)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err; // the first folder's wins, as the loader's search order has it
+      });
+    }
+  }
+}
+
+/** The programs a toolbox has. */
 export function toolboxPrograms(toolbox: string): string[] {
   return readdirSync(join(toolbox, 'kiln-bin')).sort();
 }
@@ -201,9 +295,9 @@ export async function resolveInRoot(root: string, path: string): Promise<string>
 }
 
 /**
- * Like makeChroot, with the toolbox at /run/kiln-native and its wrappers bind-mounted over the
- * image's own binaries in `over` (paths in the root, links followed): a command that calls them by
- * any path, PATH or not (mkinitramfs sets its own), runs the native ones. Nothing in the tree changes.
+ * Like makeChroot, with the toolbox at /run/kiln-native and its programs bound over the image's
+ * own binaries in `over` (paths in the root, links followed): a command that calls them by any
+ * path, PATH or not (mkinitramfs sets its own), runs the native ones. Nothing in the tree changes.
  */
 export function nativeChroot(exec: Exec, root: string, toolbox: string, over: Record<string, string>): Exec {
   const mounts = [
