@@ -38,14 +38,18 @@ void test('arm64: a matrix of arm64 and amd64, the arm64 image boots under AAVMF
   // systemd-boot's arm64 loader as the removable-media path, and an arm64 kernel beside it.
   assert.match(run('mdir', ['-b', '-i', `${image}@@${esp.start * 512}`, '::/EFI/BOOT']), /BOOTAA64\.EFI/i);
   assert.match(fatFile(image, esp, '/loader/entries/arm64-vm.conf'), /console=ttyAMA0,115200/);
-  // The initramfs was compressed by amd64's build of the image's zstd (stages/native-tools.ts).
+  // mkinitramfs ran with amd64's builds of the image's shell, small programs, cpio and zstd
+  // (stages/native-tools.ts), and none of them ended up in the initramfs.
   const log = readFileSync(join(out, 'arm64', 'build.log'), 'utf8');
-  assert.match(log, /update-initramfs -c -k \S+ \(in the image root, zstd native\)/);
+  assert.match(log, /update-initramfs -c -k \S+ \(in the image root, zstd, cpio, dash, sed, grep, [^)]*\brealpath\b[^)]* native\)/);
+  assert.doesNotMatch(log, /the initramfs holds the host's build/);
   // The bootstrap (unless the Raspberry Pi file built the same one first) unpacked with amd64's
-  // dpkg-deb and ran the maintainer scripts' Perl with amd64's perl (stages/native-hook.ts).
+  // dpkg-deb and tar, and ran the maintainer scripts with amd64's perl from the essential packages
+  // on, and amd64's dash after them (stages/native-hook.ts).
   if (!/\[bootstrap\] cached:/.test(log)) {
-    assert.match(log, /\[bootstrap\] native programs: the host's dpkg-deb unpacks the image's packages/);
-    assert.match(log, /\[bootstrap\] native programs: the host's perl runs the maintainer scripts' Perl/);
+    assert.match(log, /\[bootstrap\] native programs: the host's [^\n]*\bdpkg-deb, dpkg-split\b[^\n]*\btar\b[^\n]* first in dpkg's PATH/);
+    assert.match(log, /\[bootstrap\] native programs: the host's perl runs the maintainer scripts' Perl \(perl-base installed first\)\n(.*\n)*.*I: installing essential packages/);
+    assert.match(log, /\[bootstrap\] native programs: the host's dash runs the rest of the maintainer scripts/);
   }
   const root = new Ext4(image, rootPart);
   assert.match(root.cat('/etc/initramfs-tools/conf.d/kiln.conf'), /^MODULES=list$/m);
@@ -66,13 +70,18 @@ void test('arm64: a matrix of arm64 and amd64, the arm64 image boots under AAVMF
 
   // kiln shell runs the arm64 tree's own programs (through qemu-user) and exits with their status.
   // They read the hardware database and the module index that amd64's systemd-hwdb and depmod wrote.
-  const shell = await kiln(['shell', join(out, 'arm64'), '--', 'sh', '-c', 'uname -m; systemd-hwdb query usb:v1D6Bp0001; modprobe -S "$(ls /lib/modules)" --show-depends virtio_blk; perl -MConfig -e "print \\"perl \\$Config{archname}\\n\\""; exit 3'], { KILN_CACHE: cache });
+  const programs = '/usr/bin/dash /usr/bin/perl /usr/bin/sed /usr/bin/tar /usr/bin/dpkg-deb';
+  const shell = await kiln(['shell', join(out, 'arm64'), '--', 'sh', '-c', `uname -m; systemd-hwdb query usb:v1D6Bp0001; modprobe -S "$(ls /lib/modules)" --show-depends virtio_blk; perl -MConfig -e "print \\"perl \\$Config{archname}\\n\\""; for p in ${programs}; do echo "$p $(od -An -j18 -N2 -tu2 $p)"; done; ls /etc/dpkg/dpkg.cfg.d; exit 3`], { KILN_CACHE: cache });
   assert.equal(shell.code, 3, shell.stderr);
   assert.match(shell.stdout, /^aarch64$/m);
   assert.match(shell.stdout, /^ID_VENDOR_FROM_DATABASE=Linux Foundation$/m);
   assert.match(shell.stdout, /^insmod \/lib\/modules\/\S+-arm64\/kernel\/drivers\/block\/virtio_blk\.ko/m);
-  // The image's own perl, not a wrapper the bootstrap left bound or written over it.
+  // The image's own perl, not a wrapper the bootstrap left bound or written over it, and the
+  // image's own programs (ELF machine 183, AArch64) where amd64's were bound or linked.
   assert.match(shell.stdout, /^perl aarch64-linux-gnu/m);
+  for (const program of programs.split(' ')) assert.match(shell.stdout, new RegExp(`^${program} +183$`, 'm'));
+  // The bootstrap's dpkg setting (skip-same-version, for the essential packages) is gone.
+  assert.doesNotMatch(shell.stdout, /kiln-native/);
 });
 
 void test('arm64: a host that cannot run arm64 programs is refused before anything starts, with the fix', async () => {
