@@ -17,10 +17,11 @@ import { initrdFiles } from './initrd-files.js';
 import { chrootWithNative, IMAGE_TOOLS, runsEmulated } from './native-tools.js';
 
 /**
- * What mkinitramfs runs natively under qemu-user: its shell and small programs, cpio and the
- * compression (41 s emulated, 3.5 s native, for examples/arm64-vm.yaml). Not kmod: mkinitramfs
- * copies the image's own kmod into the initramfs. dracut copies the shell and coreutils too, so
- * it gets only the compression.
+ * What mkinitramfs runs natively under qemu-user: its shell and small programs, dracut-install
+ * (which copies the modules), cpio and the compression (41 s emulated, 3.5 s native, for
+ * examples/arm64-vm.yaml), and depmod, as the link /usr/sbin/depmod only: mkinitramfs copies
+ * the image's own kmod, where the link points, into the initramfs. dracut copies the shell and
+ * coreutils too, so it gets only the compression.
  */
 const INITRAMFS_TOOLS = IMAGE_TOOLS.filter((name) => name !== 'depmod' && name !== 'systemd-hwdb');
 
@@ -56,7 +57,7 @@ export async function makeInitramfs(ctx: StageContext, o: KernelOptions, kernel:
   // dracut, where an image has it instead of initramfs-tools (OSTree images), reads its settings from /etc/dracut.conf.d.
   const tools = existsSync(join(ctx.root, 'usr/sbin/update-initramfs'));
   if (!runsEmulated(o.arch)) return run(ctx.chroot, tools, kernel, how);
-  await run(await chrootWithNative(ctx, o.source, tools ? INITRAMFS_TOOLS : ['zstd']), tools, kernel, how);
+  await run(tools ? await chrootWithNative(ctx, o.source, INITRAMFS_TOOLS, ['depmod']) : await chrootWithNative(ctx, o.source, ['zstd']), tools, kernel, how);
   // A hook that copies one of the programs that ran natively would put the host's build of it
   // into the initramfs, which the machine could not run: checked, and made again without them.
   const strays = tools ? await hostProgramsIn(ctx, kernel.initrd) : [];
@@ -76,13 +77,14 @@ async function run(chroot: Exec, tools: boolean, kernel: KernelFacts, how: 'crea
   }
 }
 
-/** The files in the initramfs that are programs of the host's architecture. */
+/** The files in the initramfs that are programs of the host's architecture, or come from kiln's mounts in /run. */
 async function hostProgramsIn(ctx: StageContext, initrd: string): Promise<string[]> {
   const heads = new Map<string, Buffer>();
   const files = await initrdFiles(ctx.exec, join(ctx.root, initrd), ctx.scratch, heads);
   if (typeof files === 'string') throw new BuildError(`the initramfs ${initrd} cannot be read: ${files}`);
   const host = ELF_MACHINES[hostArch()];
-  return [...heads].filter(([, head]) => elfMachine(head) === host).map(([path]) => path);
+  const fromRun = [...files].filter((path) => path.startsWith('run/kiln-'));
+  return [...fromRun, ...[...heads].filter(([, head]) => elfMachine(head) === host).map(([path]) => path)];
 }
 
 /**

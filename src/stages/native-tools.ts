@@ -48,6 +48,8 @@ export const NATIVE_PROGRAMS: Record<string, { package: string; binary: string }
   'systemd-hwdb': { package: 'udev', binary: 'systemd-hwdb' },
   zstd: { package: 'zstd', binary: 'zstd' },
   cpio: { package: 'cpio', binary: 'cpio' },
+  // mkinitramfs's copier of modules and firmware, which resolves their dependencies through libkmod.
+  'dracut-install': { package: 'dracut-install', binary: 'dracut-install' },
   // The bootstrap's own (native-hook.ts): debconf, deb-systemd-helper and other maintainer scripts'
   // Perl, and the unpacking of every .deb (dpkg runs dpkg-split and dpkg-deb, which runs tar).
   perl: { package: 'perl-base', binary: 'perl' },
@@ -66,7 +68,10 @@ export const NATIVE_PROGRAMS: Record<string, { package: string; binary: string }
  * The programs of the toolbox the kernel stage and the bootstrap's deferred calls use: depmod and
  * the hardware database, and mkinitramfs's shell, small programs, cpio and compression.
  */
-export const IMAGE_TOOLS = ['depmod', 'systemd-hwdb', 'zstd', 'cpio', ...SHELL_TOOLS];
+export const IMAGE_TOOLS = ['depmod', 'systemd-hwdb', 'zstd', 'cpio', 'dracut-install', ...SHELL_TOOLS];
+
+/** Where programs are, in the image and in a toolbox (dracut-install is not in PATH). */
+const PROGRAM_FOLDERS = ['usr/bin', 'usr/sbin', 'bin', 'sbin', 'usr/lib/dracut'];
 
 /** Where a toolbox is inside the image root while a native program runs. */
 export const NATIVE_IN_ROOT = '/run/kiln-native';
@@ -223,7 +228,7 @@ export async function nativeToolbox(ctx: NativeContext, source: ToolboxSource, p
 /**
  * The toolbox's own parts, in the extracted packages: its libraries in one folder, the loader
  * changed to look there, and each program's binary with its loader path pointing at that loader.
- * A sentence when one is missing.
+ * A sentence when the loader is missing or a binary cannot be changed.
  */
 async function fillToolbox(dir: string, programs: [string, { package: string; binary: string }][], host: ArchName): Promise<string | undefined> {
   const { triplet, loader } = LOADERS[host];
@@ -241,8 +246,9 @@ async function fillToolbox(dir: string, programs: [string, { package: string; bi
   await gatherLibraries(dir, libraries, [...libFolders, `usr/lib/${triplet}/systemd`, 'usr/lib/systemd', 'lib/systemd']);
   await mkdir(join(dir, 'kiln-bin'));
   for (const [name, program] of programs) {
-    const binary = findIn(dir, ['usr/bin', 'bin', 'usr/sbin', 'sbin'], program.binary);
-    if (!binary) return `it has no ${program.binary}`;
+    // A program its package no longer has is left to the image's own build.
+    const binary = findIn(dir, PROGRAM_FOLDERS, program.binary);
+    if (!binary) continue;
     try {
       await writeFile(join(dir, 'kiln-bin', name), withInterpreter(await readFile(join(dir, binary)), LOADER_IN_ROOT), { mode: 0o755 });
     } catch (err) {
@@ -297,14 +303,28 @@ export async function resolveInRoot(root: string, path: string): Promise<string>
 /**
  * Like makeChroot, with the toolbox at /run/kiln-native and its programs bound over the image's
  * own binaries in `over` (paths in the root, links followed): a command that calls them by any
- * path, PATH or not (mkinitramfs sets its own), runs the native ones. Nothing in the tree changes.
+ * path, PATH or not (mkinitramfs sets its own), runs the native ones. `links` are programs put in
+ * place of a link of the image (/usr/sbin/depmod) instead of over the file it points to, which
+ * something else copies (mkinitramfs copies kmod): a read-only overlay of the link's folder whose
+ * top layer has the name as a link to the toolbox's program. Nothing in the tree changes.
  */
-export function nativeChroot(exec: Exec, root: string, toolbox: string, over: Record<string, string>): Exec {
+export function nativeChroot(exec: Exec, root: string, toolbox: string, over: Record<string, string>, links: Record<string, string> = {}): Exec {
   const mounts = [
     `mkdir "$r${NATIVE_IN_ROOT}" && mount --bind ${quote(toolbox)} "$r${NATIVE_IN_ROOT}"`,
     ...Object.entries(over).map(([program, path]) => `mount --bind ${quote(join(toolbox, 'kiln-bin', program))} "$r"${quote(path)}`),
   ];
-  return makeChroot(exec, root, { mounts, note: `${Object.keys(over).join(', ') || 'toolbox'} native` });
+  const folders = new Map<string, string[]>();
+  for (const [program, path] of Object.entries(links)) folders.set(posix.dirname(path), [...(folders.get(posix.dirname(path)) ?? []), program]);
+  for (const [folder, programs] of folders) {
+    const top = posix.join('/run/kiln-links', folder);
+    mounts.push(
+      `mkdir -p "$r"${quote(top)}`,
+      ...programs.map((program) => `ln -s ${quote(posix.join(NATIVE_IN_ROOT, 'kiln-bin', program))} "$r"${quote(posix.join(top, program))}`),
+      `mount -t overlay kiln-links -o lowerdir="$r"${quote(top)}:"$r"${quote(folder)} "$r"${quote(folder)}`,
+    );
+  }
+  const native = [...Object.keys(over), ...Object.keys(links)];
+  return makeChroot(exec, root, { mounts, note: `${native.join(', ') || 'toolbox'} native` });
 }
 
 /**
@@ -351,16 +371,23 @@ export async function runDeferred(ctx: NativeContext, source: ToolboxSource, cal
 /**
  * The chroot for a stage that runs `programs`, or programs that call them (mkinitramfs calls
  * zstd): their native builds bound over the image's own, or the plain chroot where the image has
- * none of them or no toolbox matches.
+ * none of them or no toolbox matches. `links`: programs that go in place of the image's link of
+ * that name, not over what it points to (nativeChroot).
  */
-export async function chrootWithNative(ctx: NativeContext, source: ToolboxSource, programs: readonly string[]): Promise<Exec> {
+export async function chrootWithNative(ctx: NativeContext, source: ToolboxSource, programs: readonly string[], links: readonly string[] = []): Promise<Exec> {
   const toolbox = await nativeToolbox(ctx, source);
   if (!toolbox) return ctx.chroot;
-  const over: Record<string, string> = {};
   const has = toolboxPrograms(toolbox);
+  const where = (name: string) => PROGRAM_FOLDERS.map((f) => posix.join('/', f, name)).find((p) => existsSync(join(ctx.root, p)));
+  const over: Record<string, string> = {};
   for (const name of programs.filter((p) => has.includes(p))) {
-    const path = ['usr/bin', 'usr/sbin', 'bin', 'sbin'].map((f) => posix.join('/', f, name)).find((p) => existsSync(join(ctx.root, p)));
+    const path = where(name);
     if (path) over[name] = await resolveInRoot(ctx.root, path);
   }
-  return Object.keys(over).length ? nativeChroot(ctx.exec, ctx.root, toolbox, over) : ctx.chroot;
+  const linked: Record<string, string> = {};
+  for (const name of links.filter((p) => has.includes(p))) {
+    const path = where(name);
+    if (path) linked[name] = posix.join(await resolveInRoot(ctx.root, posix.dirname(path)), name);
+  }
+  return Object.keys(over).length || Object.keys(linked).length ? nativeChroot(ctx.exec, ctx.root, toolbox, over, linked) : ctx.chroot;
 }
