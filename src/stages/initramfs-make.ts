@@ -89,13 +89,13 @@ async function hostProgramsIn(ctx: StageContext, initrd: string): Promise<string
 
 /**
  * The recipe's initramfs settings, kept in the image so a kernel update on the device makes the
- * same initramfs. MODULES=list with the recipe's modules: under qemu-user it is the difference
- * between about 25 s and 9 minutes. dracut: no host-only initramfs (the build host's hardware is
- * not the machine's), with the recipe's dracut modules (ostree: OSTree's prepare-root), and the
- * recipe's module list as dracut's exclusive `drivers` (the edge example with the vm layer's list:
- * 16 MB instead of 37, made in 18 s instead of 30; most of what is left is systemd and udev).
- * Written again before a remake (a later stage may have replaced the file): a module already
- * listed is not added twice.
+ * same initramfs. MODULES=list with the recipe's modules: a smaller initramfs (under qemu-user it
+ * once was the difference between 25 s and 9 minutes, before mkinitramfs ran natively). dracut:
+ * no host-only initramfs (the build host's hardware is not the machine's), with the recipe's
+ * dracut modules (ostree: OSTree's prepare-root), and the recipe's module list as dracut's
+ * exclusive `drivers` (the edge example with the vm layer's list: 16 MB instead of 37, made in
+ * 18 s instead of 30; most of what is left is systemd and udev). Written again before a remake (a
+ * later stage may have replaced the file): a module already listed is not added twice.
  */
 async function writeSettings(ctx: StageContext, o: KernelOptions): Promise<void> {
   if (o.dracutModules.length) {

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { stageRecorder, type Call } from '../testing/stage-recorder.js';
-import { BOOTSTRAP_TOOLS, essentialVersions, OWN_PERL, perlWrapper } from './native-hook.js';
+import { BOOTSTRAP_TOOLS, essentialVersions, OWN_PERL, perlWrapper, shownVersions } from './native-hook.js';
 import { hostArch } from '../arch/host-arch.js';
 import { fakeElf, fakeLoader } from '../testing/elf.js';
-import { nativeToolbox, toolboxPrograms, tripletOf } from './native-tools.js';
+import { IMAGE_TOOLS, nativeToolbox, toolboxPrograms, tripletOf } from './native-tools.js';
 
 const base = mkdtempSync(join(tmpdir(), 'kiln-native-hook-test-'));
 after(() => rmSync(base, { recursive: true, force: true }));
@@ -46,7 +46,7 @@ function extract(call: Call): void {
   const files: [string, Buffer][] = [
     [`usr/lib/${triplet}/${hostArch() === 'arm64' ? 'ld-linux-aarch64.so.1' : 'ld-linux-x86-64.so.2'}`, fakeLoader(triplet)],
     [`usr/lib/${triplet}/perl-base/strict.pm`, Buffer.alloc(0)],
-    ...['usr/bin/perl', 'usr/bin/dpkg-deb', 'usr/bin/dpkg-split'].map((p): [string, Buffer] => [p, program]),
+    ...['usr/bin/perl', 'usr/bin/dpkg-deb', 'usr/bin/dpkg-split', 'usr/bin/kmod'].map((p): [string, Buffer] => [p, program]),
   ];
   for (const [file, bytes] of files) {
     mkdirSync(join(into, file, '..'), { recursive: true });
@@ -72,4 +72,25 @@ void test("the extract hook reads the versions from mmdebstrap's list of essenti
     bsdutils: '1:2.41.5-0',
   });
   assert.deepEqual(essentialVersions(''), {});
+});
+
+void test("the kernel stage's packages' versions come from apt-cache's answer, the ones it has none of left out", () => {
+  const shown = 'Package: kmod\nArchitecture: arm64\nVersion: 34.2-2\nDepends: libc6\n\nPackage: udev\nVersion: 257.13-1~deb13u1\n\nPackage: other\nVersion: 1\n';
+  assert.deepEqual(shownVersions(shown, ['kmod', 'udev', 'dracut-install']), { kmod: '34.2-2', udev: '257.13-1~deb13u1' });
+});
+
+void test("the bootstrap's toolbox, made with the kernel stage's packages too, serves the kernel stage: one toolbox a build", async () => {
+  const r = stageRecorder(extract);
+  const source = { release: 'trixie', mirror: 'http://deb.debian.org/debian', components: ['main'] };
+  const both = await nativeToolbox(r.ctx, source, [...BOOTSTRAP_TOOLS, ...IMAGE_TOOLS], { 'perl-base': '5.40.1-6', dpkg: '1.22.22', kmod: '34.2-2' });
+  assert.ok(both);
+  r.write('var/lib/dpkg/status', ['kmod 34.2-2', 'perl-base 5.40.1-6'].map((p) => `Package: ${p.split(' ')[0]}\nStatus: install ok installed\nArchitecture: arm64\nVersion: ${p.split(' ')[1]}\n`).join('\n'));
+  r.calls.length = 0;
+  assert.equal(await nativeToolbox(r.ctx, source), both);
+  assert.equal(r.calls.filter((c) => c.command === 'mmdebstrap').length, 0);
+  assert.match(r.logs.at(-1) ?? '', /toolbox of kmod=34\.2-2 \(kept from an earlier build, with more in it\)/);
+  // Another version of one of its packages is another toolbox.
+  r.write('var/lib/dpkg/status', 'Package: kmod\nStatus: install ok installed\nArchitecture: arm64\nVersion: 34.2-3\n');
+  assert.notEqual(await nativeToolbox(r.ctx, source), both);
+  assert.equal(r.calls.filter((c) => c.command === 'mmdebstrap').length, 1);
 });

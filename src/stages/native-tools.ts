@@ -184,11 +184,12 @@ export async function nativeToolbox(ctx: NativeContext, source: ToolboxSource, p
   const key = createHash('sha256').update(JSON.stringify({ host, release, mirror, components, versions, format: TOOLBOX_FORMAT })).digest('hex').slice(0, 24);
   const folder = join(nativeToolboxes(ctx.packageCache), key);
   const wanted = Object.entries(versions).map(([name, version]) => `${name}=${version}`);
-  if (existsSync(join(folder, 'kiln-bin'))) {
+  const kept = existsSync(join(folder, 'kiln-bin')) ? folder : await toolboxWith(nativeToolboxes(ctx.packageCache), { host, release, mirror, components, format: TOOLBOX_FORMAT }, versions, wantedPrograms.map(([name]) => name));
+  if (kept) {
     const now = new Date();
-    await utimes(folder, now, now); // when it was last used, for kiln cache prune
-    ctx.log(`native programs: ${host} toolbox of ${wanted.join(' ')} (kept from an earlier build)`);
-    return folder;
+    await utimes(kept, now, now); // when it was last used, for kiln cache prune
+    ctx.log(`native programs: ${host} toolbox of ${wanted.join(' ')} (kept from an earlier build${kept === folder ? '' : ', with more in it'})`);
+    return kept;
   }
   // Not the pid: kiln builds in a PID namespace of its own, where every build is 1.
   const making = `${folder}.making-${randomBytes(6).toString('hex')}`;
@@ -219,10 +220,32 @@ export async function nativeToolbox(ctx: NativeContext, source: ToolboxSource, p
   }
   const made = await fillToolbox(making, wantedPrograms.filter(([, program]) => program.package in versions), host);
   if (typeof made === 'string') return await notMade(made);
+  await writeFile(join(making, TOOLBOX_RECORD), `${JSON.stringify({ host, release, mirror, components, format: TOOLBOX_FORMAT, versions })}\n`);
   // Atomic: a build running beside this one sees a whole toolbox or none (and keeps its own if both made one).
   await rename(making, folder).catch(async () => rm(making, { recursive: true, force: true }));
   ctx.log(`native programs: ${host} toolbox of ${wanted.join(' ')}`);
   return folder;
+}
+
+/** What a toolbox was made of and for, in its folder. */
+const TOOLBOX_RECORD = 'toolbox.json';
+
+/**
+ * A toolbox made for the same host, release and mirror that has every one of `versions` and of
+ * `programs` (the bootstrap's, made with the kernel stage's packages too), if there is one.
+ */
+async function toolboxWith(folder: string, made: object, versions: Record<string, string>, programs: readonly string[]): Promise<string | undefined> {
+  const same = JSON.stringify(made);
+  for (const entry of await readdir(folder).catch((): string[] => [])) {
+    if (entry.includes('.making-')) continue;
+    const record = await readFile(join(folder, entry, TOOLBOX_RECORD), 'utf8').then((t) => JSON.parse(t) as { versions?: Record<string, string> } & object, () => null);
+    if (!record) continue;
+    const { versions: has = {}, ...rest } = record;
+    if (JSON.stringify(rest) !== same || Object.entries(versions).some(([name, version]) => has[name] !== version)) continue;
+    const bin = await readdir(join(folder, entry, 'kiln-bin')).catch((): string[] => []);
+    if (programs.every((name) => bin.includes(name) || !((NATIVE_PROGRAMS[name]?.package ?? '') in versions))) return join(folder, entry);
+  }
+  return undefined;
 }
 
 /**
