@@ -38,10 +38,10 @@ void test('arm64: a matrix of arm64 and amd64, the arm64 image boots under AAVMF
   // systemd-boot's arm64 loader as the removable-media path, and an arm64 kernel beside it.
   assert.match(run('mdir', ['-b', '-i', `${image}@@${esp.start * 512}`, '::/EFI/BOOT']), /BOOTAA64\.EFI/i);
   assert.match(fatFile(image, esp, '/loader/entries/arm64-vm.conf'), /console=ttyAMA0,115200/);
-  // mkinitramfs ran with amd64's builds of the image's shell, small programs, cpio and zstd
-  // (stages/native-tools.ts), and none of them ended up in the initramfs.
+  // mkinitramfs ran with amd64's builds of the image's shell, small programs, dracut-install, cpio,
+  // zstd and depmod (stages/native-tools.ts), and none of them ended up in the initramfs.
   const log = readFileSync(join(out, 'arm64', 'build.log'), 'utf8');
-  assert.match(log, /update-initramfs -c -k \S+ \(in the image root, zstd, cpio, dash, sed, grep, [^)]*\brealpath\b[^)]* native\)/);
+  assert.match(log, /update-initramfs -c -k \S+ \(in the image root, zstd, cpio, dracut-install, dash, sed, grep, [^)]*\brealpath\b[^)]*, depmod native\)/);
   assert.doesNotMatch(log, /the initramfs holds the host's build/);
   // The bootstrap (unless the Raspberry Pi file built the same one first) unpacked with amd64's
   // dpkg-deb and tar, and ran the maintainer scripts with amd64's perl from the essential packages
