@@ -8,13 +8,13 @@
  *   the shell's small programs (sed, rm, mkdir, ...), which maintainer scripts run by name. The
  *   extract hook links them first in PATH (the deferral folder, /run/kiln-deferred/bin), where
  *   dpkg installing the essential packages finds them too.
- * - the shell (dash) and perl, which maintainer scripts run by their path (#!/bin/sh; debconf's
- *   frontend, deb-systemd-helper, update-rc.d, adduser). Once the essential packages are
- *   installed, the essential hook binds them over the root's own (dpkg could not rename a new
- *   /usr/bin/perl over a bound one, and nothing in the rest of the bootstrap replaces them). Perl
- *   goes through a wrapper: as soon as the root has compiled Perl modules of its own architecture
- *   (libperl, or any XS module package), which a native perl cannot load, it runs the image's own
- *   perl again.
+ * - perl and the shell (dash), which maintainer scripts run by their path (debconf's frontend,
+ *   deb-systemd-helper, update-rc.d, adduser; #!/bin/sh), bound over the root's own. dpkg could
+ *   not rename a new file over a bound one, so perl-base is installed first, on its own, and the
+ *   extract hook binds perl at once (perlFirst); the essential hook binds dash once the essential
+ *   packages are installed, as nothing in the rest of the bootstrap replaces it. Perl goes through
+ *   a wrapper: as soon as the root has compiled Perl modules of its own architecture (libperl, or
+ *   any XS module package), which a native perl cannot load, it runs the image's own perl again.
  *
  * Under qemu-user these were most of the CPU of an arm64 bootstrap (process accounting: dpkg-deb
  * 38 CPU-s in 926 runs, debconf's frontend 37 in 10, deb-systemd-helper 22 in 12, then tar, rm,
@@ -26,7 +26,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, posix } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { makeExec } from '../host/exec.js';
 import { quote } from '../host/shell.js';
@@ -78,8 +78,10 @@ export function essentialVersions(list: string): Record<string, string> {
   return versions;
 }
 
-/** The packages of the kernel stage's native programs that are not essential. */
-const IMAGE_PACKAGES = [...new Set(IMAGE_TOOLS.map((name) => NATIVE_PROGRAMS[name]?.package ?? ''))].filter((p) => !['dash', 'coreutils', 'sed', 'grep', 'findutils'].includes(p));
+const packagesOf = (programs: readonly string[]) => new Set(programs.map((name) => NATIVE_PROGRAMS[name]?.package ?? ''));
+
+/** The packages of the kernel stage's native programs that the bootstrap's own do not have (kmod, udev, ...). */
+const IMAGE_PACKAGES = [...packagesOf(IMAGE_TOOLS)].filter((p) => !packagesOf(BOOTSTRAP_TOOLS).has(p));
 
 /**
  * The versions of `packages` apt would install in the root, from its package lists (apt-cache
@@ -130,7 +132,10 @@ async function extract(ctx: NativeContext & { source: ToolboxSource; arch: strin
   // The essential packages' programs only: their versions are the ones being installed.
   const inPath = toolboxPrograms(toolbox).filter((name) => BOOTSTRAP_TOOLS.includes(name) && !(name in BY_PATH));
   if (existsSync(bin) && inPath.length) {
-    for (const name of inPath) await symlink(`${NATIVE_IN_ROOT}/kiln-bin/${name}`, join(bin, name));
+    for (const name of inPath) {
+      await symlink(`${NATIVE_IN_ROOT}/kiln-bin/${name}`, join(bin, name));
+      undo.unshift(`rm -f "$1"${quote(posix.join(DEFERRED_IN_ROOT, 'bin', name))}`);
+    }
     ctx.log(`native programs: the host's ${inPath.join(', ')} first in dpkg's PATH`);
   }
   const perlBase = essential.split(' ').find((path) => debOfFileName(basename(path))?.name === 'perl-base');
@@ -150,7 +155,8 @@ async function perlFirst(ctx: NativeContext & { arch: string }, deb: string, und
   const folder = await stat(join(ctx.root, dirname(SKIP_INSTALLED)));
   const times = JSON.stringify({ atime: folder.atimeMs / 1000, mtime: folder.mtimeMs / 1000 });
   await writeFile(join(ctx.root, SKIP_INSTALLED), `# kiln: removed again once the essential packages are installed (see kiln's native-hook.ts): ${times}\nskip-same-version\n`);
-  undo.unshift(`rm -f "$1"${quote(SKIP_INSTALLED)}`);
+  // Also when a later step fails and the bootstrap goes on without native programs.
+  undo.unshift(`if [ -e "$1"${quote(SKIP_INSTALLED)} ]; then rm "$1"${quote(SKIP_INSTALLED)}; touch -d @${folder.mtimeMs / 1000} "$1"${quote(dirname(SKIP_INSTALLED))}; fi`);
   const perl = await resolveInRoot(ctx.root, BY_PATH['perl'] ?? '');
   await writeFile(join(ctx.root, OWN_PERL), '');
   undo.unshift(`rm -f "$1"${quote(OWN_PERL)}`);

@@ -13,10 +13,10 @@
  * library folder: the kernel starts the program natively by any path it is bound at, with no
  * shell script in front. No folder or environment variable in the root says where the libraries
  * are: initramfs-tools' udev hook copies every libkmod it finds in any folder of /usr/lib. The
- * files they write are the ones the emulated programs write (compared byte for byte on trixie
- * arm64: hwdb.bin, every modules.* file, the initramfs). Where no toolbox can be
- * had (no mirror, or no such version for the host's architecture), the image's own programs run
- * under emulation as before.
+ * files they write are the ones the emulated programs write: a trixie arm64 disk image built with
+ * them is byte-identical to one built under emulation. Where no toolbox can be had (no mirror, or
+ * no such version for the host's architecture), the image's own programs run under emulation as
+ * before.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
@@ -154,7 +154,7 @@ export function sourceVersion(version: string): string {
  * What the toolbox's mmdebstrap is asked for: the image's version of each package, except where
  * it is a binary-only rebuild (grep 3.11-4+b1 on arm64): rebuilds are numbered per architecture,
  * so the host's may be another one of the same source. The release's current build is taken
- * then, and checked to be of the same source (`sameSources`).
+ * then, and checked to be of the same source (`otherSource`).
  */
 export function toolboxRequest(versions: Record<string, string>): string[] {
   return Object.entries(versions).map(([name, version]) => (sourceVersion(version) === version ? `${name}=${version}` : name));
