@@ -81,3 +81,18 @@ void test("an initramfs that came out with the host's build of a program in it i
   assert.equal(made[1]?.native, 'zstd');
   assert.ok(r.logs.some((l) => l.includes("the initramfs holds the host's build of usr/bin/sed (a hook copied it): made again with the image's own programs")), r.logs.join('\n'));
 });
+
+void test('an initramfs kiln cannot read to check is made again with the image\'s own programs', async () => {
+  const r = image([]);
+  // update-initramfs "writes" an lz4 archive (a compression kiln does not read).
+  const lz4 = Buffer.from([0x02, 0x21, 0x4c, 0x18, 0, 0, 0, 0]);
+  const original = r.ctx.exec;
+  r.ctx.exec = async (command, args, options) => {
+    const result = await original(command, args, options);
+    if (args.includes('update-initramfs')) writeFileSync(join(r.ctx.root, KERNEL.initrd), lz4);
+    return result;
+  };
+  await makeInitramfs(r.ctx, OPTIONS, KERNEL, 'create');
+  assert.deepEqual(runs(r).map((m) => m.args[1]), ['-c', '-u']);
+  assert.ok(r.logs.some((l) => /^the initramfs cannot be checked: its compression \(bytes 02214c18 at 0\) is not one kiln reads: made again with the image's own programs$/.test(l)), r.logs.join('\n'));
+});

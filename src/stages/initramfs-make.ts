@@ -60,9 +60,11 @@ export async function makeInitramfs(ctx: StageContext, o: KernelOptions, kernel:
   await run(tools ? await chrootWithNative(ctx, o.source, INITRAMFS_TOOLS, ['depmod']) : await chrootWithNative(ctx, o.source, ['zstd']), tools, kernel, how);
   // A hook that copies one of the programs that ran natively would put the host's build of it
   // into the initramfs, which the machine could not run: checked, and made again without them.
+  // One kiln cannot read (a compression it does not know) is made again too.
   const strays = tools ? await hostProgramsIn(ctx, kernel.initrd) : [];
-  if (strays.length) {
-    ctx.log(`the initramfs holds the host's build of ${strays.slice(0, 3).join(', ')}${strays.length > 3 ? ', ...' : ''} (a hook copied it): made again with the image's own programs`);
+  const why = typeof strays === 'string' ? `cannot be checked: ${strays}` : strays.length ? `holds the host's build of ${strays.slice(0, 3).join(', ')}${strays.length > 3 ? ', ...' : ''} (a hook copied it)` : '';
+  if (why) {
+    ctx.log(`the initramfs ${why}: made again with the image's own programs`);
     await run(await chrootWithNative(ctx, o.source, ['zstd']), tools, kernel, 'update');
   }
 }
@@ -77,11 +79,14 @@ async function run(chroot: Exec, tools: boolean, kernel: KernelFacts, how: 'crea
   }
 }
 
-/** The files in the initramfs that are programs of the host's architecture, or come from kiln's mounts in /run. */
-async function hostProgramsIn(ctx: StageContext, initrd: string): Promise<string[]> {
+/**
+ * The files in the initramfs that are programs of the host's architecture, or come from kiln's
+ * mounts in /run; or why its files cannot be read.
+ */
+async function hostProgramsIn(ctx: StageContext, initrd: string): Promise<string[] | string> {
   const heads = new Map<string, Buffer>();
   const files = await initrdFiles(ctx.exec, join(ctx.root, initrd), ctx.scratch, heads);
-  if (typeof files === 'string') throw new BuildError(`the initramfs ${initrd} cannot be read: ${files}`);
+  if (typeof files === 'string') return files;
   const host = ELF_MACHINES[hostArch()];
   const fromRun = [...files].filter((path) => path.startsWith('run/kiln-'));
   return [...fromRun, ...[...heads].filter(([, head]) => elfMachine(head) === host).map(([path]) => path)];
