@@ -5,6 +5,9 @@
  * stages and the outputs (the image's copy and hash, the SBOMs, the lock). The lines add up to the
  * build's time.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 export interface BuildRecord {
   started: string;
   seconds: number;
@@ -55,4 +58,14 @@ export function buildPhases(log: string, record: BuildRecord, hashed: Record<str
     ['between stages (the plan, mounts)', s(publish - started) - inStages],
     ['outputs (image copy and hash, SBOM, lock)', record.seconds - s(publish - started)],
   ];
+}
+
+/** Seconds each stage spent hashing its files into the store, by stage name (from its entries' meta.json). */
+export function hashSeconds(cache: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const entry of readdirSync(join(cache, 'stages'))) {
+    const meta = JSON.parse(readFileSync(join(cache, 'stages', entry, 'meta.json'), 'utf8')) as { stage: string; contents?: { seconds: number } };
+    out[meta.stage] = (out[meta.stage] ?? 0) + (meta.contents?.seconds ?? 0);
+  }
+  return out;
 }

@@ -13,12 +13,12 @@
  * initramfs module list too (through an essential hook), so both make the same small initramfs.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { fileURLToPath } from 'node:url';
-import { buildPhases, type BuildRecord } from './build-phases.js';
+import { buildPhases, hashSeconds, type BuildRecord } from './build-phases.js';
 import { median } from './median.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -74,15 +74,6 @@ const peakRss: number[] = [];
 const phaseTimes: { name: string; times: number[] }[] = [];
 type BuildJson = BuildRecord & { peakRssMiB?: number };
 const readRecord = (dir: string) => JSON.parse(readFileSync(join(dir, 'build.json'), 'utf8')) as BuildJson;
-/** Seconds each stage spent hashing its files into the store, by stage name (from its entries' meta.json). */
-function hashSeconds(cache: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const entry of readdirSync(join(cache, 'stages'))) {
-    const meta = JSON.parse(readFileSync(join(cache, 'stages', entry, 'meta.json'), 'utf8')) as { stage: string; contents?: { seconds: number } };
-    out[meta.stage] = (out[meta.stage] ?? 0) + (meta.contents?.seconds ?? 0);
-  }
-  return out;
-}
 for (let i = 0; i < runs; i++) {
   const scratch = mkdtempSync(join(tmpdir(), 'kiln-bench-'));
   try {

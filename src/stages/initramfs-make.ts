@@ -57,7 +57,7 @@ export async function makeInitramfs(ctx: StageContext, o: KernelOptions, kernel:
   // dracut, where an image has it instead of initramfs-tools (OSTree images), reads its settings from /etc/dracut.conf.d.
   const tools = existsSync(join(ctx.root, 'usr/sbin/update-initramfs'));
   if (!runsEmulated(o.arch)) return run(ctx.chroot, tools, kernel, how);
-  await run(tools ? await chrootWithNative(ctx, o.source, INITRAMFS_TOOLS, ['depmod']) : await chrootWithNative(ctx, o.source, ['zstd']), tools, kernel, how);
+  await run(await chrootWithNative(ctx, o.source, tools ? INITRAMFS_TOOLS : ['zstd'], tools ? ['depmod'] : []), tools, kernel, how);
   // A hook that copies one of the programs that ran natively would put the host's build of it
   // into the initramfs, which the machine could not run: checked, and made again without them.
   // One kiln cannot read (a compression it does not know) is made again too.

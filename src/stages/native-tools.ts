@@ -178,13 +178,17 @@ export async function nativeToolbox(ctx: NativeContext, source: ToolboxSource, p
   const wantedPrograms = Object.entries(NATIVE_PROGRAMS).filter(([name]) => programs.includes(name));
   const packages = [...new Set(wantedPrograms.map(([, p]) => p.package))];
   // `known`: the versions about to be installed, where the root's dpkg database has none yet.
-  const versions = known ? Object.fromEntries(Object.entries(known).filter(([name]) => packages.includes(name))) : await installedVersions(ctx.root, packages);
-  if (!Object.keys(versions).length) return null;
+  const found = known ? Object.entries(known).filter(([name]) => packages.includes(name)) : Object.entries(await installedVersions(ctx.root, packages));
+  if (!found.length) return null;
+  // Sorted: the same versions are the same toolbox, whichever order they were found in.
+  const versions = Object.fromEntries(found.sort(([a], [b]) => (a < b ? -1 : 1)));
   const { release, mirror, components } = source;
-  const key = createHash('sha256').update(JSON.stringify({ host, release, mirror, components, versions, format: TOOLBOX_FORMAT })).digest('hex').slice(0, 24);
+  const made = { host, release, mirror, components, format: TOOLBOX_FORMAT };
+  const record = { ...made, versions };
+  const key = createHash('sha256').update(JSON.stringify(record)).digest('hex').slice(0, 24);
   const folder = join(nativeToolboxes(ctx.packageCache), key);
   const wanted = Object.entries(versions).map(([name, version]) => `${name}=${version}`);
-  const kept = existsSync(join(folder, 'kiln-bin')) ? folder : await toolboxWith(nativeToolboxes(ctx.packageCache), { host, release, mirror, components, format: TOOLBOX_FORMAT }, versions, wantedPrograms.map(([name]) => name));
+  const kept = existsSync(join(folder, 'kiln-bin')) ? folder : await toolboxWith(nativeToolboxes(ctx.packageCache), made, versions, wantedPrograms.map(([name]) => name));
   if (kept) {
     const now = new Date();
     await utimes(kept, now, now); // when it was last used, for kiln cache prune
@@ -218,9 +222,9 @@ export async function nativeToolbox(ctx: NativeContext, source: ToolboxSource, p
     await collectPackages(collected, ctx.packageCache, new Set());
     await rm(collected, { recursive: true, force: true });
   }
-  const made = await fillToolbox(making, wantedPrograms.filter(([, program]) => program.package in versions), host);
-  if (typeof made === 'string') return await notMade(made);
-  await writeFile(join(making, TOOLBOX_RECORD), `${JSON.stringify({ host, release, mirror, components, format: TOOLBOX_FORMAT, versions })}\n`);
+  const filled = await fillToolbox(making, wantedPrograms.filter(([, program]) => program.package in versions), host);
+  if (typeof filled === 'string') return await notMade(filled);
+  await writeFile(join(making, TOOLBOX_RECORD), `${JSON.stringify(record)}\n`);
   // Atomic: a build running beside this one sees a whole toolbox or none (and keeps its own if both made one).
   await rename(making, folder).catch(async () => rm(making, { recursive: true, force: true }));
   ctx.log(`native programs: ${host} toolbox of ${wanted.join(' ')}`);
