@@ -80,9 +80,25 @@ void test('a bootable image gets its kernel, init and boot loader packages: the 
   const stages = plan(RECIPE).stages;
   const [bootstrap] = stages;
   const own = stages.find((s) => s.stage === 'packages');
-  assert.deepEqual(bootstrap?.options.packages, ['dbus', 'libpam-systemd', 'linux-image-amd64', 'systemd-sysv', 'udev', 'zstd']);
+  assert.deepEqual(bootstrap?.options.packages, ['dbus', 'dosfstools', 'e2fsprogs', 'libpam-systemd', 'linux-image-amd64', 'systemd-sysv', 'udev', 'zstd']);
   assert.equal(own?.stage, 'packages');
   assert.deepEqual(own?.options, { release: 'trixie', arch: 'amd64', set: 'recipe', packages: ['curl', 'systemd-boot-efi', 'vim'], pins: [], autoInstalled: [] });
+});
+
+void test("the disk's fsck programs are in the base system, and the initramfs checks the root's file system before mounting it", () => {
+  const options = (m: Manifest, stage: string) => m.stages.find((s) => s.stage === stage)?.options;
+  const m = plan(RECIPE);
+  assert.deepEqual(options(m, 'kernel')?.fsckTypes, ['ext4']);
+  // An A/B disk's root slot counts, though the fstab has no entry for it.
+  const ab = plan(`name: ab\nbootloader: grub-efi\ndisk:\n  layout: ab\n  partitions:\n    - { name: esp, type: esp, size: 256M, fs: vfat, mount: /boot/efi }\n    - { name: root, type: root, size: 1G, fs: ext4, mount: / }\n`);
+  assert.deepEqual(options(ab, 'kernel')?.fsckTypes, ['ext4']);
+  assert.ok((options(ab, 'bootstrap')?.packages as string[]).includes('e2fsprogs'));
+  // No FAT partition: no dosfstools.
+  const bios = plan(`name: m\nbootloader: grub-bios\ndisk:\n  table: mbr\n  partitions:\n    - { name: swap, type: swap, size: 64M }\n    - { name: root, size: rest, fs: ext4, mount: / }\n`);
+  assert.deepEqual((options(bios, 'bootstrap')?.packages as string[]).filter((p) => p === 'e2fsprogs' || p === 'dosfstools'), ['e2fsprogs']);
+  // A container image has no disk to check.
+  const container = plan('name: c\noutputs: [oci]\n');
+  assert.ok(!(options(container, 'bootstrap')?.packages as string[]).includes('e2fsprogs'));
 });
 
 void test('the kernel command line finds root by its PARTUUID', () => {
@@ -176,10 +192,10 @@ void test('a lock pins every package it names, and keeps what the recipe adds', 
 void test('package sets: the base system, then each layer that names packages, then the recipe; a lock puts each package back in its set', () => {
   const loaded = parseRecipe('r.yaml', 'name: l\nlayers: [growroot, vm]\npackages: [vim, fdisk, zstd]\n', folder, { env: {} });
   const sets = (m: Manifest) => m.stages.filter((s) => s.stage === 'bootstrap' || s.stage === 'packages').map((s) => [s.options.set ?? 'base', (s.options.packages as string[]).join(' ')]);
-  // fdisk: growroot asked first; zstd: the base system has it; vm names no package, so no stage.
+  // fdisk: growroot asked first; zstd and e2fsprogs: the base system has them; vm names no package, so no stage.
   assert.deepEqual(sets(checkedManifest(loaded)), [
-    ['base', 'dbus libpam-systemd linux-image-amd64 systemd-sysv udev zstd'],
-    ['layer growroot', 'e2fsprogs fdisk'],
+    ['base', 'dbus dosfstools e2fsprogs libpam-systemd linux-image-amd64 systemd-sysv udev zstd'],
+    ['layer growroot', 'fdisk'],
     ['recipe', 'systemd-boot-efi vim'],
   ]);
   const deb = (name: string, set: string, auto?: true) => ({ name, version: '1', arch: 'amd64', sha256: 'a'.repeat(64), set, ...(auto ? { auto } : {}) });
@@ -191,8 +207,8 @@ void test('package sets: the base system, then each layer that names packages, t
   };
   const locked = checkedManifest(loaded, lock);
   assert.deepEqual(sets(locked), [
-    ['base', 'dbus libpam-systemd linux-image-amd64 systemd-sysv udev=1 zstd'],
-    ['layer growroot', 'e2fsprogs fdisk=1 libfdisk1=1'],
+    ['base', 'dbus dosfstools e2fsprogs libpam-systemd linux-image-amd64 systemd-sysv udev=1 zstd'],
+    ['layer growroot', 'fdisk=1 libfdisk1=1'],
     ['recipe', 'gone=1 systemd-boot-efi vim=1'],
   ]);
   assert.deepEqual(locked.stages[1]?.options.autoInstalled, ['libfdisk1']);

@@ -16,7 +16,7 @@ import { canonicalJson, idOf, sha256 } from '../host/canonical.js';
 import { hashFile, hashTree } from './content-hash.js';
 import type { LockFile } from '../lockfile/lockfile.js';
 import { archInfo } from '../arch/table.js';
-import { diskId, fstabEntries, grubPlatforms, partitions } from './disk-plan.js';
+import { diskId, fsckPackages, fstabEntries, grubPlatforms, initramfsFsckTypes, partitions } from './disk-plan.js';
 import { liveLabel } from '../outputs/iso-boot.js';
 import { INSTALLER_SCRIPT_SHA256 } from '../outputs/installer.js';
 import { provenanceOf, type HookScript, type Provenance } from './provenance.js';
@@ -119,6 +119,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
           // dracut makes an OSTree image's initramfs (Debian's ostree-boot ships only a dracut module):
           // with every driver, or with only the recipe's list (its `drivers`).
           initramfsModules: initramfsModules(r),
+          fsckTypes: device ? initramfsFsckTypes(parts) : [],
           ...(r.ostree ? { dracutModules: ['ostree'] } : {}),
           arch: r.arch,
           source: { release: r.distro.release, mirror, components: r.distro.components },
@@ -126,7 +127,7 @@ export function compile(loaded: LoadedRecipe, versions: Record<string, number>, 
   // initramfs-tools: the initramfs is made before the recipe's own packages, files and hooks (with
   // the fstab, which its fsck hook reads), so they reuse it; the initramfs stage at the end makes it
   // again only if one of them changed what it is made from. After the layers' package sets, so a
-  // layer's package that asks for an initramfs (e2fsprogs) does not cost a second one. dracut copies
+  // layer's package that asks for an initramfs (firmware) does not cost a second one. dracut copies
   // much more of the system (systemd's units and settings), so it runs after every change.
   const early = kernelOptions !== undefined && !r.ostree && releaseOf(r).initramfs === 'initramfs-tools';
   const addKernel = () => {
@@ -300,11 +301,14 @@ export function stageList(versions: Record<string, number>): { stages: ManifestS
 export const hostname = imageHostname;
 
 /**
- * The base system the bootstrap installs: the same for every recipe of a release, architecture
- * and kernel, so its stage is shared by them all and never reruns when a recipe's packages change.
+ * The base system the bootstrap installs: the same for every recipe of a release, architecture,
+ * kernel and kinds of file system, so its stage is shared by them all and never reruns when a
+ * recipe's packages change.
  */
 function baseSystem(r: Recipe): string[] {
   if (r.kernel.package === 'none') return [];
+  // The disk's fsck programs (e2fsprogs, dosfstools) before the kernel stage, whose initramfs checks the root with them.
+  const fsck = madeForDisk(r) ? fsckPackages(partitions(r)) : [];
   // zstd: initramfs-tools compresses with it (and falls back to slower gzip without it).
   // D-Bus and logind's PAM module: without them a user's systemctl, loginctl, hostnamectl and
   // timedatectl say "Failed to connect to bus" (see the release table for the set).
@@ -312,7 +316,7 @@ function baseSystem(r: Recipe): string[] {
   const live = liveOutput(r) ? ['live-boot'] : [];
   // dracut in the same transaction as the kernel, so apt never installs initramfs-tools (they conflict).
   const ostree = r.ostree ? ['dracut', 'ostree', 'ostree-boot'] : [];
-  return [r.kernel.package, 'systemd-sysv', 'udev', 'zstd', ...releaseOf(r).dbus, ...live, ...ostree];
+  return [r.kernel.package, 'systemd-sysv', 'udev', 'zstd', ...releaseOf(r).dbus, ...fsck, ...live, ...ostree];
 }
 
 /** What a bootable image needs beyond the recipe's own list (the base system included). */

@@ -26,10 +26,31 @@ export function fstabEntries(parts: ReturnType<typeof partitions>, layout = 'pla
       fs: p.fs ?? '',
       options: p.options ?? defaultOptions(p),
       // fsck at boot only where a checker runs unattended: ext2/ext4 and FAT.
-      pass: p.mount === '/' ? 1 : ['ext4', 'ext2', 'vfat'].includes(p.fs ?? '') ? 2 : 0,
+      pass: p.mount === '/' ? 1 : p.fs !== undefined && p.fs in FSCK_PACKAGES ? 2 : 0,
     }));
   const swap = parts.filter((p) => p.fs === 'swap').map((p) => ({ source: `UUID=${p.uuid}`, mount: 'none', fs: 'swap', options: p.options ?? 'sw', pass: 0 }));
   return [...mounted, ...swap];
+}
+
+/** The file systems checked at boot, and the package with their fsck.TYPE program. */
+const FSCK_PACKAGES: Record<string, string> = { ext4: 'e2fsprogs', ext2: 'e2fsprogs', vfat: 'dosfstools' };
+
+/**
+ * The fsck programs an image's disk needs: without them systemd skips each check at boot and
+ * initramfs-tools puts none in the initramfs, so a root file system left dirty by a power cut
+ * is mounted unchecked (Debian's minbase has no e2fsprogs). The A/B layout's root slots count.
+ */
+export function fsckPackages(parts: ReturnType<typeof partitions>): string[] {
+  return [...new Set(parts.flatMap((p) => (p.mount && p.fs && FSCK_PACKAGES[p.fs] ? [FSCK_PACKAGES[p.fs] ?? ''] : [])))].sort();
+}
+
+/**
+ * The types of the root's and /usr's file systems that the initramfs checks before it mounts
+ * them (initramfs-tools' FSTYPE): its fsck hook would read them from the device, which does not
+ * exist on the build host.
+ */
+export function initramfsFsckTypes(parts: ReturnType<typeof partitions>): string[] {
+  return [...new Set(parts.filter((p) => (p.mount === '/' || p.mount === '/usr') && p.fs && FSCK_PACKAGES[p.fs]).map((p) => p.fs ?? ''))].sort();
 }
 
 /**

@@ -29,6 +29,8 @@ export const KernelOptions = z.strictObject({
   package: z.string(),
   /** The initramfs's modules (MODULES=list); empty: Debian's default, every storage driver (MODULES=most). */
   initramfsModules: z.array(z.string()).default([]),
+  /** The root's and /usr's file system types, which initramfs-tools' fsck hook cannot read from a device at build time. */
+  fsckTypes: z.array(z.string()).default([]),
   /** dracut makes the initramfs (in the base packages), with these dracut modules added. */
   dracutModules: z.array(z.string()).default([]),
   arch: z.string(),
@@ -107,7 +109,15 @@ async function writeSettings(ctx: StageContext, o: KernelOptions): Promise<void>
     const drivers = o.initramfsModules.length ? `drivers+=" ${o.initramfsModules.join(' ')} "\n` : '';
     await mkdir(join(ctx.root, 'etc/dracut.conf.d'), { recursive: true });
     await writeFile(join(ctx.root, 'etc/dracut.conf.d/kiln.conf'), `# Written by kiln.\nhostonly="no"\nadd_dracutmodules+=" ${o.dracutModules.join(' ')} "\n${drivers}`, { mode: 0o644 });
-  } else if (o.initramfsModules.length) {
+    return;
+  }
+  if (o.fsckTypes.length) {
+    // initramfs-tools' fsck hook finds the root's type from its device (the fstab's UUID), which
+    // the build host does not have: without FSTYPE it warns and puts no fsck in the initramfs.
+    await mkdir(join(ctx.root, 'etc/initramfs-tools/conf.d'), { recursive: true });
+    await writeFile(join(ctx.root, 'etc/initramfs-tools/conf.d/kiln-fsck.conf'), `# Written by kiln from the recipe's disk: the initramfs checks these file systems before mounting them.\nFSTYPE=${o.fsckTypes.join(',')}\n`, { mode: 0o644 });
+  }
+  if (o.initramfsModules.length) {
     await mkdir(join(ctx.root, 'etc/initramfs-tools/conf.d'), { recursive: true });
     await writeFile(join(ctx.root, 'etc/initramfs-tools/conf.d/kiln.conf'), '# Written by kiln from kernel.initramfs_modules in the recipe.\nMODULES=list\n', { mode: 0o644 });
     const file = join(ctx.root, 'etc/initramfs-tools/modules');

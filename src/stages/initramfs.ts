@@ -15,7 +15,7 @@ import { initrdFiles } from './initrd-files.js';
  */
 export const initramfs = defineStage({
   name: 'initramfs',
-  version: 1,
+  version: 2,
   kind: 'tree',
   summary: "Makes the initramfs again, once, if a stage after the kernel stage changed what it is made from (its settings, hooks, modules, firmware, a file it has a copy of), a package set asked for that, or a newer kernel came in; otherwise keeps the kernel stage's.",
   options: KernelOptions,

@@ -13,7 +13,7 @@ import { installedKernel, KernelOptions, makeInitramfs } from './initramfs-make.
  */
 export const kernel = defineStage({
   name: 'kernel',
-  version: 5,
+  version: 6,
   kind: 'tree',
   summary: "Finds the installed kernel (the newest if several) and makes its initramfs with the recipe's settings (a module list, or dracut's modules): with initramfs-tools before the recipe's own packages, files and hooks (the initramfs stage checks it after them), with dracut after all customization; one that exists already is remade only if a package set asked for that.",
   options: KernelOptions,

@@ -133,9 +133,16 @@ void test('examples/minimal.yaml builds and boots to a login prompt', async () =
   assert.match(fs.cat('/etc/.updated'), /^TIMESTAMP_NSEC=\d+$/m);
   assert.equal(fs.cat('/var/.updated'), fs.cat('/etc/.updated'));
 
+  // The disk's fsck programs, and the initramfs's: kiln gives it the root's type, which its fsck hook cannot read on the build host.
+  assert.ok(fs.exists('/usr/sbin/fsck.ext4') && fs.exists('/usr/sbin/fsck.vfat'));
+  assert.equal(fs.cat('/etc/initramfs-tools/conf.d/kiln-fsck.conf').split('\n')[1], 'FSTYPE=ext4');
+  assert.doesNotMatch(readFileSync(join(out, 'build.log'), 'utf8'), /Couldn't identify type of root file system/);
+
   checkSboms(out, image, fs);
 
   const console = await bootCheck(image);
+  // The initramfs checked the root before mounting it (so systemd-fsck-root had nothing left to do).
+  assert.match(console, /\/dev\/vda2: clean, \d+\/\d+ files/);
   assertLoginPrompt(console, 'kiln-minimal');
 });
 
