@@ -371,9 +371,12 @@ registerDevloopCommands(program, { version: VERSION, collectSet, collectList, po
 // The build service's commands load fastify, the database drivers and the API's schemas: about a
 // second of CPU here, which every `kiln build` would pay twice (it re-executes itself isolated),
 // and the service's worker starts one per build. So they are loaded only when the command line is
-// not one of the commands above (it may be theirs, or help, or a typo to suggest a name for).
-const first = process.argv.slice(2).find((arg) => !arg.startsWith('-'));
-if (!program.commands.some((c) => c.name() === first)) {
+// not one of the commands above (it may be theirs, or help, or a typo to suggest a name for), nor
+// a bare `kiln --version`.
+const argv = process.argv.slice(2);
+const first = argv.find((arg) => !arg.startsWith('-'));
+const versionOnly = first === undefined && (argv.includes('--version') || argv.includes('-V'));
+if (!versionOnly && !program.commands.some((c) => c.name() === first)) {
   const { registerServiceCommands } = await import('./service-commands.js');
   registerServiceCommands(program, { version: VERSION, interruptible, positive });
 }

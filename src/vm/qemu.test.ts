@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { UserError } from '../errors.js';
-import { boot, detectFormat, findOvmf, findSecureBootOvmf, isIso, qemuArgs } from './qemu.js';
+import { boot, cpuModels, detectFormat, findOvmf, findSecureBootOvmf, isIso, qemuArgs } from './qemu.js';
 
 const base = { format: 'raw', ovmf: { code: '/fw/CODE.fd', varsCopy: '/tmp/x/VARS.fd' }, memoryMiB: 1024 } as const;
 
@@ -225,4 +225,18 @@ void test('isIso: "CD001" at byte 32769 marks an ISO 9660 image; a disk image is
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+void test("cpuModels reads QEMU's -cpu help: x86's and ARM's lists, without the CPUID flags after them", () => {
+  const x86 = 'Available CPUs:\nx86 486                   (alias configured by machine type)\nx86 max                   Enables all features supported by the accelerator in the current host\nx86 qemu64                (alias configured by machine type)\n\nRecognized CPUID flags:\n  3dnow 3dnowext abm\n';
+  assert.deepEqual(cpuModels(x86), ['486', 'max', 'qemu64']);
+  assert.deepEqual(cpuModels('Available CPUs:\n  a64fx\n  cortex-a57\n  max\n'), ['a64fx', 'cortex-a57', 'max']);
+});
+
+void test('--cpu with a model QEMU does not have is bad input (exit 2) before QEMU starts; a model with features passes that check', async () => {
+  const dir = tempDir();
+  await assert.rejects(boot({ image: emptyImage(dir), cpu: 'foo', check: true, timeoutSeconds: 1 }), (e) => e instanceof UserError && /^--cpu foo: qemu-system-x86_64 has no CPU model "foo"\n {2}hint: e\.g\. /.test(e.message));
+  // The model's check passes, so the next check (Secure Boot without UEFI) is what refuses it.
+  await assert.rejects(boot({ image: emptyImage(dir), cpu: 'max,-svm', firmware: 'bios', secureBoot: 'ms', check: true, timeoutSeconds: 1 }), (e) => e instanceof UserError && e.message.startsWith('--secure-boot needs UEFI'));
+  fs.rmSync(dir, { recursive: true });
 });

@@ -195,6 +195,34 @@ function abortError(signal: AbortSignal): Error {
   return reason instanceof Error ? reason : new InterruptedError(typeof reason === 'string' ? reason : 'abort');
 }
 
+/**
+ * The CPU models `qemu-system-* -cpu help` lists: x86's lines are `x86 NAME  description`,
+ * ARM's `  NAME`; the list ends at the first empty line (CPUID flags follow on x86).
+ */
+export function cpuModels(help: string): string[] {
+  const lines = help.split('\n');
+  const start = lines.findIndex((l) => l.startsWith('Available CPUs'));
+  const end = lines.findIndex((l, i) => i > start && l.trim() === '');
+  return lines
+    .slice(start + 1, end < 0 ? undefined : end)
+    .map((l) => l.trim().split(/\s+/))
+    .map((words) => (words[0] === 'x86' ? words[1] : words[0]) ?? '')
+    .filter((name) => name !== '');
+}
+
+/** Bad input before QEMU starts: its own message would come as a failed boot (exit 1). */
+async function checkCpuModel(qemu: string, cpu: string): Promise<void> {
+  // A model may carry features after commas (max,-svm,-vmx).
+  const model = cpu.split(',')[0] ?? '';
+  const { stdout } = await execa(qemu, ['-cpu', 'help']);
+  const models = cpuModels(stdout);
+  if (models.length && !models.includes(model)) {
+    const like = models.filter((m) => m.toLowerCase().includes(model.toLowerCase().slice(0, 3))).slice(0, 5);
+    const hint = like.length ? like.join(', ') : models.filter((m) => ['qemu64', 'max', 'cortex-a57', 'cortex-a72'].includes(m)).join(', ');
+    throw new UserError(`--cpu ${cpu}: ${path.basename(qemu)} has no CPU model ${JSON.stringify(model)}\n  hint: e.g. ${hint}; '${path.basename(qemu)} -cpu help' lists them all`);
+  }
+}
+
 export async function boot(opts: BootOptions): Promise<BootResult> {
   if (!fs.existsSync(opts.image)) {
     throw new UserError(`${opts.image}: no such file\n  hint: build an image first with 'kiln build', or check the path`);
@@ -208,6 +236,7 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
   if (qemu === undefined) {
     throw new UserError(`${binary} not found on PATH\n  hint: install the Debian package '${systemPackage}', e.g. with 'kiln doctor --install'`);
   }
+  if (opts.cpu !== undefined) await checkCpuModel(qemu, opts.cpu);
   if (opts.firmware === 'bios' && !archInfo(arch).grubBios) throw new UserError(`--firmware bios: ${arch} machines have no BIOS; they boot with UEFI`);
   if (opts.firmware === 'bios' && opts.secureBoot) throw new UserError('--secure-boot needs UEFI firmware; remove --firmware bios');
   const ovmf = opts.firmware === 'bios' ? undefined : opts.secureBoot ? findSecureBootOvmf(arch, opts.secureBoot) : findOvmf(arch);
