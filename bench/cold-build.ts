@@ -5,10 +5,14 @@
  * recipe's own package set: only that set's stage and the later ones run again). Prints medians
  * and the ratios, where the cold build's time goes stage by stage, and the kiln process's peak
  * memory (from build.json).
- *   node dist/bench/cold-build.js [runs=3] [recipe=examples/minimal.yaml] [--mkosi]
+ *   node dist/bench/cold-build.js [runs=3] [recipe=examples/minimal.yaml] [--mkosi] [--floor]
  * --mkosi adds a cold build of the same image by mkosi (Debian's mkosi 14 package, `apt-get install
  * mkosi`; its configuration and this host's shims are in bench/mkosi/) to every turn: the package
  * cache, workspace and output emptied each time, as kiln's cache is.
+ * --floor adds the same bare mmdebstrap with INITRD=No to every turn: the part of its work that
+ * kiln's bootstrap stage leaves to mmdebstrap, apt and dpkg (everything but the initramfs). Its
+ * ratio to the bare one is what a build that installs with them costs before it has made an
+ * initramfs, a file system or an output.
  * For examples/arm64-vm.yaml both run under qemu-user, and the bare mmdebstrap gets the recipe's
  * initramfs module list too (through an essential hook), so both make the same small initramfs.
  */
@@ -28,6 +32,7 @@ const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const runs = Number(positional[0] ?? 3);
 const recipe = positional[1] ?? 'examples/minimal.yaml';
 const withMkosi = process.argv.includes('--mkosi');
+const withFloor = process.argv.includes('--floor');
 if (withMkosi && spawnSync('mkosi', ['--version']).status !== 0) throw new Error('--mkosi needs mkosi: apt-get install -y mkosi');
 
 function timed(command: string, args: string[], env: Record<string, string> = {}): number {
@@ -58,6 +63,7 @@ const bareTimes: number[] = [];
 const warmTimes: number[] = [];
 const addedTimes: number[] = [];
 const mkosiTimes: number[] = [];
+const floorTimes: number[] = [];
 let mkosiImage = { size: 0, allocated: 0 };
 // The kernel stage makes the initramfs, with the recipe's module list if it has one.
 const modules = plan.stages.find((s) => s.stage === 'kernel')?.options.initramfsModules ?? [];
@@ -78,10 +84,14 @@ for (let i = 0; i < runs; i++) {
   const scratch = mkdtempSync(join(tmpdir(), 'kiln-bench-'));
   try {
     const root = join(scratch, 'root');
-    bareTimes.push(
-      timed('mmdebstrap', ['--mode=root', `--variant=${bootstrap.variant}`, `--architectures=${bootstrap.arch}`, `--include=${packages.join(',')}`, ...initramfsHook, bootstrap.release, root, bootstrap.mirror]),
-    );
+    const bare = ['--mode=root', `--variant=${bootstrap.variant}`, `--architectures=${bootstrap.arch}`, `--include=${packages.join(',')}`, ...initramfsHook, bootstrap.release, root, bootstrap.mirror];
+    bareTimes.push(timed('mmdebstrap', bare));
     rmSync(root, { recursive: true, force: true });
+    if (withFloor) {
+      // INITRD=No: the kernel's postinst and initramfs-tools' trigger make no initramfs (as in kiln's bootstrap).
+      floorTimes.push(timed('mmdebstrap', bare, { INITRD: 'No' }));
+      rmSync(root, { recursive: true, force: true });
+    }
     const out = join(scratch, 'out');
     kilnTimes.push(timed(process.execPath, [main, 'build', recipe, '-o', out], { KILN_CACHE: join(scratch, 'cache') }));
     const cold = readRecord(out);
@@ -108,7 +118,8 @@ for (let i = 0; i < runs; i++) {
     rmSync(scratch, { recursive: true, force: true });
   }
   const mkosiRun = withMkosi ? `, mkosi ${mkosiTimes.at(-1)?.toFixed(1)} s` : '';
-  process.stderr.write(`run ${i + 1}/${runs}: mmdebstrap ${bareTimes.at(-1)?.toFixed(1)} s, kiln ${kilnTimes.at(-1)?.toFixed(1)} s${mkosiRun}, warm ${warmTimes.at(-1)?.toFixed(1)} s, one package added ${addedTimes.at(-1)?.toFixed(1)} s\n`);
+  const floorRun = withFloor ? `, without initramfs ${floorTimes.at(-1)?.toFixed(1)} s` : '';
+  process.stderr.write(`run ${i + 1}/${runs}: mmdebstrap ${bareTimes.at(-1)?.toFixed(1)} s${floorRun}, kiln ${kilnTimes.at(-1)?.toFixed(1)} s${mkosiRun}, warm ${warmTimes.at(-1)?.toFixed(1)} s, one package added ${addedTimes.at(-1)?.toFixed(1)} s\n`);
 }
 
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
@@ -116,6 +127,10 @@ console.log(`recipe                       ${recipe} (${bootstrap.release}: ${pac
 console.log(`bare mmdebstrap, median      ${median(bareTimes).toFixed(1)} s   (runs: ${bareTimes.map((t) => t.toFixed(1)).join(', ')})`);
 console.log(`kiln cold build, median      ${median(kilnTimes).toFixed(1)} s   (runs: ${kilnTimes.map((t) => t.toFixed(1)).join(', ')})`);
 console.log(`ratio kiln / mmdebstrap      ${(median(kilnTimes) / median(bareTimes)).toFixed(2)}   (target ≤ 0.60)`);
+if (withFloor) {
+  console.log(`mmdebstrap, INITRD=No        ${median(floorTimes).toFixed(1)} s   (runs: ${floorTimes.map((t) => t.toFixed(1)).join(', ')})`);
+  console.log(`ratio INITRD=No / mmdebstrap ${(median(floorTimes) / median(bareTimes)).toFixed(2)}   (mmdebstrap, apt and dpkg alone, before any initramfs)`);
+}
 if (withMkosi) {
   console.log(`mkosi cold build, median     ${median(mkosiTimes).toFixed(1)} s   (runs: ${mkosiTimes.map((t) => t.toFixed(1)).join(', ')})`);
   console.log(`ratio kiln / mkosi           ${(median(kilnTimes) / median(mkosiTimes)).toFixed(2)}   (target ≤ 0.75)`);
