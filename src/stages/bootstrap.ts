@@ -11,7 +11,7 @@ import { quoteCommand } from '../host/exec.js';
 import { TAR_FILTER } from '../host/tar-filter.js';
 import { AptSource, explainApt, pinCheckHook, sourcesFile } from './apt-sources.js';
 import { DEFERRED_IN_ROOT, DEFERRED_PROGRAMS, deferralStub, parseCalls, runDeferred, runsEmulated } from './native-tools.js';
-import { undoScript } from './native-hook.js';
+import { preparedFiles, undoScript } from './native-hook.js';
 
 /** The extract and essential hooks that set up the bootstrap's native programs (a node script: mmdebstrap's hooks are shell commands). */
 const NATIVE_HOOK = fileURLToPath(new URL('./native-hook.js', import.meta.url));
@@ -143,10 +143,13 @@ async function deferralArgs(ctx: StageContext, o: { release: string; mirror: str
   const calls = join(ctx.scratch, 'deferred-calls');
   const nativeHook = (mode: string) => [process.execPath, NATIVE_HOOK, mode, ctx.packageCache, ctx.scratch, o.release, o.mirror, o.components.join(','), o.arch].map(quote).join(' ');
   const path = `${DEFERRED_IN_ROOT}/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
+  const prepared = preparedFiles(ctx.scratch);
   return {
     calls,
     args: [
       `--setup-hook=printf 'DPkg::Path "%s";\\n' ${quote(path)} >> "$MMDEBSTRAP_APT_CONFIG"`,
+      // After the package cache's apt-get update: the toolbox is made while mmdebstrap downloads and unpacks.
+      `--setup-hook=(${nativeHook('prepare')} "$1"; touch ${quote(prepared.done)}) > ${quote(prepared.log)} 2>&1 & echo $! > ${quote(prepared.pid)}`,
       `--extract-hook=mkdir -p "$1${DEFERRED_IN_ROOT}" && cp -a ${quote(join(stubs, 'bin'))} "$1${DEFERRED_IN_ROOT}/"`,
       `--extract-hook=${nativeHook('extract')} "$1"`,
       `--essential-hook=${nativeHook('essential')} "$1"`,

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { stageRecorder, type Call } from '../testing/stage-recorder.js';
-import { BOOTSTRAP_TOOLS, essentialVersions, OWN_PERL, perlWrapper, shownVersions } from './native-hook.js';
+import { BOOTSTRAP_TOOLS, essentialVersions, OWN_PERL, perlWrapper, prepared, preparedFiles, shownVersions } from './native-hook.js';
 import { hostArch } from '../arch/host-arch.js';
 import { fakeElf, fakeLoader } from '../testing/elf.js';
 import { IMAGE_TOOLS, nativeToolbox, toolboxPrograms, tripletOf } from './native-tools.js';
@@ -93,4 +93,27 @@ void test("the bootstrap's toolbox, made with the kernel stage's packages too, s
   r.write('var/lib/dpkg/status', 'Package: kmod\nStatus: install ok installed\nArchitecture: arm64\nVersion: 34.2-3\n');
   assert.notEqual(await nativeToolbox(r.ctx, source), both);
   assert.equal(r.calls.filter((c) => c.command === 'mmdebstrap').length, 1);
+});
+
+// The time limit turns a wait for a process that is gone into a failure, not a hung suite.
+void test("the extract hook waits for the background toolbox's shell to end, then passes its log on; a shell that is gone is not waited for", { timeout: 60_000 }, async () => {
+  const scratch = mkdtempSync(join(base, 'prepared-'));
+  const files = preparedFiles(scratch);
+  const lines: string[] = [];
+  await prepared(scratch, (line) => lines.push(line));
+  assert.equal(lines.length, 0, 'no background toolbox was started');
+  // The setup hook's shell, played: it logs, ends a little later and marks its end.
+  const shell = spawn('sh', ['-c', `sleep 0.3; echo 'native programs: amd64 toolbox of dash=1' > '${files.log}'; touch '${files.done}'`]);
+  writeFileSync(files.pid, `${shell.pid}\n`);
+  await prepared(scratch, (line) => lines.push(line));
+  assert.deepEqual(lines, ['native programs: amd64 toolbox of dash=1']);
+  // Killed before it marked its end: its pid names no process once it is reaped.
+  rmSync(files.done);
+  const killed = spawn('sleep', ['30']);
+  writeFileSync(files.pid, `${killed.pid}\n`);
+  killed.kill();
+  await new Promise((resolve) => killed.once('exit', resolve));
+  const late: string[] = [];
+  await prepared(scratch, (line) => late.push(line));
+  assert.deepEqual(late, ['native programs: amd64 toolbox of dash=1'], 'the log it left is passed on');
 });

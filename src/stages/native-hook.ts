@@ -21,7 +21,11 @@
  * dpkg-split and dpkg-maintscript-helper's shell). The mounts live in mmdebstrap's private mount
  * namespace; a customize hook takes them away again before mmdebstrap cleans the root (and the
  * toolbox is bound read-only, so no clean-up can reach into it).
- *   node native-hook.js extract|essential PACKAGE_CACHE SCRATCH RELEASE MIRROR COMPONENTS ARCH ROOT
+ *
+ * The toolbox is made while mmdebstrap downloads and unpacks the essential packages: a setup hook
+ * starts the `prepare` mode in the background once apt's lists are in (the versions are then the
+ * candidates apt-cache shows), and the extract hook waits for it, then finds that toolbox.
+ *   node native-hook.js prepare|extract|essential PACKAGE_CACHE SCRATCH RELEASE MIRROR COMPONENTS ARCH ROOT
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -42,6 +46,11 @@ const BY_PATH: Record<string, string> = { dash: '/usr/bin/dash', perl: '/usr/bin
 
 /** Where the image's own perl stays reachable while the wrapper is bound over it. */
 export const OWN_PERL = '/run/kiln-perl';
+
+/** The background toolbox's files in the scratch folder: its pid (written by the setup hook's shell), its log, and its end. */
+export function preparedFiles(scratch: string): { pid: string; log: string; done: string } {
+  return { pid: join(scratch, 'native-prepare.pid'), log: join(scratch, 'native-prepare.log'), done: join(scratch, 'native-prepare.done') };
+}
 
 /** The script the customize hook runs ("$1": the root) to take every mount away. */
 export function undoScript(scratch: string): string {
@@ -104,6 +113,40 @@ export function shownVersions(shown: string, packages: readonly string[]): Recor
   return versions;
 }
 
+/**
+ * Setup hook, in the background: the toolbox of every program the build runs natively, at the
+ * versions apt is about to install, made while mmdebstrap downloads and unpacks (about 4 s that
+ * were the extract hook's). The extract hook asks for the same versions and finds it.
+ */
+async function prepare(ctx: NativeContext & { source: ToolboxSource }, aptConfig: string): Promise<void> {
+  const wanted = [...packagesOf([...BOOTSTRAP_TOOLS, ...IMAGE_TOOLS])].filter(Boolean);
+  const versions = candidates(aptConfig, wanted);
+  if (!(await nativeToolbox(ctx, ctx.source, [...BOOTSTRAP_TOOLS, ...IMAGE_TOOLS], versions))) await nativeToolbox(ctx, ctx.source, BOOTSTRAP_TOOLS, versions);
+}
+
+/**
+ * Waits for the background toolbox (if a setup hook started one) to end, and passes its log on.
+ * The hook's shell writes the end file after it, whatever became of it. A shell killed before it
+ * could is gone (no process with its pid in the build's PID namespace), or a zombie no one reaps
+ * (a build's PID 1 reaps no orphans), which only the time limit ends.
+ */
+export async function prepared(scratch: string, log: (line: string) => void): Promise<void> {
+  const files = preparedFiles(scratch);
+  const pid = Number((await readFile(files.pid, 'utf8').catch(() => '')).trim());
+  if (!pid) return;
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const until = Date.now() + 600_000;
+  while (!existsSync(files.done) && alive() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
+  for (const line of (await readFile(files.log, 'utf8').catch(() => '')).split('\n')) if (line) log(line);
+}
+
 /** dpkg's setting, for the essential packages' install only, that leaves an installed version as it is. */
 const SKIP_INSTALLED = '/etc/dpkg/dpkg.cfg.d/kiln-native';
 
@@ -114,6 +157,7 @@ const SKIP_INSTALLED = '/etc/dpkg/dpkg.cfg.d/kiln-native';
  * dpkg-deb as it goes, not the link in the deferral folder), and perl bound (perlFirst).
  */
 async function extract(ctx: NativeContext & { source: ToolboxSource; arch: string }, essential: string, aptConfig: string, undo: string[]): Promise<void> {
+  await prepared(ctx.scratch, ctx.log);
   // With the kernel stage's packages in the versions apt is about to install, so one toolbox
   // serves the whole build (about 4 s less); without them if the host has no such build.
   const versions = essentialVersions(essential);
@@ -190,8 +234,8 @@ async function essential(ctx: NativeContext, undo: string[]): Promise<void> {
 }
 
 async function main([mode, packageCache, scratch, release, mirror, components, arch, root]: string[]): Promise<void> {
-  if ((mode !== 'extract' && mode !== 'essential') || !packageCache || !scratch || !release || !mirror || !components || !arch || !root) {
-    throw new Error('usage: native-hook extract|essential PACKAGE_CACHE SCRATCH RELEASE MIRROR COMPONENTS ARCH ROOT');
+  if ((mode !== 'prepare' && mode !== 'extract' && mode !== 'essential') || !packageCache || !scratch || !release || !mirror || !components || !arch || !root) {
+    throw new Error('usage: native-hook prepare|extract|essential PACKAGE_CACHE SCRATCH RELEASE MIRROR COMPONENTS ARCH ROOT');
   }
   const essentialDebs = process.env['MMDEBSTRAP_ESSENTIAL'] ?? '';
   const aptConfig = process.env['MMDEBSTRAP_APT_CONFIG'] ?? '';
@@ -200,6 +244,11 @@ async function main([mode, packageCache, scratch, release, mirror, components, a
   const log = (line: string) => process.stdout.write(`${line}\n`);
   const exec = makeExec({ stage: 'bootstrap', signal: new AbortController().signal, onLine: log });
   const ctx = { root, exec, chroot: exec, packageCache, scratch, log, arch, source: { release, mirror, components: components.split(',') } };
+  if (mode === 'prepare') {
+    // Its failure is no failure: the extract hook makes the toolbox itself, or goes on without.
+    await prepare(ctx, aptConfig).catch((err: Error) => log(`native programs: the toolbox made beforehand failed (${err.message.split('\n')[0]})`));
+    return;
+  }
   // The customize hook's script: the extract hook's mounts, then the essential hook's on top.
   const undoFile = undoScript(scratch);
   const earlier = (await readFile(undoFile, 'utf8').catch(() => '')).split('\n').filter((l) => l && l !== 'set -e');
