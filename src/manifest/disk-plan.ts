@@ -26,7 +26,7 @@ export function fstabEntries(parts: ReturnType<typeof partitions>, layout = 'pla
       fs: p.fs ?? '',
       options: p.options ?? defaultOptions(p),
       // fsck at boot only where a checker runs unattended: ext2/ext4 and FAT.
-      pass: p.mount === '/' ? 1 : p.fs !== undefined && p.fs in FSCK_PACKAGES ? 2 : 0,
+      pass: p.mount === '/' ? 1 : checkerOf(p) ? 2 : 0,
     }));
   const swap = parts.filter((p) => p.fs === 'swap').map((p) => ({ source: `UUID=${p.uuid}`, mount: 'none', fs: 'swap', options: p.options ?? 'sw', pass: 0 }));
   return [...mounted, ...swap];
@@ -35,13 +35,18 @@ export function fstabEntries(parts: ReturnType<typeof partitions>, layout = 'pla
 /** The file systems checked at boot, and the package with their fsck.TYPE program. */
 const FSCK_PACKAGES: Record<string, string> = { ext4: 'e2fsprogs', ext2: 'e2fsprogs', vfat: 'dosfstools' };
 
+/** The package with a partition's checker, if its file system is one that is checked. */
+function checkerOf(p: { fs?: string | undefined }): string | undefined {
+  return p.fs !== undefined && Object.hasOwn(FSCK_PACKAGES, p.fs) ? FSCK_PACKAGES[p.fs] : undefined;
+}
+
 /**
  * The fsck programs an image's disk needs: without them systemd skips each check at boot and
  * initramfs-tools puts none in the initramfs, so a root file system left dirty by a power cut
  * is mounted unchecked (Debian's minbase has no e2fsprogs). The A/B layout's root slots count.
  */
 export function fsckPackages(parts: ReturnType<typeof partitions>): string[] {
-  return [...new Set(parts.flatMap((p) => (p.mount && p.fs && FSCK_PACKAGES[p.fs] ? [FSCK_PACKAGES[p.fs] ?? ''] : [])))].sort();
+  return [...new Set(parts.filter((p) => p.mount).flatMap((p) => checkerOf(p) ?? []))].sort();
 }
 
 /**
@@ -50,7 +55,7 @@ export function fsckPackages(parts: ReturnType<typeof partitions>): string[] {
  * exist on the build host.
  */
 export function initramfsFsckTypes(parts: ReturnType<typeof partitions>): string[] {
-  return [...new Set(parts.filter((p) => (p.mount === '/' || p.mount === '/usr') && p.fs && FSCK_PACKAGES[p.fs]).map((p) => p.fs ?? ''))].sort();
+  return [...new Set(parts.filter((p) => (p.mount === '/' || p.mount === '/usr') && checkerOf(p)).map((p) => p.fs ?? ''))].sort();
 }
 
 /**

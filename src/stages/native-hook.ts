@@ -119,9 +119,15 @@ export function shownVersions(shown: string, packages: readonly string[]): Recor
  * were the extract hook's). The extract hook asks for the same versions and finds it.
  */
 async function prepare(ctx: NativeContext & { source: ToolboxSource }, aptConfig: string): Promise<void> {
-  const wanted = [...packagesOf([...BOOTSTRAP_TOOLS, ...IMAGE_TOOLS])].filter(Boolean);
-  const versions = candidates(aptConfig, wanted);
-  if (!(await nativeToolbox(ctx, ctx.source, [...BOOTSTRAP_TOOLS, ...IMAGE_TOOLS], versions))) await nativeToolbox(ctx, ctx.source, BOOTSTRAP_TOOLS, versions);
+  await buildToolbox(ctx, candidates(aptConfig, [...packagesOf([...BOOTSTRAP_TOOLS, ...IMAGE_TOOLS])].filter(Boolean)));
+}
+
+/**
+ * The build's one toolbox at these versions: with the kernel stage's programs too, so it serves
+ * the whole build (about 4 s less), or the bootstrap's alone where the host has no such build of them.
+ */
+async function buildToolbox(ctx: NativeContext & { source: ToolboxSource }, versions: Record<string, string>): Promise<string | null> {
+  return (await nativeToolbox(ctx, ctx.source, [...BOOTSTRAP_TOOLS, ...IMAGE_TOOLS], versions)) ?? (await nativeToolbox(ctx, ctx.source, BOOTSTRAP_TOOLS, versions));
 }
 
 /**
@@ -158,12 +164,8 @@ const SKIP_INSTALLED = '/etc/dpkg/dpkg.cfg.d/kiln-native';
  */
 async function extract(ctx: NativeContext & { source: ToolboxSource; arch: string }, essential: string, aptConfig: string, undo: string[]): Promise<void> {
   await prepared(ctx.scratch, ctx.log);
-  // With the kernel stage's packages in the versions apt is about to install, so one toolbox
-  // serves the whole build (about 4 s less); without them if the host has no such build.
-  const versions = essentialVersions(essential);
-  const toolbox =
-    (await nativeToolbox(ctx, ctx.source, [...BOOTSTRAP_TOOLS, ...IMAGE_TOOLS], { ...candidates(aptConfig, IMAGE_PACKAGES), ...versions })) ??
-    (await nativeToolbox(ctx, ctx.source, BOOTSTRAP_TOOLS, versions));
+  // The essential packages' versions from mmdebstrap's list, the kernel stage's the ones apt is about to install.
+  const toolbox = await buildToolbox(ctx, { ...candidates(aptConfig, IMAGE_PACKAGES), ...essentialVersions(essential) });
   if (!toolbox) return;
   const mountPoint = join(ctx.root, NATIVE_IN_ROOT);
   await mkdir(mountPoint);

@@ -214,8 +214,9 @@ export function cpuModels(help: string): string[] {
 async function checkCpuModel(qemu: string, cpu: string): Promise<void> {
   // A model may carry features after commas (max,-svm,-vmx).
   const model = cpu.split(',')[0] ?? '';
-  const { stdout } = await execa(qemu, ['-cpu', 'help']);
-  const models = cpuModels(stdout);
+  // A QEMU that cannot list its models says what is wrong itself when it starts.
+  const { stdout } = await execa(qemu, ['-cpu', 'help'], { reject: false });
+  const models = cpuModels(stdout ?? '');
   if (models.length && !models.includes(model)) {
     const like = models.filter((m) => m.toLowerCase().includes(model.toLowerCase().slice(0, 3))).slice(0, 5);
     const hint = like.length ? like.join(', ') : models.filter((m) => ['qemu64', 'max', 'cortex-a57', 'cortex-a72'].includes(m)).join(', ');
